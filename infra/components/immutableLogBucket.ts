@@ -1,0 +1,169 @@
+// E3/E4/E5: the dedicated bucket that receives the trail's logs and digests, and that nobody,
+// root included, can alter or delete before the retention ends (M2 COMPLIANCE, M5 >= 365 days).
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { RetentionProfile, LifecycleProfile } from "../config/profile";
+import { bucketBaseline, evidenceOptions } from "../lib/bucketBaseline";
+import { denyInsecureTransport, policyJson, Statement } from "../lib/policyDocument";
+
+/** Prefix the daily review job (E14) writes its records under. */
+export const REVIEW_PREFIX = "review/";
+
+export interface ImmutableLogBucketArgs {
+  bucketName: pulumi.Input<string>;
+  accountId: pulumi.Input<string>;
+  /** The one trail allowed to write (aws:SourceArn), known before the trail exists. */
+  trailArn: pulumi.Input<string>;
+  /** E15: an organisation trail also writes under AWSLogs/<organizationId>/. */
+  organizationId?: string;
+  kmsKeyArn: pulumi.Input<string>;
+  retention: RetentionProfile;
+  lifecycle: LifecycleProfile;
+  accessLogBucketName: pulumi.Input<string>;
+  /** Wait for the access-log bucket's policy before enabling logging into it. */
+  accessLogReady: pulumi.Resource[];
+  /** E14: the only principal besides CloudTrail that may write, and only under `review/`. */
+  reviewWriterRoleArn?: pulumi.Input<string>;
+  protect: boolean;
+}
+
+export class ImmutableLogBucket extends pulumi.ComponentResource {
+  readonly bucketName: pulumi.Output<string>;
+  readonly bucketArn: pulumi.Output<string>;
+  /** The trail must be created after the policy that lets CloudTrail write (CloudTrail checks it). */
+  readonly policy: aws.s3.BucketPolicy;
+
+  constructor(name: string, args: ImmutableLogBucketArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("auditTrail:storage:ImmutableLogBucket", name, {}, opts);
+    const evidence = evidenceOptions(this, args.protect);
+    // M2: Object Lock can only be turned on when the bucket is created. Never forceDestroy.
+    const bucket = new aws.s3.Bucket(name, { bucket: args.bucketName, objectLockEnabled: true, forceDestroy: false }, evidence);
+    const child = { ...evidence, dependsOn: [bucket] };
+    const baseline = bucketBaseline(name, bucket, child);
+
+    // Object Lock needs versioning; S3 turns it on with Object Lock, this keeps it declared.
+    const versioning = new aws.s3.BucketVersioning(
+      `${name}-versioning`,
+      { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } },
+      child,
+    );
+    new aws.s3.BucketObjectLockConfiguration(
+      `${name}-object-lock`,
+      {
+        bucket: bucket.id,
+        objectLockEnabled: "Enabled",
+        // M2/M5: COMPLIANCE retention cannot be shortened or removed by anyone until it ends.
+        rule: { defaultRetention: { mode: args.retention.mode, days: args.retention.days } },
+      },
+      { ...child, dependsOn: [versioning] },
+    );
+    new aws.s3.BucketServerSideEncryptionConfiguration(
+      `${name}-encryption`,
+      {
+        bucket: bucket.id,
+        rules: [
+          {
+            // M4: SSE-KMS with the estate's customer managed key; the bucket key cuts KMS calls.
+            applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: args.kmsKeyArn },
+            bucketKeyEnabled: true,
+          },
+        ],
+      },
+      child,
+    );
+    new aws.s3.BucketLifecycleConfiguration(
+      `${name}-lifecycle`,
+      {
+        bucket: bucket.id,
+        rules: [
+          {
+            // E4: cheaper storage over time, and no expiration of current or noncurrent versions.
+            id: "tier-logs-never-expire",
+            status: "Enabled",
+            filter: { prefix: "" },
+            transitions: [
+              { days: args.lifecycle.glacierIrAfterDays, storageClass: "GLACIER_IR" },
+              { days: args.lifecycle.deepArchiveAfterDays, storageClass: "DEEP_ARCHIVE" },
+            ],
+            noncurrentVersionTransitions: [
+              { noncurrentDays: args.lifecycle.glacierIrAfterDays, storageClass: "GLACIER_IR" },
+              { noncurrentDays: args.lifecycle.deepArchiveAfterDays, storageClass: "DEEP_ARCHIVE" },
+            ],
+            abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
+          },
+        ],
+      },
+      child,
+    );
+    new aws.s3.BucketLogging(
+      `${name}-access-logging`,
+      {
+        bucket: bucket.id,
+        targetBucket: args.accessLogBucketName,
+        targetPrefix: pulumi.interpolate`s3/${args.bucketName}/`,
+        // Date-partitioned keys make a period of access logs cheap to export for an auditor.
+        targetObjectKeyFormat: { partitionedPrefix: { partitionDateSource: "EventTime" } },
+      },
+      { ...child, dependsOn: [bucket, ...args.accessLogReady] },
+    );
+
+    const objects = pulumi.interpolate`${bucket.arn}/*`;
+    const logPaths: pulumi.Input<string>[] = [pulumi.interpolate`${bucket.arn}/AWSLogs/${args.accountId}/*`];
+    if (args.organizationId) logPaths.push(pulumi.interpolate`${bucket.arn}/AWSLogs/${args.organizationId}/*`);
+    const cloudTrailOnly = [
+      { test: "StringEquals", variable: "aws:SourceArn", values: [args.trailArn] },
+      { test: "StringEquals", variable: "aws:SourceAccount", values: [args.accountId] },
+    ];
+    const statements: pulumi.Input<Statement>[] = [
+      {
+        // CloudTrail docs: "Amazon S3 bucket policy for CloudTrail".
+        sid: "AWSCloudTrailAclCheck",
+        effect: "Allow",
+        principals: [{ type: "Service", identifiers: ["cloudtrail.amazonaws.com"] }],
+        actions: ["s3:GetBucketAcl"],
+        resources: [bucket.arn],
+        conditions: cloudTrailOnly,
+      },
+      {
+        sid: "AWSCloudTrailWrite",
+        effect: "Allow",
+        principals: [{ type: "Service", identifiers: ["cloudtrail.amazonaws.com"] }],
+        actions: ["s3:PutObject"],
+        resources: logPaths,
+        conditions: [{ test: "StringEquals", variable: "s3:x-amz-acl", values: ["bucket-owner-full-control"] }, ...cloudTrailOnly],
+      },
+      denyInsecureTransport(bucket.arn),
+      {
+        // E5: nobody but CloudTrail writes logs. A missing aws:PrincipalServiceName (any IAM
+        // principal) matches StringNotEquals, so only the CloudTrail service principal passes.
+        sid: "DenyWritesByOthers",
+        effect: "Deny",
+        principals: [{ type: "*", identifiers: ["*"] }],
+        actions: ["s3:PutObject"],
+        ...(args.reviewWriterRoleArn ? { notResources: [pulumi.interpolate`${bucket.arn}/${REVIEW_PREFIX}*`] } : { resources: [objects] }),
+        conditions: [{ test: "StringNotEquals", variable: "aws:PrincipalServiceName", values: ["cloudtrail.amazonaws.com"] }],
+      },
+    ];
+    if (args.reviewWriterRoleArn) {
+      statements.push({
+        // E14: under review/ only the daily review job's role may write.
+        sid: "DenyReviewWritesByOthers",
+        effect: "Deny",
+        principals: [{ type: "*", identifiers: ["*"] }],
+        actions: ["s3:PutObject"],
+        resources: [pulumi.interpolate`${bucket.arn}/${REVIEW_PREFIX}*`],
+        conditions: [{ test: "ArnNotEquals", variable: "aws:PrincipalArn", values: [args.reviewWriterRoleArn] }],
+      });
+    }
+    this.policy = new aws.s3.BucketPolicy(
+      `${name}-policy`,
+      { bucket: bucket.id, policy: policyJson(statements, { parent: this }) },
+      // S3 rejects a policy while the public access block is being created: order them.
+      { ...evidence, dependsOn: [baseline.publicAccessBlock] },
+    );
+
+    this.bucketName = bucket.bucket;
+    this.bucketArn = bucket.arn;
+    this.registerOutputs({ bucketName: this.bucketName, bucketArn: this.bucketArn });
+  }
+}

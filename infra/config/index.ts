@@ -1,0 +1,18 @@
+// Thin adapter: reads this project's keys from the stack configuration and validates them with
+// the pure `parseProfile`. Unknown keys of the project's namespace are errors (a typo such as
+// `retentionDay` must not silently fall back to a default).
+import * as pulumi from "@pulumi/pulumi";
+import { EstateProfile, parseProfile, RawConfig } from "./profile";
+
+export * from "./profile";
+
+export function loadProfile(): EstateProfile {
+  const project = pulumi.getProject();
+  const prefix = `${project}:`;
+  const raw: RawConfig = {};
+  for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) {
+    if (key.startsWith(prefix)) raw[key.slice(prefix.length)] = value;
+  }
+  const region = new pulumi.Config("aws").get("region");
+  return parseProfile(pulumi.getStack(), raw, region);
+}

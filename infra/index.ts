@@ -1,0 +1,116 @@
+// The audit-trail estate. Reads the validated stack profile and wires one component per concern;
+// every setting's reason lives in the component that makes it (requirements.md ids in comments).
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { AccessLogBucket } from "./components/accessLogBucket";
+import { AuditTrail } from "./components/auditTrail";
+import { BackupDataBucket } from "./components/backupDataBucket";
+import { ImmutableLogBucket } from "./components/immutableLogBucket";
+import { CustomerManagedKey } from "./components/kmsKey";
+import { loadProfile } from "./config";
+import { auditKeyStatements } from "./lib/keyPolicies";
+import { AccountContext, bucketName, logGroupArn, trailArn as trailArnOf, trailName as trailNameOf } from "./lib/naming";
+
+const profile = loadProfile();
+const caller = aws.getCallerIdentityOutput();
+const ctx: AccountContext = {
+  accountId: caller.accountId,
+  partition: aws.getPartitionOutput().partition,
+  region: profile.region,
+};
+const { namePrefix: prefix, stack } = profile;
+const protect = profile.protectEvidence;
+
+// Known before the trail exists: the key and bucket policies name the one trail they serve.
+const plannedTrailName = trailNameOf(prefix, stack);
+const plannedTrailArn = trailArnOf(ctx, plannedTrailName);
+const trailLogGroupName = `/aws/cloudtrail/${plannedTrailName}`;
+
+const auditKey = new CustomerManagedKey("audit-key", {
+  description: `Encrypts the audit trail ${plannedTrailName}, its log group and alert topic (M4)`,
+  aliasName: `${prefix}-audit-${stack}`,
+  accountId: ctx.accountId,
+  partition: ctx.partition,
+  statements: auditKeyStatements({
+    accountId: ctx.accountId,
+    partition: ctx.partition,
+    region: ctx.region,
+    trailArn: plannedTrailArn,
+    logGroupArn: logGroupArn(ctx, trailLogGroupName),
+    auditorRoleArns: profile.auditorRoleArns,
+  }),
+  protect,
+});
+
+const accessLogs = new AccessLogBucket("access-log-bucket", {
+  bucketName: bucketName(prefix, "access-logs", stack, ctx),
+  accountId: ctx.accountId,
+  retentionDays: profile.accessLogRetentionDays,
+  protect,
+});
+
+const logBucket = new ImmutableLogBucket("trail-log-bucket", {
+  bucketName: bucketName(prefix, "trail-logs", stack, ctx),
+  accountId: ctx.accountId,
+  trailArn: plannedTrailArn,
+  organizationId: profile.organization.organizationId,
+  kmsKeyArn: auditKey.keyArn,
+  retention: profile.retention,
+  lifecycle: profile.lifecycle,
+  accessLogBucketName: accessLogs.bucketName,
+  accessLogReady: accessLogs.ready,
+  protect,
+});
+
+let dataKey: CustomerManagedKey | undefined;
+let dataBucket: BackupDataBucket | undefined;
+if (profile.createDataBucket) {
+  dataKey = new CustomerManagedKey("backup-data-key", {
+    description: `Encrypts the backup-data bucket of ${stack} (medical data, E11)`,
+    aliasName: `${prefix}-backup-data-${stack}`,
+    accountId: ctx.accountId,
+    partition: ctx.partition,
+    statements: [],
+    protect,
+  });
+  dataBucket = new BackupDataBucket("backup-data-bucket", {
+    bucketName: bucketName(prefix, "backup-data", stack, ctx),
+    kmsKeyArn: dataKey.keyArn,
+    accessLogBucketName: accessLogs.bucketName,
+    accessLogReady: accessLogs.ready,
+    protect,
+  });
+}
+const coveredDataBuckets: pulumi.Input<string>[] = [
+  ...(dataBucket ? [dataBucket.bucketName] : []),
+  ...profile.existingDataBuckets,
+];
+
+const trail = new AuditTrail("audit-trail", {
+  trailName: plannedTrailName,
+  trailArn: plannedTrailArn,
+  accountId: ctx.accountId,
+  partition: ctx.partition,
+  logBucketName: logBucket.bucketName,
+  kmsKeyArn: auditKey.keyArn,
+  logGroupName: trailLogGroupName,
+  logGroupRetentionDays: profile.logGroupRetentionDays,
+  dataBucketNames: coveredDataBuckets,
+  organizationTrail: profile.organization.enabled,
+  dependsOn: [logBucket.policy, auditKey],
+  protect,
+});
+
+// What an auditor and the evidence tooling need (issue 2; `npm run evidence -- package`).
+export const environment = profile.environment;
+export const homeRegion = profile.region;
+export const trailArn = trail.trailArn;
+export const trailName = trail.trailName;
+export const logBucketName = logBucket.bucketName;
+export const accessLogBucketName = accessLogs.bucketName;
+export const dataBucketNames = pulumi.output(coveredDataBuckets);
+export const kmsKeyArn = auditKey.keyArn;
+export const dataKmsKeyArn = dataKey?.keyArn;
+export const trailLogGroup = trail.logGroupName;
+export const retention = { mode: profile.retention.mode, days: profile.retention.days };
+export const slackChannel = profile.slackChannel;

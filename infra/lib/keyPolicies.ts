@@ -1,0 +1,68 @@
+// Key policy statements of the estate's audit key (M4). CloudTrail docs: "Configure AWS KMS key
+// policies for CloudTrail"; CloudWatch Logs docs: "Encrypt log data in CloudWatch Logs using AWS KMS".
+import * as pulumi from "@pulumi/pulumi";
+import { Statement } from "./policyDocument";
+
+export interface AuditKeyPolicyArgs {
+  accountId: pulumi.Input<string>;
+  partition: pulumi.Input<string>;
+  region: string;
+  trailArn: pulumi.Input<string>;
+  logGroupArn: pulumi.Input<string>;
+  auditorRoleArns: string[];
+}
+
+export function auditKeyStatements(a: AuditKeyPolicyArgs): Statement[] {
+  const cloudtrail = [{ type: "Service", identifiers: ["cloudtrail.amazonaws.com"] }];
+  const thisTrail = { test: "StringEquals", variable: "aws:SourceArn", values: [a.trailArn] };
+  const statements: Statement[] = [
+    {
+      // Only this trail may have CloudTrail encrypt with the key.
+      sid: "AllowCloudTrailToEncryptThisTrail",
+      effect: "Allow",
+      principals: cloudtrail,
+      actions: ["kms:GenerateDataKey*"],
+      resources: ["*"],
+      conditions: [
+        thisTrail,
+        {
+          test: "StringLike",
+          variable: "kms:EncryptionContext:aws:cloudtrail:arn",
+          values: [pulumi.interpolate`arn:${a.partition}:cloudtrail:*:${a.accountId}:trail/*`],
+        },
+      ],
+    },
+    {
+      sid: "AllowCloudTrailToDescribeKey",
+      effect: "Allow",
+      principals: cloudtrail,
+      actions: ["kms:DescribeKey"],
+      resources: ["*"],
+      conditions: [thisTrail],
+    },
+    {
+      // E7: the trail's log group, and only it, is encrypted with this key.
+      sid: "AllowCloudWatchLogsForTheTrailLogGroup",
+      effect: "Allow",
+      principals: [{ type: "Service", identifiers: [`logs.${a.region}.amazonaws.com`] }],
+      actions: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+      resources: ["*"],
+      conditions: [{ test: "ArnEquals", variable: "kms:EncryptionContext:aws:logs:arn", values: [a.logGroupArn] }],
+    },
+  ];
+  if (a.auditorRoleArns.length > 0) {
+    statements.push({
+      // Auditors read the logs through S3 only, in this account (no direct use of the key).
+      sid: "AllowAuditorsToDecryptLogsThroughS3",
+      effect: "Allow",
+      principals: [{ type: "AWS", identifiers: a.auditorRoleArns }],
+      actions: ["kms:Decrypt", "kms:DescribeKey"],
+      resources: ["*"],
+      conditions: [
+        { test: "StringEquals", variable: "kms:ViaService", values: [`s3.${a.region}.amazonaws.com`] },
+        { test: "StringEquals", variable: "kms:CallerAccount", values: [a.accountId] },
+      ],
+    });
+  }
+  return statements;
+}

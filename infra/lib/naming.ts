@@ -1,0 +1,36 @@
+// Physical names, derived from project settings, stack, account and region so that they are known
+// at preview time (policies and reviewers can then read them) and unique across accounts.
+import * as pulumi from "@pulumi/pulumi";
+
+export interface AccountContext {
+  accountId: pulumi.Output<string>;
+  partition: pulumi.Output<string>;
+  region: string;
+}
+
+/** S3 bucket names are global: purpose, stack, account and region keep them unique and readable. */
+export function bucketName(prefix: string, purpose: string, stack: string, ctx: AccountContext): pulumi.Output<string> {
+  return ctx.accountId.apply((account) => {
+    const name = `${prefix}-${purpose}-${stack}-${account}-${ctx.region}`;
+    // S3 bucket naming rules (docs: "General purpose bucket naming rules"): 3-63 characters.
+    if (name.length > 63) {
+      throw new Error(
+        `bucket name "${name}" is ${name.length} characters; S3 allows 63: shorten namePrefix ("${prefix}") or the stack name`,
+      );
+    }
+    return name;
+  });
+}
+
+export function trailName(prefix: string, stack: string): string {
+  return `${prefix}-trail-${stack}`;
+}
+
+/** The trail's ARN before the trail exists: the key and bucket policies must name it (E5, M4). */
+export function trailArn(ctx: AccountContext, name: string): pulumi.Output<string> {
+  return pulumi.interpolate`arn:${ctx.partition}:cloudtrail:${ctx.region}:${ctx.accountId}:trail/${name}`;
+}
+
+export function logGroupArn(ctx: AccountContext, name: string): pulumi.Output<string> {
+  return pulumi.interpolate`arn:${ctx.partition}:logs:${ctx.region}:${ctx.accountId}:log-group:${name}`;
+}

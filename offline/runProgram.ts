@@ -1,0 +1,184 @@
+// Runs a Pulumi TypeScript program under Pulumi's own mocked runtime and records every resource
+// registration as the engine receives it: type, name, URN, parent, resource options, the inputs
+// with unknown values intact, dependencies and property dependencies. Shared by the unit tests
+// and the offline policy check (design/offline-check.md).
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
+import * as settings from "@pulumi/pulumi/runtime/settings";
+// Internal to the SDK (not in its typings): the runtime store and the RPC queue drain.
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const { getStore } = require("@pulumi/pulumi/runtime/state") as { getStore(): Record<string, unknown> };
+const waitForRPCs: () => Promise<void> = (settings as any).waitForRPCs;
+import { EstateMocks } from "./mocks";
+import { loadStackConfig, StackConfig } from "./stackConfig";
+
+export interface RegisteredResource {
+  urn: string;
+  type: string;
+  name: string;
+  custom: boolean;
+  parent?: string;
+  provider?: string;
+  protect: boolean;
+  retainOnDelete: boolean;
+  deleteBeforeReplace: boolean;
+  ignoreChanges: string[];
+  aliases: string[];
+  additionalSecretOutputs: string[];
+  customTimeouts?: { create?: string; update?: string; delete?: string };
+  dependencies: string[];
+  propertyDependencies: Record<string, string[]>;
+  /** Inputs as the engine receives them (protobuf Struct as JS), unknown sentinels included. */
+  rawInputs: Record<string, unknown>;
+  /** Inputs deserialised (unknowns dropped, secrets unwrapped), for the tests' assertions. */
+  inputs: Record<string, any>;
+  /** Outputs as the engine would hold them after the step, in the same raw form. */
+  rawOutputs: Record<string, unknown>;
+  id?: string;
+}
+
+/** Records the full RegisterResourceRequest, then lets Pulumi's MockMonitor do the rest. */
+class RecordingMonitor extends MockMonitor {
+  readonly registrations: RegisteredResource[] = [];
+
+  async registerResource(req: any, callback: (err: any, resp: any) => void): Promise<void> {
+    const rawInputs = (req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>;
+    const propertyDependencies: Record<string, string[]> = {};
+    req.getPropertydependenciesMap().forEach((deps: any, key: string) => {
+      propertyDependencies[key] = deps.getUrnsList();
+    });
+    const timeouts = req.getCustomtimeouts();
+    const record: Omit<RegisteredResource, "urn" | "rawOutputs" | "id"> = {
+      type: req.getType(),
+      name: req.getName(),
+      custom: req.getCustom(),
+      parent: req.getParent() || undefined,
+      provider: req.getProvider() || undefined,
+      protect: !!req.getProtect(),
+      retainOnDelete: !!req.getRetainondelete(),
+      deleteBeforeReplace: !!req.getDeletebeforereplace(),
+      ignoreChanges: req.getIgnorechangesList(),
+      aliases: req.getAliasurnsList(),
+      additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+      customTimeouts: timeouts ? { create: timeouts.getCreate(), update: timeouts.getUpdate(), delete: timeouts.getDelete() } : undefined,
+      dependencies: req.getDependenciesList(),
+      propertyDependencies,
+      rawInputs,
+      inputs: pulumi.runtime.deserializeProperties(req.getObject()),
+    };
+    return super.registerResource(req, (err: any, resp: any) => {
+      if (!err && resp) {
+        this.registrations.push({
+          ...record,
+          urn: resp.getUrn(),
+          id: resp.getId() || undefined,
+          rawOutputs: (resp.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>,
+        });
+      }
+      callback(err, resp);
+    });
+  }
+}
+
+export interface RunOptions {
+  /** Directory holding Pulumi.yaml, Pulumi.<stack>.yaml and the program (package.json "main"). */
+  programDir: string;
+  stack: string;
+  /** false (default): first preview of a new stack, computed outputs unknown. */
+  knownOutputs?: boolean;
+  /** Replace or add config values (`namespace:key` -> string) after the stack file is read. */
+  configOverrides?: Record<string, string | undefined>;
+}
+
+export interface ProgramRun {
+  stackConfig: StackConfig;
+  resources: RegisteredResource[];
+  /** Stack outputs (the program's exports), resolved. */
+  outputs: Record<string, unknown>;
+}
+
+/** Thrown when the program itself fails (bad config, an exception): its message is the cause. */
+export class ProgramError extends Error {
+  constructor(message: string, readonly cause?: unknown) {
+    super(message);
+    this.name = "ProgramError";
+  }
+}
+
+function clearProgramModules(programDir: string): void {
+  const root = path.resolve(programDir) + path.sep;
+  for (const id of Object.keys(require.cache)) {
+    if (id.startsWith(root) && !id.includes(`${path.sep}node_modules${path.sep}`)) delete require.cache[id];
+  }
+}
+
+// One program at a time: the runtime's state is global to the process.
+let running: Promise<unknown> = Promise.resolve();
+
+export function runProgram(options: RunOptions): Promise<ProgramRun> {
+  const next = running.then(() => runProgramNow(options));
+  running = next.catch(() => undefined);
+  return next;
+}
+
+async function runProgramNow(options: RunOptions): Promise<ProgramRun> {
+  const stackConfig = loadStackConfig(options.programDir, options.stack);
+  const config = { ...stackConfig.config };
+  for (const [k, v] of Object.entries(options.configOverrides ?? {})) {
+    if (v === undefined) delete config[k];
+    else config[k] = v;
+  }
+  const region = config["aws:region"] ?? "us-east-1";
+  const mocks = new EstateMocks({ region, knownOutputs: !!options.knownOutputs });
+  const monitor = new RecordingMonitor(mocks);
+
+  // What `setMocks` does, with our monitor: preview mode, as `pulumi preview` runs the program.
+  await pulumi.runtime.setMocks(mocks, stackConfig.project, stackConfig.stack, true);
+  settings.setMockOptions(monitor, stackConfig.project, stackConfig.stack, true);
+  const store = getStore();
+  Object.assign(store, {
+    supportsSecrets: true,
+    supportsResourceReferences: true,
+    supportsOutputValues: false,
+    supportsDeletedWith: true,
+    supportsReplaceWith: true,
+    supportsAliasSpecs: true,
+    supportsTransforms: true,
+    supportsInvokeTransforms: true,
+    supportsParameterization: true,
+    supportsResourceHooks: true,
+    supportsErrorHooks: true,
+    supportsInvokeDependsOn: false,
+  });
+  pulumi.runtime.setAllConfig(config, stackConfig.secretKeys.filter((k) => k in config));
+
+  const entry = path.resolve(options.programDir);
+  clearProgramModules(entry);
+  // A failing program logs through the runtime (an unhandled rejection) as well as throwing:
+  // collect those so the caller gets the program's own message.
+  const failures: unknown[] = [];
+  const onRejection = (reason: unknown) => failures.push(reason);
+  process.on("unhandledRejection", onRejection);
+  let outputs: Record<string, unknown>;
+  try {
+    outputs = (await pulumi.runtime.runInPulumiStack(async () => {
+      const mod = require(entry);
+      // A program may export a function (`export = async () => ...`) as the CLI allows.
+      const exported = typeof mod === "function" ? await mod() : typeof mod?.default === "function" ? await mod.default() : mod;
+      return exported;
+    })) as Record<string, unknown>;
+    await waitForRPCs();
+  } catch (e) {
+    throw new ProgramError(programMessage(e), e);
+  } finally {
+    process.off("unhandledRejection", onRejection);
+  }
+  if (failures.length > 0) throw new ProgramError(programMessage(failures[0]), failures[0]);
+  return { stackConfig, resources: monitor.registrations, outputs: outputs ?? {} };
+}
+
+function programMessage(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  return String(e);
+}

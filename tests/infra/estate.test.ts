@@ -1,0 +1,381 @@
+// The estate program, per stack, under the mocked runtime with the real Pulumi.<stack>.yaml:
+// every MUST item (M1-M5) and estate row (E1-E7, E11) asserted by name.
+import { strict as assert } from "assert";
+import { MOCK_ACCOUNT_ID } from "../../offline/mocks";
+import { asList, resourcesOf, Resources, statement, statements, STACKS } from "../support/estate";
+
+const ACCOUNT = MOCK_ACCOUNT_ID;
+const REGION = "ap-northeast-1";
+const T = {
+  bucket: "aws:s3/bucket:Bucket",
+  lock: "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
+  sse: "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+  pab: "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+  versioning: "aws:s3/bucketVersioning:BucketVersioning",
+  ownership: "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+  lifecycle: "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+  logging: "aws:s3/bucketLogging:BucketLogging",
+  policy: "aws:s3/bucketPolicy:BucketPolicy",
+  trail: "aws:cloudtrail/trail:Trail",
+  key: "aws:kms/key:Key",
+  logGroup: "aws:cloudwatch/logGroup:LogGroup",
+  role: "aws:iam/role:Role",
+  rolePolicy: "aws:iam/rolePolicy:RolePolicy",
+};
+
+// Expected per stack, written out here (not read from the profile code) so a change of the
+// stack files or of the defaults fails a test.
+const EXPECTED = {
+  dev: { mode: "GOVERNANCE", days: 1, logGroupDays: 30, accessLogDays: 90, protect: false, channel: "bs-notification-dev" },
+  dev2: { mode: "COMPLIANCE", days: 365, logGroupDays: 365, accessLogDays: 365, protect: true, channel: "bs-notification-stg" },
+  prd: { mode: "COMPLIANCE", days: 365, logGroupDays: 400, accessLogDays: 400, protect: true, channel: "bs-notification-prd" },
+} as const;
+
+const bucketNameOf = (purpose: string, stack: string) => `audit-${purpose}-${stack}-${ACCOUNT}-${REGION}`;
+
+for (const stack of STACKS) {
+  const want = EXPECTED[stack];
+  const logBucketName = bucketNameOf("trail-logs", stack);
+  const accessLogBucketName = bucketNameOf("access-logs", stack);
+  const dataBucketName = bucketNameOf("backup-data", stack);
+  const trailArn = `arn:aws:cloudtrail:${REGION}:${ACCOUNT}:trail/audit-trail-${stack}`;
+
+  describe(`estate program, stack ${stack}`, () => {
+    let r: Resources;
+    let auditKeyArn: string;
+    let dataKeyArn: string;
+    before(async () => {
+      r = await resourcesOf(stack);
+      auditKeyArn = r.one(T.key, "audit-key").rawOutputs.arn as string;
+      dataKeyArn = r.one(T.key, "backup-data-key").rawOutputs.arn as string;
+    });
+
+    describe("trail (M1, M4, E1, E2, E7)", () => {
+      it("validates log files, is multi-region with global events, logs, and is not an organisation trail by default", () => {
+        const t = r.one(T.trail, "audit-trail").inputs;
+        assert.equal(t.enableLogFileValidation, true);
+        assert.equal(t.isMultiRegionTrail, true);
+        assert.equal(t.includeGlobalServiceEvents, true);
+        assert.equal(t.enableLogging, true);
+        assert.equal(t.isOrganizationTrail, false);
+        assert.equal(t.name, `audit-trail-${stack}`);
+      });
+      it("encrypts with the estate key and writes to the immutable log bucket", () => {
+        const t = r.one(T.trail, "audit-trail").inputs;
+        assert.equal(t.kmsKeyId, auditKeyArn);
+        assert.equal(t.s3BucketName, logBucketName);
+        assert.notEqual(auditKeyArn, dataKeyArn);
+      });
+      it("records all management events, read and write, nothing excluded (E1)", () => {
+        const selectors = r.one(T.trail, "audit-trail").inputs.advancedEventSelectors;
+        const mgmt = selectors.find((s: any) => s.fieldSelectors.some((f: any) => f.field === "eventCategory" && f.equals?.[0] === "Management"));
+        assert.ok(mgmt, "no management events selector");
+        assert.deepEqual(mgmt.fieldSelectors, [{ field: "eventCategory", equals: ["Management"] }]);
+      });
+      it("records S3 object events of the data bucket only: read and write, never all buckets, never the log bucket (E2)", () => {
+        const selectors = r.one(T.trail, "audit-trail").inputs.advancedEventSelectors;
+        assert.equal(selectors.length, 2);
+        const data = selectors.find((s: any) => s.fieldSelectors.some((f: any) => f.field === "eventCategory" && f.equals?.[0] === "Data"));
+        const field = (name: string) => data.fieldSelectors.find((f: any) => f.field === name);
+        assert.deepEqual(field("resources.type").equals, ["AWS::S3::Object"]);
+        assert.deepEqual(field("resources.ARN").startsWiths, [`arn:aws:s3:::${dataBucketName}/`]);
+        // No readOnly or eventName filter: GetObject, PutObject, DeleteObject (and batch deletes,
+        // copies, multipart uploads) are all recorded, reads and writes alike.
+        assert.equal(field("readOnly"), undefined);
+        assert.equal(field("eventName"), undefined);
+        assert.equal(data.fieldSelectors.length, 3);
+      });
+      it("delivers to the KMS-encrypted log group through a role only this trail can assume (E7)", () => {
+        const t = r.one(T.trail, "audit-trail");
+        const group = r.one(T.logGroup, "audit-trail-log-group");
+        assert.equal(t.inputs.cloudWatchLogsGroupArn, `${group.rawOutputs.arn}:*`);
+        assert.equal(group.inputs.name, `/aws/cloudtrail/audit-trail-${stack}`);
+        assert.equal(group.inputs.kmsKeyId, auditKeyArn);
+        assert.equal(group.inputs.retentionInDays, want.logGroupDays);
+        const role = r.one(T.role, "audit-trail-cloudwatch-delivery");
+        assert.equal(t.inputs.cloudWatchLogsRoleArn, role.rawOutputs.arn);
+        const trust = statements(role.inputs.assumeRolePolicy)[0];
+        assert.deepEqual(trust.Principal, { Service: "cloudtrail.amazonaws.com" });
+        assert.equal(trust.Condition?.StringEquals["aws:SourceArn"], trailArn);
+        assert.equal(trust.Condition?.StringEquals["aws:SourceAccount"], ACCOUNT);
+        const policy = statement(r.one(T.rolePolicy, "audit-trail-cloudwatch-delivery").inputs.policy, "DeliverToThisLogGroupOnly");
+        assert.deepEqual(asList(policy.Action).sort(), ["logs:CreateLogStream", "logs:PutLogEvents"]);
+        assert.deepEqual(asList(policy.Resource), [`${group.rawOutputs.arn}:log-stream:*`]);
+      });
+      it("waits for the bucket policy and the key (CloudTrail checks both when the trail is created)", () => {
+        const t = r.one(T.trail, "audit-trail");
+        const policy = r.one(T.policy, "trail-log-bucket-policy");
+        assert.ok(t.dependencies.includes(policy.urn), "trail does not depend on the log bucket policy");
+      });
+    });
+
+    describe("immutable log bucket (M2, M3, M4, M5, E3, E4)", () => {
+      it("is a dedicated bucket with Object Lock enabled at creation and never force-destroyed", () => {
+        const b = r.one(T.bucket, "trail-log-bucket").inputs;
+        assert.equal(b.bucket, logBucketName);
+        assert.equal(b.objectLockEnabled, true);
+        assert.equal(b.forceDestroy, false);
+        assert.notEqual(logBucketName, dataBucketName);
+      });
+      it(`has default retention ${want.mode} for ${want.days} day(s)`, () => {
+        const lock = r.forBucket(T.lock, logBucketName).inputs;
+        assert.equal(lock.objectLockEnabled, "Enabled");
+        assert.equal(lock.rule.defaultRetention.mode, want.mode);
+        assert.equal(lock.rule.defaultRetention.days, want.days);
+        assert.equal(lock.rule.defaultRetention.years, undefined);
+      });
+      it("is versioned", () => {
+        assert.equal(r.forBucket(T.versioning, logBucketName).inputs.versioningConfiguration.status, "Enabled");
+      });
+      it("encrypts with SSE-KMS, the estate key, bucket key on", () => {
+        const rule = r.forBucket(T.sse, logBucketName).inputs.rules[0];
+        assert.equal(rule.applyServerSideEncryptionByDefault.sseAlgorithm, "aws:kms");
+        assert.equal(rule.applyServerSideEncryptionByDefault.kmsMasterKeyId, auditKeyArn);
+        assert.equal(rule.bucketKeyEnabled, true);
+      });
+      it("blocks public access with all four flags, and enforces bucket ownership", () => {
+        const pab = r.forBucket(T.pab, logBucketName).inputs;
+        assert.equal(pab.blockPublicAcls, true);
+        assert.equal(pab.blockPublicPolicy, true);
+        assert.equal(pab.ignorePublicAcls, true);
+        assert.equal(pab.restrictPublicBuckets, true);
+        assert.equal(r.forBucket(T.ownership, logBucketName).inputs.rule.objectOwnership, "BucketOwnerEnforced");
+      });
+      it("tiers to GLACIER_IR at 90 days and DEEP_ARCHIVE at 180 days and never expires a version (E4, M5)", () => {
+        const rules = r.forBucket(T.lifecycle, logBucketName).inputs.rules;
+        assert.equal(rules.length, 1);
+        const [rule] = rules;
+        assert.equal(rule.status, "Enabled");
+        assert.deepEqual(rule.filter, { prefix: "" });
+        assert.deepEqual(rule.transitions, [
+          { days: 90, storageClass: "GLACIER_IR" },
+          { days: 180, storageClass: "DEEP_ARCHIVE" },
+        ]);
+        assert.deepEqual(rule.noncurrentVersionTransitions, [
+          { noncurrentDays: 90, storageClass: "GLACIER_IR" },
+          { noncurrentDays: 180, storageClass: "DEEP_ARCHIVE" },
+        ]);
+        assert.equal(rule.expiration, undefined);
+        assert.equal(rule.noncurrentVersionExpiration, undefined);
+      });
+      it("sends its server access logs to the access-log bucket (E6)", () => {
+        const logging = r.forBucket(T.logging, logBucketName).inputs;
+        assert.equal(logging.targetBucket, accessLogBucketName);
+        assert.equal(logging.targetPrefix, `s3/${logBucketName}/`);
+      });
+      it(`is ${want.protect ? "" : "not "}protected and ${want.protect ? "" : "not "}retained on delete, with its lock configuration`, () => {
+        for (const res of [r.one(T.bucket, "trail-log-bucket"), r.forBucket(T.lock, logBucketName), r.one(T.policy, "trail-log-bucket-policy")]) {
+          assert.equal(res.protect, want.protect, `${res.name}.protect`);
+          assert.equal(res.retainOnDelete, want.protect, `${res.name}.retainOnDelete`);
+        }
+      });
+    });
+
+    describe("log bucket policy (E5)", () => {
+      let policy: string;
+      before(() => {
+        policy = r.one(T.policy, "trail-log-bucket-policy").inputs.policy;
+      });
+      it("lets CloudTrail read the bucket ACL for this trail of this account only", () => {
+        const s = statement(policy, "AWSCloudTrailAclCheck");
+        assert.equal(s.Effect, "Allow");
+        assert.deepEqual(s.Principal, { Service: "cloudtrail.amazonaws.com" });
+        assert.equal(s.Action, "s3:GetBucketAcl");
+        assert.equal(s.Resource, `arn:aws:s3:::${logBucketName}`);
+        assert.equal(s.Condition?.StringEquals["aws:SourceArn"], trailArn);
+        assert.equal(s.Condition?.StringEquals["aws:SourceAccount"], ACCOUNT);
+      });
+      it("lets CloudTrail write under AWSLogs/<account>/ only, bound to this trail and account", () => {
+        const s = statement(policy, "AWSCloudTrailWrite");
+        assert.equal(s.Effect, "Allow");
+        assert.deepEqual(s.Principal, { Service: "cloudtrail.amazonaws.com" });
+        assert.equal(s.Action, "s3:PutObject");
+        assert.deepEqual(asList(s.Resource), [`arn:aws:s3:::${logBucketName}/AWSLogs/${ACCOUNT}/*`]);
+        assert.equal(s.Condition?.StringEquals["aws:SourceArn"], trailArn);
+        assert.equal(s.Condition?.StringEquals["aws:SourceAccount"], ACCOUNT);
+        assert.equal(s.Condition?.StringEquals["s3:x-amz-acl"], "bucket-owner-full-control");
+      });
+      it("denies every request without TLS", () => {
+        const s = statement(policy, "DenyInsecureTransport");
+        assert.equal(s.Effect, "Deny");
+        assert.equal(s.Principal, "*");
+        assert.equal(s.Action, "s3:*");
+        assert.deepEqual(asList(s.Resource), [`arn:aws:s3:::${logBucketName}`, `arn:aws:s3:::${logBucketName}/*`]);
+        assert.equal(s.Condition?.Bool["aws:SecureTransport"], "false");
+      });
+      it("denies PutObject by any principal other than the CloudTrail service", () => {
+        const s = statement(policy, "DenyWritesByOthers");
+        assert.equal(s.Effect, "Deny");
+        assert.equal(s.Principal, "*");
+        assert.equal(s.Action, "s3:PutObject");
+        assert.deepEqual(asList(s.Resource), [`arn:aws:s3:::${logBucketName}/*`]);
+        assert.equal(s.Condition?.StringNotEquals["aws:PrincipalServiceName"], "cloudtrail.amazonaws.com");
+      });
+      it("allows nothing else", () => {
+        const allows = statements(policy).filter((s) => s.Effect === "Allow").map((s) => s.Sid);
+        assert.deepEqual(allows, ["AWSCloudTrailAclCheck", "AWSCloudTrailWrite"]);
+      });
+    });
+
+    describe("estate KMS key (M4)", () => {
+      let key: any;
+      before(() => {
+        key = r.one(T.key, "audit-key");
+      });
+      it("rotates, keeps the longest deletion window, and is protected in dev2/prd", () => {
+        assert.equal(key.inputs.enableKeyRotation, true);
+        assert.equal(key.inputs.deletionWindowInDays, 30);
+        assert.equal(key.protect, want.protect);
+        assert.equal(key.retainOnDelete, want.protect);
+      });
+      it("lets CloudTrail encrypt for this trail only", () => {
+        const s = statement(key.inputs.policy, "AllowCloudTrailToEncryptThisTrail");
+        assert.deepEqual(s.Principal, { Service: "cloudtrail.amazonaws.com" });
+        assert.equal(s.Action, "kms:GenerateDataKey*");
+        assert.equal(s.Condition?.StringEquals["aws:SourceArn"], trailArn);
+        assert.equal(s.Condition?.StringLike["kms:EncryptionContext:aws:cloudtrail:arn"], `arn:aws:cloudtrail:*:${ACCOUNT}:trail/*`);
+      });
+      it("lets CloudWatch Logs use it for the trail's log group only", () => {
+        const s = statement(key.inputs.policy, "AllowCloudWatchLogsForTheTrailLogGroup");
+        assert.deepEqual(s.Principal, { Service: `logs.${REGION}.amazonaws.com` });
+        assert.equal(
+          s.Condition?.ArnEquals["kms:EncryptionContext:aws:logs:arn"],
+          `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/cloudtrail/audit-trail-${stack}`,
+        );
+      });
+      it("grants no decrypt to anyone but the services when no auditor role is configured", () => {
+        const sids = statements(key.inputs.policy).map((s) => s.Sid);
+        assert.ok(!sids.includes("AllowAuditorsToDecryptLogsThroughS3"));
+      });
+    });
+
+    describe("access-log bucket (E6)", () => {
+      it("uses SSE-S3, the only encryption server access logging accepts", () => {
+        const rule = r.forBucket(T.sse, accessLogBucketName).inputs.rules[0];
+        assert.equal(rule.applyServerSideEncryptionByDefault.sseAlgorithm, "AES256");
+        assert.equal(rule.applyServerSideEncryptionByDefault.kmsMasterKeyId, undefined);
+      });
+      it("has no Object Lock (S3 cannot deliver access logs into a locked bucket)", () => {
+        assert.notEqual(r.one(T.bucket, "access-log-bucket").inputs.objectLockEnabled, true);
+        assert.equal(r.ofType(T.lock).filter((l) => l.inputs.bucket === accessLogBucketName).length, 0);
+      });
+      it("blocks public access with all four flags", () => {
+        const pab = r.forBucket(T.pab, accessLogBucketName).inputs;
+        assert.deepEqual(
+          [pab.blockPublicAcls, pab.blockPublicPolicy, pab.ignorePublicAcls, pab.restrictPublicBuckets],
+          [true, true, true, true],
+        );
+      });
+      it(`expires access logs after ${want.accessLogDays} days`, () => {
+        assert.equal(r.forBucket(T.lifecycle, accessLogBucketName).inputs.rules[0].expiration.days, want.accessLogDays);
+      });
+      it("lets only the S3 logging service of this account write, over TLS", () => {
+        const policy = r.one(T.policy, "access-log-bucket-policy").inputs.policy;
+        const s = statement(policy, "S3ServerAccessLogsPolicy");
+        assert.deepEqual(s.Principal, { Service: "logging.s3.amazonaws.com" });
+        assert.equal(s.Condition?.StringEquals["aws:SourceAccount"], ACCOUNT);
+        assert.ok(statement(policy, "DenyInsecureTransport"));
+      });
+    });
+
+    describe("backup-data bucket (E11)", () => {
+      it("encrypts with its own KMS key, bucket key on", () => {
+        const rule = r.forBucket(T.sse, dataBucketName).inputs.rules[0];
+        assert.equal(rule.applyServerSideEncryptionByDefault.sseAlgorithm, "aws:kms");
+        assert.equal(rule.applyServerSideEncryptionByDefault.kmsMasterKeyId, dataKeyArn);
+        assert.equal(rule.bucketKeyEnabled, true);
+        assert.equal(r.one(T.key, "backup-data-key").inputs.enableKeyRotation, true);
+      });
+      it("is versioned, blocks public access, enforces ownership and logs access", () => {
+        assert.equal(r.forBucket(T.versioning, dataBucketName).inputs.versioningConfiguration.status, "Enabled");
+        const pab = r.forBucket(T.pab, dataBucketName).inputs;
+        assert.deepEqual(
+          [pab.blockPublicAcls, pab.blockPublicPolicy, pab.ignorePublicAcls, pab.restrictPublicBuckets],
+          [true, true, true, true],
+        );
+        assert.equal(r.forBucket(T.ownership, dataBucketName).inputs.rule.objectOwnership, "BucketOwnerEnforced");
+        assert.equal(r.forBucket(T.logging, dataBucketName).inputs.targetBucket, accessLogBucketName);
+      });
+      it("denies requests without TLS and uploads encrypted with anything but its key", () => {
+        const policy = r.one(T.policy, "backup-data-bucket-policy").inputs.policy;
+        assert.equal(statement(policy, "DenyInsecureTransport").Condition?.Bool["aws:SecureTransport"], "false");
+        const otherKeys = statement(policy, "DenyOtherEncryptionKeys");
+        assert.equal(otherKeys.Condition?.StringNotEqualsIfExists["s3:x-amz-server-side-encryption-aws-kms-key-id"], dataKeyArn);
+        const nonKms = statement(policy, "DenyNonKmsEncryption");
+        assert.equal(nonKms.Condition?.StringNotEqualsIfExists["s3:x-amz-server-side-encryption"], "aws:kms");
+      });
+      it(`is ${want.protect ? "" : "not "}protected`, () => {
+        assert.equal(r.one(T.bucket, "backup-data-bucket").protect, want.protect);
+        assert.equal(r.one(T.bucket, "backup-data-bucket").inputs.forceDestroy, false);
+      });
+    });
+
+    describe("stack outputs an auditor needs", () => {
+      it("names the trail, buckets, keys, retention and home region", () => {
+        assert.equal(r.output("trailArn"), trailArn);
+        assert.equal(r.output("logBucketName"), logBucketName);
+        assert.equal(r.output("accessLogBucketName"), accessLogBucketName);
+        assert.deepEqual(r.output("dataBucketNames"), [dataBucketName]);
+        assert.equal(r.output("kmsKeyArn"), auditKeyArn);
+        assert.equal(r.output("dataKmsKeyArn"), dataKeyArn);
+        assert.deepEqual(r.output("retention"), { mode: want.mode, days: want.days });
+        assert.equal(r.output("homeRegion"), REGION);
+        assert.equal(r.output("trailLogGroup"), `/aws/cloudtrail/audit-trail-${stack}`);
+        assert.equal(r.output("slackChannel"), want.channel);
+      });
+    });
+
+    it("never force-destroys a bucket", () => {
+      for (const b of r.ofType(T.bucket)) assert.notEqual(b.inputs.forceDestroy, true, b.name);
+    });
+    it("gives every bucket a public access block with all four flags", () => {
+      for (const b of r.ofType(T.bucket)) {
+        const pab = r.forBucket(T.pab, b.inputs.bucket).inputs;
+        assert.ok(pab.blockPublicAcls && pab.blockPublicPolicy && pab.ignorePublicAcls && pab.restrictPublicBuckets, b.name);
+      }
+    });
+  });
+}
+
+describe("estate program options", () => {
+  const P = "audit-trail-estate";
+  it("an organisation trail (E15) is an organisation trail, and CloudTrail may write under the organisation's path", async () => {
+    const r = await resourcesOf("prd", { [`${P}:organizationTrail`]: "true", [`${P}:organizationId`]: "o-abcdef1234" });
+    assert.equal(r.one(T.trail, "audit-trail").inputs.isOrganizationTrail, true);
+    const bucket = bucketNameOf("trail-logs", "prd");
+    const write = statement(r.one(T.policy, "trail-log-bucket-policy").inputs.policy, "AWSCloudTrailWrite");
+    assert.deepEqual(asList(write.Resource), [
+      `arn:aws:s3:::${bucket}/AWSLogs/${ACCOUNT}/*`,
+      `arn:aws:s3:::${bucket}/AWSLogs/o-abcdef1234/*`,
+    ]);
+  });
+  it("existing data buckets replace the created one in the data events scope (E2, E11)", async () => {
+    const r = await resourcesOf("prd", {
+      [`${P}:createDataBucket`]: "false",
+      [`${P}:existingDataBuckets`]: JSON.stringify(["medical-backups-a", "medical-backups-b"]),
+    });
+    assert.equal(r.ofType(T.bucket).filter((b) => b.name === "backup-data-bucket").length, 0);
+    assert.equal(r.ofType(T.key).filter((k) => k.name === "backup-data-key").length, 0);
+    const selectors = r.one(T.trail, "audit-trail").inputs.advancedEventSelectors;
+    const arns = selectors[1].fieldSelectors.find((f: any) => f.field === "resources.ARN").startsWiths;
+    assert.deepEqual(arns, ["arn:aws:s3:::medical-backups-a/", "arn:aws:s3:::medical-backups-b/"]);
+    assert.deepEqual(r.output("dataBucketNames"), ["medical-backups-a", "medical-backups-b"]);
+  });
+  it("auditor roles may decrypt the logs through S3 in this account only", async () => {
+    const auditor = `arn:aws:iam::${ACCOUNT}:role/external-auditor`;
+    const r = await resourcesOf("prd", { [`${P}:auditorRoleArns`]: JSON.stringify([auditor]) });
+    const s = statement(r.one(T.key, "audit-key").inputs.policy, "AllowAuditorsToDecryptLogsThroughS3");
+    assert.deepEqual(s.Principal, { AWS: auditor });
+    assert.deepEqual(asList(s.Action).sort(), ["kms:Decrypt", "kms:DescribeKey"]);
+    assert.equal(s.Condition?.StringEquals["kms:ViaService"], `s3.${REGION}.amazonaws.com`);
+    assert.equal(s.Condition?.StringEquals["kms:CallerAccount"], ACCOUNT);
+  });
+  it("a prd configuration below the MUST items fails the program with the key, the value and the rule", async () => {
+    await assert.rejects(
+      resourcesOf("prd", { [`${P}:retentionDays`]: "30", [`${P}:retentionMode`]: "GOVERNANCE" }),
+      (e: Error) =>
+        /retentionDays: 30 is below the 365 days prd requires \(M5\)/.test(e.message) &&
+        /retentionMode: GOVERNANCE is not allowed in prd: M2 requires COMPLIANCE/.test(e.message),
+    );
+  });
+});
