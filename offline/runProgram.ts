@@ -10,6 +10,12 @@ import * as settings from "@pulumi/pulumi/runtime/settings";
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const { getStore } = require("@pulumi/pulumi/runtime/state") as { getStore(): Record<string, unknown> };
 const waitForRPCs: () => Promise<void> = (settings as any).waitForRPCs;
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const { Struct } = require("google-protobuf/google/protobuf/struct_pb");
+const structFromJs = (o: Record<string, unknown>) => Struct.fromJavaScript(o);
+
+/** How the engine marks a value not known until the update (pulumi/sdk rpc `unknownValue`). */
+export const UNKNOWN_SENTINEL = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 import { EstateMocks } from "./mocks";
 import { loadStackConfig, StackConfig } from "./stackConfig";
 
@@ -42,6 +48,21 @@ export interface RegisteredResource {
 class RecordingMonitor extends MockMonitor {
   readonly registrations: RegisteredResource[] = [];
 
+  constructor(private readonly estateMocks: EstateMocks) {
+    super(estateMocks);
+  }
+
+  /**
+   * What the engine holds as a resource's outputs. On a first preview: the inputs, plus every
+   * output the provider computes (ids, ARNs) as unknown.
+   */
+  private outputsOf(type: string, name: string, custom: boolean, rawInputs: Record<string, unknown>, resp: any): Record<string, unknown> {
+    if (this.estateMocks.options.knownOutputs || !custom) return (resp.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>;
+    const computed = this.estateMocks.computed(type, name, pulumi.runtime.deserializeProperties(structFromJs(rawInputs))).state;
+    const unknowns = Object.fromEntries(["id", ...Object.keys(computed)].filter((k) => !(k in rawInputs)).map((k) => [k, UNKNOWN_SENTINEL]));
+    return { ...rawInputs, ...unknowns };
+  }
+
   async registerResource(req: any, callback: (err: any, resp: any) => void): Promise<void> {
     const rawInputs = (req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>;
     const propertyDependencies: Record<string, string[]> = {};
@@ -73,7 +94,7 @@ class RecordingMonitor extends MockMonitor {
           ...record,
           urn: resp.getUrn(),
           id: resp.getId() || undefined,
-          rawOutputs: (resp.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>,
+          rawOutputs: this.outputsOf(record.type, record.name, record.custom, rawInputs, resp),
         });
       }
       callback(err, resp);

@@ -1,0 +1,10 @@
+// The CrossGuard policy pack of the audit-trail estate: the MUST items (M1-M5) mandatory, the
+// rest advisory. Per-stack levels come from the pack's config (config/<stack>.json locally,
+// the policy group's config in Pulumi Cloud): dev is advisory (001 section 3).
+import { PolicyPack } from "@pulumi/policy";
+import { ALL_POLICIES } from "./policies";
+
+new PolicyPack("audit-trail-must", {
+  enforcementLevel: "mandatory",
+  policies: ALL_POLICIES,
+});

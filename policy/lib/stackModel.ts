@@ -1,0 +1,317 @@
+// One model of the buckets, trails and keys of a stack, whatever style the program was written in:
+// v7 `aws.s3.Bucket` with split configuration resources, `BucketV2` with the `*V2` resources, or
+// legacy inline bucket arguments. Links (which bucket a configuration belongs to, which bucket a
+// trail writes to) follow `propertyDependencies` first, so they hold while ids are unknown in a
+// first preview, then known names. Built once per stack check and shared by the stack policies.
+import { PolicyResource } from "@pulumi/policy";
+import * as T from "./types";
+import { asArray, isUnknown, plain, Unknown, UNKNOWN } from "./values";
+
+export type Maybe<T> = T | Unknown | undefined;
+
+export interface Node {
+  resource: PolicyResource;
+  props: any;
+}
+
+export interface LockRetention {
+  mode: Maybe<string>;
+  days: Maybe<number>;
+  years: Maybe<number>;
+  source: string;
+}
+export interface Encryption {
+  sseAlgorithm: Maybe<string>;
+  kmsMasterKeyId: Maybe<string>;
+  /** The key id comes from a KMS key resource of the stack (so it is customer managed). */
+  keyFromKmsResource: boolean;
+  bucketKeyEnabled: Maybe<boolean>;
+  source: string;
+}
+export interface LifecycleRule {
+  id: Maybe<string>;
+  enabled: Maybe<boolean>;
+  expirationDays: Maybe<number>;
+  expirationDate: Maybe<string>;
+  noncurrentExpirationDays: Maybe<number>;
+  source: string;
+}
+export const PUBLIC_ACCESS_FLAGS = ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"] as const;
+export type PublicAccessFlag = (typeof PUBLIC_ACCESS_FLAGS)[number];
+export interface PublicAccessBlock {
+  flags: Record<PublicAccessFlag, Maybe<boolean>>;
+  source: string;
+}
+
+export interface BucketModel extends Node {
+  /** The physical bucket name, when known. */
+  bucketName: Maybe<string>;
+  /** For messages: the bucket name, else the logical name. */
+  label: string;
+  objectLockEnabled: Maybe<boolean>;
+  lockRetentions: LockRetention[];
+  encryptions: Encryption[];
+  versioningStatuses: { status: Maybe<string>; source: string }[];
+  lifecycleRules: LifecycleRule[];
+  publicAccessBlocks: PublicAccessBlock[];
+  policies: { json: Maybe<string>; source: string }[];
+  /** Trails that write here (by link), or a policy that lets CloudTrail write here. */
+  trails: Node[];
+  cloudTrailWritesByPolicy: boolean;
+  /** Buckets whose server access logs are delivered here. */
+  accessLogSources: BucketModel[];
+}
+
+export interface StackModel {
+  buckets: BucketModel[];
+  trails: Node[];
+  keys: Node[];
+  logGroups: Node[];
+  eventRules: Node[];
+  /** An account-level public access block with all four flags covers every bucket. */
+  accountPublicAccessBlocks: PublicAccessBlock[];
+  /** Links that could not be followed: a value is unknown and no dependency names the resource. */
+  unresolvedLinks: { type: string; item: string }[];
+  bucketsOf(node: Node, prop: string): BucketModel[];
+  logGroupsOf(trail: Node): Node[];
+  trailLogBuckets(): BucketModel[];
+}
+
+const has = (list: readonly string[], t: string) => list.includes(t);
+const num = (v: unknown): Maybe<number> => (isUnknown(v) ? UNKNOWN : typeof v === "number" ? v : typeof v === "string" && /^\d+$/.test(v) ? Number(v) : undefined);
+const str = (v: unknown): Maybe<string> => (isUnknown(v) ? UNKNOWN : typeof v === "string" ? v : undefined);
+const bool = (v: unknown): Maybe<boolean> => (isUnknown(v) ? UNKNOWN : typeof v === "boolean" ? v : v === "true" ? true : v === "false" ? false : undefined);
+
+function nodeOf(resource: PolicyResource): Node {
+  return { resource, props: plain(resource.props) };
+}
+
+export function buildStackModel(resources: PolicyResource[]): StackModel {
+  const nodes = resources.map(nodeOf);
+  const byUrn = new Map(nodes.map((n) => [n.resource.urn, n]));
+  const ofType = (types: readonly string[] | string) => nodes.filter((n) => (typeof types === "string" ? n.resource.type === types : has(types, n.resource.type)));
+  const unresolvedLinks: { type: string; item: string }[] = [];
+
+  const buckets: BucketModel[] = ofType(T.BUCKET_TYPES).map((n) => {
+    const bucketName = str(n.props.bucket);
+    return {
+      ...n,
+      bucketName,
+      label: typeof bucketName === "string" ? bucketName : n.resource.name,
+      objectLockEnabled: bool(n.props.objectLockEnabled),
+      lockRetentions: [],
+      encryptions: [],
+      versioningStatuses: [],
+      lifecycleRules: [],
+      publicAccessBlocks: [],
+      policies: [],
+      trails: [],
+      cloudTrailWritesByPolicy: false,
+      accessLogSources: [],
+    };
+  });
+  const bucketByUrn = new Map(buckets.map((b) => [b.resource.urn, b]));
+  const bucketsByName = new Map<string, BucketModel[]>();
+  for (const b of buckets) {
+    for (const name of new Set([b.bucketName, b.props.id])) {
+      if (typeof name === "string") bucketsByName.set(name, [...(bucketsByName.get(name) ?? []), b]);
+    }
+  }
+
+  function bucketsOf(node: Node, prop: string): BucketModel[] {
+    const deps = (node.resource.propertyDependencies?.[prop] ?? [])
+      .map((d) => bucketByUrn.get(d.urn))
+      .filter((b): b is BucketModel => !!b);
+    if (deps.length > 0) return deps;
+    const value = node.props[prop];
+    if (typeof value === "string") {
+      // `bucket` of a configuration resource is the name (v7 docs); an ARN is tolerated.
+      const name = value.startsWith("arn:") ? value.split(":::")[1] ?? value : value;
+      return bucketsByName.get(name) ?? [];
+    }
+    if (isUnknown(value)) {
+      unresolvedLinks.push({ type: node.resource.type, item: `${node.resource.type.split(":").pop()} "${node.resource.name}": ${prop} is unknown and names no resource` });
+    }
+    return [];
+  }
+
+  // Inline arguments (legacy Bucket and BucketV2).
+  for (const b of buckets) {
+    const p = b.props;
+    const src = `inline on ${b.resource.name}`;
+    const lock = p.objectLockConfiguration;
+    if (lock && !isUnknown(lock)) {
+      if (lock.objectLockEnabled === "Enabled") b.objectLockEnabled = b.objectLockEnabled ?? true;
+      else if (isUnknown(lock.objectLockEnabled) && b.objectLockEnabled === undefined) b.objectLockEnabled = UNKNOWN;
+      const rules = lock.rule ? [lock.rule] : asArray(lock.rules);
+      for (const rule of rules) {
+        if (isUnknown(rule)) continue;
+        const retentions = rule.defaultRetention ? [rule.defaultRetention] : asArray(rule.defaultRetentions);
+        for (const r of retentions) b.lockRetentions.push({ mode: str(r.mode), days: num(r.days), years: num(r.years), source: src });
+      }
+    }
+    const sse = p.serverSideEncryptionConfiguration;
+    const sseRules = sse && !isUnknown(sse) ? [sse.rule] : asArray(p.serverSideEncryptionConfigurations).flatMap((c: any) => asArray(c?.rules));
+    for (const rule of sseRules) {
+      if (!rule || isUnknown(rule)) continue;
+      const defaults = rule.applyServerSideEncryptionByDefault ? [rule.applyServerSideEncryptionByDefault] : asArray(rule.applyServerSideEncryptionByDefaults);
+      for (const d of defaults) {
+        b.encryptions.push({ sseAlgorithm: str(d.sseAlgorithm), kmsMasterKeyId: str(d.kmsMasterKeyId), keyFromKmsResource: false, bucketKeyEnabled: bool(rule.bucketKeyEnabled), source: src });
+      }
+    }
+    const versionings = p.versioning && !isUnknown(p.versioning) ? [p.versioning] : asArray(p.versionings);
+    for (const v of versionings) {
+      if (v && !isUnknown(v) && v.enabled !== undefined) b.versioningStatuses.push({ status: isUnknown(v.enabled) ? UNKNOWN : v.enabled ? "Enabled" : "Suspended", source: src });
+    }
+    for (const rule of asArray(p.lifecycleRules)) {
+      if (!rule || isUnknown(rule)) continue;
+      const exp = rule.expiration ?? asArray(rule.expirations)[0];
+      const nexp = rule.noncurrentVersionExpiration ?? asArray(rule.noncurrentVersionExpirations)[0];
+      b.lifecycleRules.push({
+        id: str(rule.id),
+        enabled: bool(rule.enabled),
+        expirationDays: exp ? num(exp.days) : undefined,
+        expirationDate: exp ? str(exp.date) : undefined,
+        noncurrentExpirationDays: nexp ? num(nexp.days) : undefined,
+        source: src,
+      });
+    }
+    if (p.policy !== undefined) b.policies.push({ json: typeof p.policy === "object" && !isUnknown(p.policy) ? JSON.stringify(p.policy) : str(p.policy), source: src });
+  }
+
+  // Split configuration resources.
+  for (const n of ofType(T.OBJECT_LOCK)) {
+    for (const b of bucketsOf(n, "bucket")) {
+      const rule = n.props.rule;
+      if (isUnknown(rule)) b.lockRetentions.push({ mode: UNKNOWN, days: UNKNOWN, years: UNKNOWN, source: n.resource.name });
+      else if (rule?.defaultRetention) {
+        const r = rule.defaultRetention;
+        b.lockRetentions.push({ mode: str(r.mode), days: num(r.days), years: num(r.years), source: n.resource.name });
+      }
+      // v6/V2 could turn Object Lock on for an existing bucket through this resource.
+      if (n.props.objectLockEnabled === "Enabled" && b.objectLockEnabled === undefined) b.objectLockEnabled = true;
+    }
+  }
+  for (const n of ofType(T.ENCRYPTION)) {
+    const keyDeps = (n.resource.propertyDependencies?.rules ?? []).some((d) => d.type === T.KMS_KEY);
+    for (const b of bucketsOf(n, "bucket")) {
+      const rules = n.props.rules;
+      if (isUnknown(rules)) {
+        b.encryptions.push({ sseAlgorithm: UNKNOWN, kmsMasterKeyId: UNKNOWN, keyFromKmsResource: keyDeps, bucketKeyEnabled: UNKNOWN, source: n.resource.name });
+        continue;
+      }
+      for (const rule of asArray(rules)) {
+        const d = isUnknown(rule) ? UNKNOWN : rule?.applyServerSideEncryptionByDefault;
+        if (isUnknown(d)) {
+          b.encryptions.push({ sseAlgorithm: UNKNOWN, kmsMasterKeyId: UNKNOWN, keyFromKmsResource: keyDeps, bucketKeyEnabled: UNKNOWN, source: n.resource.name });
+          continue;
+        }
+        b.encryptions.push({
+          sseAlgorithm: str(d?.sseAlgorithm),
+          kmsMasterKeyId: str(d?.kmsMasterKeyId),
+          keyFromKmsResource: keyDeps,
+          bucketKeyEnabled: bool(rule?.bucketKeyEnabled),
+          source: n.resource.name,
+        });
+      }
+    }
+  }
+  for (const n of ofType(T.VERSIONING)) {
+    for (const b of bucketsOf(n, "bucket")) {
+      const c = n.props.versioningConfiguration;
+      b.versioningStatuses.push({ status: isUnknown(c) ? UNKNOWN : str(c?.status), source: n.resource.name });
+    }
+  }
+  for (const n of ofType(T.LIFECYCLE)) {
+    for (const b of bucketsOf(n, "bucket")) {
+      for (const rule of isUnknown(n.props.rules) ? [UNKNOWN] : asArray(n.props.rules)) {
+        if (isUnknown(rule)) {
+          b.lifecycleRules.push({ id: UNKNOWN, enabled: UNKNOWN, expirationDays: UNKNOWN, expirationDate: UNKNOWN, noncurrentExpirationDays: UNKNOWN, source: n.resource.name });
+          continue;
+        }
+        const status = str(rule.status);
+        b.lifecycleRules.push({
+          id: str(rule.id),
+          enabled: isUnknown(status) ? UNKNOWN : status === "Enabled",
+          expirationDays: rule.expiration ? num(rule.expiration.days) : undefined,
+          expirationDate: rule.expiration ? str(rule.expiration.date) : undefined,
+          noncurrentExpirationDays: rule.noncurrentVersionExpiration ? num(rule.noncurrentVersionExpiration.noncurrentDays) : undefined,
+          source: n.resource.name,
+        });
+      }
+    }
+  }
+  // An absent flag is false: S3 treats an unset flag as off.
+  const pabOf = (n: Node): PublicAccessBlock => ({
+    flags: Object.fromEntries(PUBLIC_ACCESS_FLAGS.map((f) => [f, bool(n.props[f]) ?? false])) as Record<PublicAccessFlag, Maybe<boolean>>,
+    source: n.resource.name,
+  });
+  for (const n of ofType(T.PUBLIC_ACCESS_BLOCK)) {
+    for (const b of bucketsOf(n, "bucket")) b.publicAccessBlocks.push(pabOf(n));
+  }
+  const accountPublicAccessBlocks = ofType(T.ACCOUNT_PUBLIC_ACCESS_BLOCK).map(pabOf);
+  for (const n of ofType(T.BUCKET_POLICY)) {
+    for (const b of bucketsOf(n, "bucket")) {
+      b.policies.push({ json: typeof n.props.policy === "object" && !isUnknown(n.props.policy) ? JSON.stringify(n.props.policy) : str(n.props.policy), source: n.resource.name });
+    }
+  }
+  for (const n of ofType(T.LOGGING)) {
+    const sources = bucketsOf(n, "bucket");
+    for (const target of bucketsOf(n, "targetBucket")) target.accessLogSources.push(...sources);
+  }
+  for (const b of buckets) {
+    const inlineTargets = b.props.logging ? [b.props.logging] : asArray(b.props.loggings);
+    for (const l of inlineTargets) {
+      if (!l || isUnknown(l)) continue;
+      const target = typeof l.targetBucket === "string" ? buckets.find((t) => t.bucketName === l.targetBucket) : undefined;
+      if (target) target.accessLogSources.push(b);
+    }
+  }
+
+  const trails = ofType(T.TRAIL);
+  for (const t of trails) {
+    for (const b of bucketsOf(t, "s3BucketName")) b.trails.push(t);
+  }
+  for (const b of buckets) b.cloudTrailWritesByPolicy = b.policies.some((p) => typeof p.json === "string" && allowsCloudTrailWrite(p.json));
+
+  const logGroups = ofType(T.LOG_GROUP);
+  function logGroupsOf(trail: Node): Node[] {
+    const deps = (trail.resource.propertyDependencies?.cloudWatchLogsGroupArn ?? []).map((d) => byUrn.get(d.urn)).filter((n): n is Node => !!n && n.resource.type === T.LOG_GROUP);
+    if (deps.length > 0) return deps;
+    const arn = trail.props.cloudWatchLogsGroupArn;
+    if (typeof arn === "string") {
+      const name = /:log-group:([^:]+)/.exec(arn)?.[1];
+      return logGroups.filter((g) => g.props.name === name);
+    }
+    return [];
+  }
+
+  return {
+    buckets,
+    trails,
+    keys: ofType(T.KMS_KEY),
+    logGroups,
+    eventRules: ofType(T.EVENT_RULE),
+    accountPublicAccessBlocks,
+    unresolvedLinks,
+    bucketsOf,
+    logGroupsOf,
+    trailLogBuckets: () => buckets.filter((b) => b.trails.length > 0 || b.cloudTrailWritesByPolicy),
+  };
+}
+
+/** A policy statement that lets the CloudTrail service put objects. */
+export function allowsCloudTrailWrite(json: string): boolean {
+  let doc: any;
+  try {
+    doc = JSON.parse(json);
+  } catch {
+    return false;
+  }
+  return asArray(doc?.Statement).some((s: any) => {
+    if (s?.Effect !== "Allow") return false;
+    const services = asArray(s.Principal?.Service);
+    const actions = asArray(s.Action);
+    return services.includes("cloudtrail.amazonaws.com") && actions.some((a: string) => a === "s3:PutObject" || a === "s3:*" || a === "*");
+  });
+}

@@ -1,0 +1,79 @@
+// Reading resource properties that may be unknown during a first preview, without letting one
+// unknown value stop a whole check, and without ever passing a MUST check because of one.
+//
+// The engine hands policies props wrapped in the SDK's `unknownCheckingProxy`: reading an unknown
+// throws `UnknownValueError`, which the analyzer turns into an advisory "can't run policy during
+// preview" note. `plain` copies the proxied props into plain values with unknowns replaced by the
+// UNKNOWN symbol, so a policy can judge every known item, report their violations, and at the end
+// rethrow for the items it could not determine (`Undetermined`), which keeps the engine's note.
+import { UnknownValueError } from "@pulumi/policy";
+
+export const UNKNOWN: unique symbol = Symbol("unknown during preview");
+export type Unknown = typeof UNKNOWN;
+
+export function isUnknown(v: unknown): v is Unknown {
+  return v === UNKNOWN;
+}
+
+/** A deep plain copy of (possibly proxied) props; unknown values become UNKNOWN. */
+export function plain(value: unknown): any {
+  if (value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) {
+    const out: unknown[] = [];
+    // Index access, not array methods: array methods on the engine's proxy have thrown V8
+    // TypeErrors in the past (design/offline-check.md).
+    for (let i = 0; i < value.length; i++) out.push(read(value, i));
+    return out;
+  }
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) out[key] = read(value, key);
+  return out;
+}
+
+function read(obj: any, key: string | number): unknown {
+  try {
+    return plain(obj[key]);
+  } catch (e) {
+    if (e instanceof UnknownValueError) return UNKNOWN;
+    throw e;
+  }
+}
+
+// The sentinel Pulumi uses for an unknown string; UnknownValueError needs one to describe itself.
+const UNKNOWN_STRING_SENTINEL = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+// The SDK's typings leave the class untyped (its declaration is internal); its constructor is
+// (sentinel, property path).
+const UnknownValueErrorClass = UnknownValueError as unknown as new (sentinel: string, props: string[]) => Error;
+
+/** Raised at the end of a check for the items it could not judge: the engine reports it. */
+export class UndeterminedDuringPreview extends UnknownValueErrorClass {
+  constructor(readonly items: string[]) {
+    super(UNKNOWN_STRING_SENTINEL, []);
+    this.message = `cannot be determined during preview (values not known until the update): ${items.join("; ")}`;
+  }
+}
+
+export class Undetermined {
+  private readonly items: string[] = [];
+  add(item: string): void {
+    this.items.push(item);
+  }
+  get any(): boolean {
+    return this.items.length > 0;
+  }
+  /** Call last, after every determinable violation has been reported. */
+  raiseIfAny(): void {
+    if (this.items.length > 0) throw new UndeterminedDuringPreview(this.items);
+  }
+}
+
+/** "The value is set": an unknown value is the output of another resource, so it is set. */
+export function isSet(v: unknown): boolean {
+  return isUnknown(v) || (v !== undefined && v !== null && v !== "");
+}
+
+export function asArray<T = any>(v: unknown): T[] {
+  if (v === undefined || v === null || isUnknown(v)) return [];
+  return Array.isArray(v) ? (v as T[]) : [v as T];
+}

@@ -1,0 +1,36 @@
+// M5 / E7: the trail's CloudWatch log group keeps events at least 365 days (or never expires).
+import { StackValidationPolicy } from "@pulumi/policy";
+import { documented, LOG_RETENTION } from "../lib/metadata";
+import { buildStackModel } from "../lib/stackModel";
+import { isUnknown, Undetermined } from "../lib/values";
+import { MIN_RETENTION_DAYS } from "./aws-s3-bucket-require-retention-365-days";
+
+export const trailLogGroupRetention = documented<StackValidationPolicy>(
+  {
+    name: "aws-cloudwatch-loggroup-require-retention-365-days",
+    description: "The CloudWatch log group a trail delivers to must keep events at least 365 days (M5).",
+    enforcementLevel: "mandatory",
+    severity: "high",
+    remediationSteps: "Set `retentionInDays` of the trail's aws.cloudwatch.LogGroup to 365 or more (or leave it unset: never expire).",
+    validateStack: (args, reportViolation) => {
+      const m = buildStackModel(args.resources);
+      const u = new Undetermined();
+      for (const trail of m.trails) {
+        if (trail.props.cloudWatchLogsGroupArn === undefined) continue;
+        for (const group of m.logGroupsOf(trail)) {
+          const days = group.props.retentionInDays;
+          if (isUnknown(days)) u.add(`retentionInDays of ${group.resource.name}`);
+          // 0 or unset: CloudWatch Logs never expires the events.
+          else if (typeof days === "number" && days > 0 && days < MIN_RETENTION_DAYS) {
+            reportViolation(
+              `Log group "${group.props.name ?? group.resource.name}" of trail "${trail.resource.name}" keeps events ${days} days; at least ${MIN_RETENTION_DAYS} are required.`,
+              group.resource.urn,
+            );
+          }
+        }
+      }
+      u.raiseIfAny();
+    },
+  },
+  { requirements: ["M5", "E7"], controls: LOG_RETENTION },
+);

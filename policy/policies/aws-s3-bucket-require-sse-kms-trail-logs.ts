@@ -1,0 +1,58 @@
+// M4: trail log buckets encrypt by default with SSE-KMS and a customer managed key, bucket key on.
+// Access-log target buckets are exempt (S3 server access logging accepts SSE-S3 only) and are
+// recognised by the logging configurations that point at them.
+import { StackValidationPolicy } from "@pulumi/policy";
+import { documented, LOG_PROTECTION } from "../lib/metadata";
+import { linkGaps } from "../lib/reporting";
+import { buildStackModel } from "../lib/stackModel";
+import { ENCRYPTION } from "../lib/types";
+import { isUnknown, Undetermined } from "../lib/values";
+
+const KMS_ALGORITHMS = ["aws:kms", "aws:kms:dsse"];
+
+export const trailLogBucketSseKms = documented<StackValidationPolicy>(
+  {
+    name: "aws-s3-bucket-require-sse-kms-trail-logs",
+    description: "Buckets that receive CloudTrail logs must use SSE-KMS (aws:kms or aws:kms:dsse) with a customer managed key and the S3 bucket key (M4).",
+    enforcementLevel: "mandatory",
+    severity: "high",
+    remediationSteps:
+      "Add an aws.s3.BucketServerSideEncryptionConfiguration with `sseAlgorithm: \"aws:kms\"`, `kmsMasterKeyId` set to a customer " +
+      "managed aws.kms.Key, and `bucketKeyEnabled: true`. Deliver S3 server access logs to a separate SSE-S3 bucket.",
+    validateStack: (args, reportViolation) => {
+      const m = buildStackModel(args.resources);
+      const u = new Undetermined();
+      for (const b of m.trailLogBuckets()) {
+        const urn = b.resource.urn;
+        if (b.accessLogSources.length > 0) {
+          reportViolation(
+            `Bucket "${b.label}" receives both trail logs and S3 server access logs: access logs need SSE-S3 and no Object Lock; use a separate access-log bucket.`,
+            urn,
+          );
+        }
+        if (b.encryptions.length === 0) {
+          if (!linkGaps(m, ENCRYPTION, u)) reportViolation(`Trail log bucket "${b.label}" has no default encryption configuration (SSE-KMS required).`, urn);
+          continue;
+        }
+        for (const e of b.encryptions) {
+          if (isUnknown(e.sseAlgorithm)) {
+            u.add(`sseAlgorithm of ${b.label} (${e.source})`);
+            continue;
+          }
+          if (!KMS_ALGORITHMS.includes(e.sseAlgorithm ?? "")) {
+            reportViolation(`Trail log bucket "${b.label}" encrypts with ${e.sseAlgorithm ?? "nothing"} (${e.source}); SSE-KMS (aws:kms or aws:kms:dsse) is required.`, urn);
+            continue;
+          }
+          const key = e.kmsMasterKeyId;
+          if (key === undefined || key === "" || (typeof key === "string" && /(^|[:/])alias\/aws\/s3$/.test(key))) {
+            reportViolation(`Trail log bucket "${b.label}" uses the AWS managed key aws/s3 (${e.source}); a customer managed key is required.`, urn);
+          }
+          if (isUnknown(e.bucketKeyEnabled)) u.add(`bucketKeyEnabled of ${b.label} (${e.source})`);
+          else if (e.bucketKeyEnabled !== true) reportViolation(`Trail log bucket "${b.label}" has the S3 bucket key off (${e.source}).`, urn);
+        }
+      }
+      u.raiseIfAny();
+    },
+  },
+  { requirements: ["M4", "E4"], controls: LOG_PROTECTION },
+);
