@@ -1,0 +1,254 @@
+// Each policy, the compliance-policies way: the compliant stack passes, and each field that can
+// break it, mutated alone, yields that policy's violation at the right level. Every style
+// (v7 split resources, BucketV2 + *V2 resources, legacy inline arguments) and both views (first
+// preview with unknown ids, and known outputs) go through the policy SDK's own analyzer.
+import { strict as assert } from "assert";
+import { byPolicy, compliantStack, StackFixture, Style, UNKNOWN } from "./fixtures";
+
+const P = {
+  validation: "aws-cloudtrail-trail-enable-log-file-validation",
+  lock: "aws-s3-bucket-require-object-lock-compliance",
+  pab: "aws-s3-bucket-require-public-access-block",
+  sse: "aws-s3-bucket-require-sse-kms-trail-logs",
+  trailKms: "aws-cloudtrail-trail-require-kms-key",
+  rotation: "aws-kms-key-enable-rotation",
+  retention: "aws-s3-bucket-require-retention-365-days",
+  logGroup: "aws-cloudwatch-loggroup-require-retention-365-days",
+  multiRegion: "aws-cloudtrail-trail-require-multi-region-global-events",
+  scope: "aws-cloudtrail-trail-restrict-data-event-scope",
+  versioning: "aws-s3-bucket-require-versioning-trail-logs",
+  bucketPolicy: "aws-s3-bucketpolicy-require-cloudtrail-source-arn-and-tls",
+  protect: "aws-s3-bucket-protect-trail-logs",
+  tamper: "aws-cloudwatch-eventrule-require-tamper-alerts",
+};
+
+async function expectViolation(f: StackFixture, policy: string, level: "mandatory" | "advisory", message: RegExp) {
+  const vs = await f.evaluate();
+  const found = byPolicy(vs, policy);
+  assert.ok(found.length > 0, `expected a ${policy} violation; got ${JSON.stringify(vs, null, 1)}`);
+  assert.ok(found.some((v) => message.test(v.message)), `no ${policy} message matches ${message}: ${found.map((v) => v.message).join(" | ")}`);
+  for (const v of found) assert.equal(v.level, level, `${policy}: ${v.message}`);
+  // Only the mutated policy (plus policies reading the same field) should speak.
+  return found;
+}
+
+const STYLES: Style[] = ["v7", "v2", "inline"];
+const splitName = (style: Style, v7: string) => (style === "inline" ? "log-bucket" : v7);
+
+for (const style of STYLES) {
+  for (const firstPreview of [true, false]) {
+    const view = firstPreview ? "first preview" : "known outputs";
+    describe(`policy pack, ${style} style, ${view}`, () => {
+      const stack = () => compliantStack(style, firstPreview);
+
+      it("passes the compliant stack with no violation at all", async () => {
+        assert.deepEqual(await stack().evaluate(), []);
+      });
+
+      it("M1: a trail without log file validation is a mandatory violation", async () => {
+        await expectViolation(stack().set("trail", "enableLogFileValidation", false), P.validation, "mandatory", /log file validation disabled/);
+        await expectViolation(stack().set("trail", "enableLogFileValidation", undefined), P.validation, "mandatory", /unset \(off by default\)/);
+      });
+
+      it("M2: a log bucket created without Object Lock", async () => {
+        const f = stack();
+        if (style === "inline") f.set("log-bucket", "objectLockConfiguration.objectLockEnabled", undefined);
+        else f.set("log-bucket", "objectLockEnabled", false);
+        await expectViolation(f, P.lock, "mandatory", /not created with Object Lock enabled/);
+      });
+
+      it("M2: GOVERNANCE instead of COMPLIANCE", async () => {
+        const f = stack();
+        if (style === "inline") f.set("log-bucket", "objectLockConfiguration.rule.defaultRetention.mode", "GOVERNANCE");
+        else f.set("log-lock", "rule.defaultRetention.mode", "GOVERNANCE");
+        await expectViolation(f, P.lock, "mandatory", /default retention mode GOVERNANCE .*COMPLIANCE is required/);
+      });
+
+      it("M2: no default retention at all", async () => {
+        const f = stack();
+        if (style === "inline") f.set("log-bucket", "objectLockConfiguration.rule", undefined);
+        else f.remove("log-lock");
+        await expectViolation(f, P.lock, "mandatory", /has no Object Lock default retention/);
+      });
+
+      for (const flag of ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"]) {
+        it(`M3: ${flag} false on any bucket`, async () => {
+          await expectViolation(stack().set("data-pab", flag, false), P.pab, "mandatory", new RegExp(`"org-medical-backups" public access block data-pab leaves ${flag} off`));
+        });
+      }
+
+      it("M3: a bucket without a public access block, even the access-log bucket", async () => {
+        await expectViolation(stack().remove("access-pab"), P.pab, "mandatory", /"org-access-logs" has no public access block/);
+      });
+
+      it("M3: an account-level block with all four flags covers every bucket", async () => {
+        const f = stack().remove("data-pab").add("aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock", "account-pab", {
+          blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true,
+        });
+        assert.deepEqual(byPolicy(await f.evaluate(), P.pab), []);
+      });
+
+      it("M4: SSE-S3 on the trail log bucket", async () => {
+        const f = stack();
+        if (style === "inline") f.set("log-bucket", "serverSideEncryptionConfiguration.rule.applyServerSideEncryptionByDefault", { sseAlgorithm: "AES256" });
+        else f.set("log-sse", "rules", [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }]);
+        await expectViolation(f, P.sse, "mandatory", /encrypts with AES256 .*SSE-KMS \(aws:kms or aws:kms:dsse\) is required/);
+      });
+
+      it("M4: the AWS managed key aws/s3", async () => {
+        const f = stack();
+        const d = { sseAlgorithm: "aws:kms", kmsMasterKeyId: "alias/aws/s3" };
+        if (style === "inline") f.set("log-bucket", "serverSideEncryptionConfiguration.rule.applyServerSideEncryptionByDefault", d);
+        else f.set("log-sse", "rules", [{ applyServerSideEncryptionByDefault: d, bucketKeyEnabled: true }]);
+        await expectViolation(f, P.sse, "mandatory", /uses the AWS managed key aws\/s3/);
+      });
+
+      it("M4: the bucket key off", async () => {
+        const f = stack();
+        if (style === "inline") f.set("log-bucket", "serverSideEncryptionConfiguration.rule.bucketKeyEnabled", false);
+        else f.set("log-sse", "rules.0.bucketKeyEnabled", false);
+        await expectViolation(f, P.sse, "mandatory", /S3 bucket key off/);
+      });
+
+      it("M4: no encryption configuration on the trail log bucket", async () => {
+        const f = stack();
+        if (style === "inline") f.set("log-bucket", "serverSideEncryptionConfiguration", undefined);
+        else f.remove("log-sse");
+        await expectViolation(f, P.sse, "mandatory", /has no default encryption configuration/);
+      });
+
+      it("M4: the SSE-S3 access-log bucket is not mistaken for a trail log bucket", async () => {
+        const vs = await stack().evaluate();
+        assert.deepEqual(byPolicy(vs, P.sse), []);
+      });
+
+      it("M4: a trail without kmsKeyId, and a key without rotation", async () => {
+        await expectViolation(stack().set("trail", "kmsKeyId", undefined), P.trailKms, "mandatory", /sets no kmsKeyId/);
+        await expectViolation(stack().set("trail-key", "enableKeyRotation", false), P.rotation, "mandatory", /does not rotate/);
+      });
+
+      it("M5: lock retention below 365 days (and 1 year counts as 365)", async () => {
+        const f = stack();
+        if (style === "inline") f.set("log-bucket", "objectLockConfiguration.rule.defaultRetention.days", 30);
+        else f.set("log-lock", "rule.defaultRetention.days", 30);
+        await expectViolation(f, P.retention, "mandatory", /locks objects for 30 day\(s\) .*at least 365 days/);
+        const year = stack();
+        const field = style === "inline" ? "objectLockConfiguration.rule.defaultRetention" : "rule.defaultRetention";
+        year.set(splitName(style, "log-lock"), field, { mode: "COMPLIANCE", years: 1 });
+        assert.deepEqual(byPolicy(await year.evaluate(), P.retention), []);
+      });
+
+      it("M5: a lifecycle rule that expires current versions before 365 days", async () => {
+        const f = stack();
+        if (style === "inline") f.set("log-bucket", "lifecycleRules.0.expiration", { days: 90 });
+        else f.set("log-lifecycle", "rules.0.expiration", { days: 90 });
+        await expectViolation(f, P.retention, "mandatory", /lifecycle rule tier expires current versions after 90 days/);
+      });
+
+      it("M5: a lifecycle rule that expires noncurrent versions before 365 days", async () => {
+        const f = stack();
+        if (style === "inline") f.set("log-bucket", "lifecycleRules.0.noncurrentVersionExpiration", { days: 30 });
+        else f.set("log-lifecycle", "rules.0.noncurrentVersionExpiration", { noncurrentDays: 30 });
+        await expectViolation(f, P.retention, "mandatory", /expires noncurrent versions after 30 days/);
+      });
+
+      it("M5: the trail's log group kept less than 365 days (unset means never expire)", async () => {
+        await expectViolation(stack().set("trail-log-group", "retentionInDays", 90), P.logGroup, "mandatory", /keeps events 90 days; at least 365/);
+        assert.deepEqual(byPolicy(await stack().set("trail-log-group", "retentionInDays", undefined).evaluate(), P.logGroup), []);
+      });
+
+      it("advisory: a single-region trail, or one without global events", async () => {
+        await expectViolation(stack().set("trail", "isMultiRegionTrail", false), P.multiRegion, "advisory", /records one region only/);
+        await expectViolation(stack().set("trail", "includeGlobalServiceEvents", false), P.multiRegion, "advisory", /excludes global service events/);
+      });
+
+      it("advisory: data events of all buckets, or of the log bucket itself", async () => {
+        await expectViolation(stack().set("trail", "advancedEventSelectors.1.fieldSelectors.2.startsWiths", ["arn:aws:s3"]), P.scope, "advisory", /all buckets/);
+        await expectViolation(stack().set("trail", "advancedEventSelectors.1.fieldSelectors.2.startsWiths", ["arn:aws:s3:::org-trail-logs/"]), P.scope, "advisory", /own log bucket org-trail-logs/);
+        await expectViolation(
+          stack().set("trail", "eventSelectors", [{ dataResources: [{ type: "AWS::S3::Object", values: ["arn:aws:s3:::"] }] }]),
+          P.scope,
+          "advisory",
+          /all buckets \(eventSelectors/,
+        );
+      });
+
+      it("advisory: a bucket policy without aws:SourceArn or without the TLS deny", async () => {
+        const f = stack();
+        const doc = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "cloudtrail.amazonaws.com" }, Action: "s3:PutObject", Resource: "*" }] };
+        if (style === "inline") f.set("log-bucket", "policy", JSON.stringify(doc));
+        else f.set("log-policy", "policy", JSON.stringify(doc));
+        const found = await expectViolation(f, P.bucketPolicy, "advisory", /lets CloudTrail s3:PutObject without an aws:SourceArn condition/);
+        assert.ok(found.some((v) => /does not deny requests without TLS/.test(v.message)));
+      });
+
+      it("advisory: force-destroy or an unprotected log bucket or trail key", async () => {
+        await expectViolation(stack().set("log-bucket", "forceDestroy", true), P.protect, "advisory", /sets forceDestroy/);
+        await expectViolation(stack().setProtect("log-bucket", false), P.protect, "advisory", /is not protected/);
+        await expectViolation(stack().setProtect("trail-key", false), P.protect, "advisory", /KMS key "trail-key" of trail "trail" is not protected/);
+      });
+
+      it("advisory: tamper operations not watched by any EventBridge rule", async () => {
+        const pattern = JSON.stringify({ detail: { eventName: ["StopLogging", "DeleteTrail"] } });
+        await expectViolation(stack().set("tamper-rule", "eventPattern", pattern), P.tamper, "advisory", /No EventBridge rule watches: UpdateTrail, PutEventSelectors/);
+      });
+
+      if (style !== "inline") {
+        it("advisory: a log bucket without Object Lock and without versioning", async () => {
+          const f = stack().set("log-bucket", "objectLockEnabled", false).remove("log-versioning");
+          await expectViolation(f, P.versioning, "advisory", /is not versioned/);
+        });
+      }
+    });
+  }
+}
+
+describe("policy pack: unknown values never make a MUST check pass", () => {
+  it("an unknown retention mode is reported as 'cannot run during preview', not passed", async () => {
+    const f = compliantStack("v7").set("log-lock", "rule.defaultRetention.mode", UNKNOWN);
+    const found = byPolicy(await f.evaluate(), P.lock);
+    assert.equal(found.length, 1);
+    assert.equal(found[0].level, "advisory");
+    assert.match(found[0].message, /can't run policy 'aws-s3-bucket-require-object-lock-compliance' .* during preview: .*retention mode of org-trail-logs \(log-lock\)/);
+  });
+  it("an unknown lock configuration link that names no resource keeps a missing retention undetermined", async () => {
+    const f = compliantStack("v7");
+    const lock = f.resources.find((r) => r.name === "log-lock")!;
+    lock.propertyDependencies = {};
+    const found = byPolicy(await f.evaluate(), P.lock);
+    assert.equal(found.length, 1);
+    assert.match(found[0].message, /during preview: .*bucket is unknown and names no resource/);
+  });
+  it("a definite violation is still mandatory when another item is unknown", async () => {
+    const f = compliantStack("v7").set("log-lock", "rule.defaultRetention.mode", UNKNOWN).set("log-bucket", "objectLockEnabled", false);
+    const found = byPolicy(await f.evaluate(), P.lock);
+    assert.deepEqual(found.map((v) => v.level).sort(), ["advisory", "mandatory"]);
+  });
+  it("an unknown log file validation flag is not a pass", async () => {
+    const found = byPolicy(await compliantStack("v7").set("trail", "enableLogFileValidation", UNKNOWN).evaluate(), P.validation);
+    assert.equal(found.length, 1);
+    assert.match(found[0].message, /can't run policy .* during preview/);
+  });
+});
+
+describe("policy pack: enforcement per stack", () => {
+  const mutated = () => compliantStack("v7").set("trail", "enableLogFileValidation", false);
+  it("no config: the MUST items are mandatory (dev2, prd and any stack not configured otherwise)", async () => {
+    assert.equal(byPolicy(await mutated().evaluate(), P.validation)[0].level, "mandatory");
+  });
+  it("dev's config makes every MUST item advisory", async () => {
+    const config = require("../../policy/config/dev.json");
+    assert.equal(byPolicy(await mutated().evaluate(config), P.validation)[0].level, "advisory");
+  });
+  it("prd's config keeps them mandatory", async () => {
+    const config = require("../../policy/config/prd.json");
+    assert.equal(byPolicy(await mutated().evaluate(config), P.validation)[0].level, "mandatory");
+  });
+  it("'all' applies a level to every policy, as the CLI expands it", async () => {
+    assert.equal(byPolicy(await mutated().evaluate({ all: "advisory" }), P.validation)[0].level, "advisory");
+    assert.deepEqual(await mutated().evaluate({ all: "disabled" }), []);
+  });
+  it("a config naming a policy the pack does not have is refused", async () => {
+    await assert.rejects(mutated().evaluate({ "aws-no-such-policy": "advisory" }), /names "aws-no-such-policy", which is not a policy of this pack/);
+  });
+});
