@@ -47,6 +47,31 @@ export interface OrganizationTrailProfile {
   organizationId?: string;
 }
 
+export interface AlertingProfile {
+  /** E8: the Slack path. `webhook`: the notifier Lambda; `chatbot`: AWS Chatbot (Amazon Q Developer in chat). */
+  slackDelivery: "webhook" | "chatbot";
+  /** For `chatbot`: the Slack workspace (team) and channel ids the organisation authorised. */
+  chatbotSlackTeamId?: string;
+  chatbotSlackChannelId?: string;
+  /** Addresses subscribed to the alert topic beside Slack: alerts still arrive when Slack is down. */
+  emailAddresses: string[];
+  /** E9 (001 No.29): authentication failures per period that make a burst. */
+  authFailureThreshold: number;
+  /** E9: AccessDenied / UnauthorizedOperation errors per period that make a burst. */
+  accessDeniedThreshold: number;
+  /** E9: the period of the burst alarms, seconds. */
+  burstPeriodSeconds: number;
+}
+
+/** E10: each service can be off where the organisation already runs it centrally. */
+export interface PostureProfile {
+  config: boolean;
+  guardDuty: boolean;
+  securityHub: boolean;
+  inspector: boolean;
+  accessAnalyzer: boolean;
+}
+
 export interface EstateProfile {
   environment: Environment;
   stack: string;
@@ -70,6 +95,8 @@ export interface EstateProfile {
   /** Slack channel of the environment (001): bs-notification-dev|stg|prd. */
   slackChannel: string;
   organization: OrganizationTrailProfile;
+  alerting: AlertingProfile;
+  posture: PostureProfile;
   /** dev2/prd: `protect` and `retainOnDelete` on the evidence (log bucket, keys, data). */
   protectEvidence: boolean;
 }
@@ -122,8 +149,23 @@ const KNOWN_KEYS = new Set([
   "slackChannel",
   "organizationTrail",
   "organizationId",
+  "slackWebhookUrl",
+  "slackDelivery",
+  "chatbotSlackTeamId",
+  "chatbotSlackChannelId",
+  "alertEmailAddresses",
+  "authFailureThreshold",
+  "accessDeniedThreshold",
+  "burstPeriodSeconds",
+  "enableConfig",
+  "enableGuardDuty",
+  "enableSecurityHub",
+  "enableInspector",
+  "enableAccessAnalyzer",
 ]);
 
+const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+const SLACK_ID = /^[A-Z0-9]{9,12}$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]{1,512}$/;
 const BUCKET_NAME = /^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const NAME_PREFIX = /^[a-z][a-z0-9-]{1,19}$/;
@@ -285,6 +327,34 @@ export function parseProfile(stack: string, raw: RawConfig, rawRegion?: string):
     );
   }
 
+  const deliveryRaw = str("slackDelivery") ?? "webhook";
+  let slackDelivery: "webhook" | "chatbot" = "webhook";
+  if (deliveryRaw === "webhook" || deliveryRaw === "chatbot") slackDelivery = deliveryRaw;
+  else problems.push(`slackDelivery: "${deliveryRaw}" is not a delivery (allowed: webhook, chatbot)`);
+  const chatbotSlackTeamId = str("chatbotSlackTeamId");
+  const chatbotSlackChannelId = str("chatbotSlackChannelId");
+  if (slackDelivery === "chatbot") {
+    for (const [key, v] of [["chatbotSlackTeamId", chatbotSlackTeamId], ["chatbotSlackChannelId", chatbotSlackChannelId]] as const) {
+      if (v === undefined || !SLACK_ID.test(v)) {
+        problems.push(`${key}: ${v === undefined ? "missing" : `"${v}" is not a Slack id`}; slackDelivery: chatbot needs it (9-12 uppercase letters or digits, e.g. T0123ABCD)`);
+      }
+    }
+  }
+  const emailAddresses = list("alertEmailAddresses", EMAIL, "an email address");
+  // dev tolerates more noise before a burst is reported (001: notifications optional in dev).
+  const authFailureThreshold = int("authFailureThreshold", environment === "dev" ? 10 : 5, 1, 100000);
+  const accessDeniedThreshold = int("accessDeniedThreshold", environment === "dev" ? 50 : 20, 1, 100000);
+  const burstPeriodSeconds = int("burstPeriodSeconds", 300, 60, 86400);
+  if (burstPeriodSeconds % 60 !== 0) problems.push(`burstPeriodSeconds: ${burstPeriodSeconds} is not a multiple of 60 (CloudWatch alarm periods above a minute are)`);
+  // 001: dev may run without the posture services; dev2/prd have them unless run centrally.
+  const posture: PostureProfile = {
+    config: bool("enableConfig", mandatory),
+    guardDuty: bool("enableGuardDuty", mandatory),
+    securityHub: bool("enableSecurityHub", mandatory),
+    inspector: bool("enableInspector", mandatory),
+    accessAnalyzer: bool("enableAccessAnalyzer", mandatory),
+  };
+
   if (problems.length > 0) throw new ConfigError(stack, problems);
 
   return {
@@ -302,6 +372,16 @@ export function parseProfile(stack: string, raw: RawConfig, rawRegion?: string):
     deployerRoleArns,
     slackChannel,
     organization: { enabled: orgEnabled, organizationId: orgEnabled ? organizationId : undefined },
+    alerting: {
+      slackDelivery,
+      chatbotSlackTeamId: slackDelivery === "chatbot" ? chatbotSlackTeamId : undefined,
+      chatbotSlackChannelId: slackDelivery === "chatbot" ? chatbotSlackChannelId : undefined,
+      emailAddresses,
+      authFailureThreshold,
+      accessDeniedThreshold,
+      burstPeriodSeconds,
+    },
+    posture,
     protectEvidence: mandatory,
   };
 }
