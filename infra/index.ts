@@ -3,15 +3,19 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { AccessLogBucket } from "./components/accessLogBucket";
+import { AnomalyAlarms } from "./components/anomalyAlarms";
 import { AuditTrail } from "./components/auditTrail";
 import { BackupDataBucket } from "./components/backupDataBucket";
 import { ImmutableLogBucket } from "./components/immutableLogBucket";
 import { CustomerManagedKey } from "./components/kmsKey";
-import { loadProfile } from "./config";
-import { auditKeyStatements } from "./lib/keyPolicies";
+import { SecurityPosture } from "./components/securityPosture";
+import { TamperAlerting } from "./components/tamperAlerting";
+import { loadProfile, loadSecrets } from "./config";
+import { alertingKeyStatements, auditKeyStatements } from "./lib/keyPolicies";
 import { AccountContext, bucketName, logGroupArn, trailArn as trailArnOf, trailName as trailNameOf } from "./lib/naming";
 
 const profile = loadProfile();
+const secrets = loadSecrets();
 const caller = aws.getCallerIdentityOutput();
 const ctx: AccountContext = {
   accountId: caller.accountId,
@@ -31,14 +35,17 @@ const auditKey = new CustomerManagedKey("audit-key", {
   aliasName: `${prefix}-audit-${stack}`,
   accountId: ctx.accountId,
   partition: ctx.partition,
-  statements: auditKeyStatements({
-    accountId: ctx.accountId,
-    partition: ctx.partition,
-    region: ctx.region,
-    trailArn: plannedTrailArn,
-    logGroupArn: logGroupArn(ctx, trailLogGroupName),
-    auditorRoleArns: profile.auditorRoleArns,
-  }),
+  statements: [
+    ...auditKeyStatements({
+      accountId: ctx.accountId,
+      partition: ctx.partition,
+      region: ctx.region,
+      trailArn: plannedTrailArn,
+      logGroupArn: logGroupArn(ctx, trailLogGroupName),
+      auditorRoleArns: profile.auditorRoleArns,
+    }),
+    ...alertingKeyStatements(ctx.accountId),
+  ],
   protect,
 });
 
@@ -101,6 +108,57 @@ const trail = new AuditTrail("audit-trail", {
   protect,
 });
 
+// E8: tamper operations, E9: bursts, E10: posture findings -> one alert path to Slack.
+const alerting = new TamperAlerting("tamper-alerting", {
+  namePrefix: prefix,
+  stack,
+  environment: profile.environment,
+  accountId: ctx.accountId,
+  partition: ctx.partition,
+  region: ctx.region,
+  kmsKeyArn: auditKey.keyArn,
+  trailName: plannedTrailName,
+  trailArn: plannedTrailArn,
+  bucketNames: [logBucket.bucketName, accessLogs.bucketName, ...coveredDataBuckets],
+  logBucketName: logBucket.bucketName,
+  keyArns: [auditKey.keyArn, ...(dataKey ? [dataKey.keyArn] : [])],
+  deployerRoleArns: profile.deployerRoleArns,
+  slackChannel: profile.slackChannel,
+  slackDelivery: profile.alerting.slackDelivery,
+  slackWebhookUrl: secrets.slackWebhookUrl,
+  chatbotSlackTeamId: profile.alerting.chatbotSlackTeamId,
+  chatbotSlackChannelId: profile.alerting.chatbotSlackChannelId,
+  emailAddresses: profile.alerting.emailAddresses,
+  logRetentionDays: profile.logGroupRetentionDays,
+});
+
+new AnomalyAlarms("anomaly-alarms", {
+  namePrefix: prefix,
+  stack,
+  trailLogGroupName: trail.logGroupName,
+  topicArn: alerting.topicArn,
+  authFailureThreshold: profile.alerting.authFailureThreshold,
+  accessDeniedThreshold: profile.alerting.accessDeniedThreshold,
+  periodSeconds: profile.alerting.burstPeriodSeconds,
+});
+
+const posture = new SecurityPosture("security-posture", {
+  namePrefix: prefix,
+  stack,
+  region: ctx.region,
+  accountId: ctx.accountId,
+  partition: ctx.partition,
+  services: profile.posture,
+  kmsKeyArn: auditKey.keyArn,
+  configBucketName: bucketName(prefix, "config", stack, ctx),
+  logBucketName: logBucket.bucketName,
+  dataBucketNames: coveredDataBuckets,
+  trailLogGroupName: trail.logGroupName,
+  minLogRetentionDays: profile.logGroupRetentionDays,
+  alerts: alerting.destination,
+  protect,
+});
+
 // What an auditor and the evidence tooling need (issue 2; `npm run evidence -- package`).
 export const environment = profile.environment;
 export const homeRegion = profile.region;
@@ -114,3 +172,6 @@ export const dataKmsKeyArn = dataKey?.keyArn;
 export const trailLogGroup = trail.logGroupName;
 export const retention = { mode: profile.retention.mode, days: profile.retention.days };
 export const slackChannel = profile.slackChannel;
+export const alertTopicArn = alerting.topicArn;
+export const alertDeadLetterQueueArn = alerting.deadLetterQueueArn;
+export const configBucketName = posture.configBucketName;

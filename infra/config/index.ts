@@ -16,3 +16,13 @@ export function loadProfile(): EstateProfile {
   const region = new pulumi.Config("aws").get("region");
   return parseProfile(pulumi.getStack(), raw, region);
 }
+
+/** Secrets of the stack, kept as Pulumi secrets (encrypted in state, never in plain text). */
+export interface EstateSecrets {
+  /** E8: the Slack incoming webhook of the environment's channel. */
+  slackWebhookUrl?: pulumi.Output<string>;
+}
+
+export function loadSecrets(): EstateSecrets {
+  return { slackWebhookUrl: new pulumi.Config().getSecret("slackWebhookUrl") };
+}

@@ -66,3 +66,20 @@ export function auditKeyStatements(a: AuditKeyPolicyArgs): Statement[] {
   }
   return statements;
 }
+
+/**
+ * E8: EventBridge (to the encrypted topic and dead-letter queue), CloudWatch alarms (to the topic)
+ * and SNS (to the encrypted dead-letter queue) use the key on this account's behalf only.
+ */
+export function alertingKeyStatements(accountId: pulumi.Input<string>): Statement[] {
+  return [
+    {
+      sid: "AllowAlertDeliveryServicesOfThisAccount",
+      effect: "Allow",
+      principals: [{ type: "Service", identifiers: ["events.amazonaws.com", "cloudwatch.amazonaws.com", "sns.amazonaws.com"] }],
+      actions: ["kms:GenerateDataKey*", "kms:Decrypt"],
+      resources: ["*"],
+      conditions: [{ test: "StringEquals", variable: "aws:SourceAccount", values: [accountId] }],
+    },
+  ];
+}

@@ -115,6 +115,26 @@ describe("environment profile", () => {
     it("a name prefix that would make invalid bucket names", () => {
       expectProblem("prd", { namePrefix: "Audit_Logs" }, /^namePrefix: "Audit_Logs" is not allowed/);
     });
+    it("chatbot delivery without the Slack ids, or an unknown delivery", () => {
+      expectProblem("prd", { slackDelivery: "chatbot" }, /^chatbotSlackTeamId: missing; slackDelivery: chatbot needs it/);
+      expectProblem("prd", { slackDelivery: "chatbot", chatbotSlackTeamId: "T0123ABCD", chatbotSlackChannelId: "#general" }, /^chatbotSlackChannelId: "#general" is not a Slack id/);
+      expectProblem("prd", { slackDelivery: "teams" }, /^slackDelivery: "teams" is not a delivery \(allowed: webhook, chatbot\)$/);
+    });
+    it("alert e-mail addresses that are not, and burst periods CloudWatch would refuse", () => {
+      expectProblem("prd", { alertEmailAddresses: '["soc-at-example.org"]' }, /^alertEmailAddresses: "soc-at-example.org" is not an email address$/);
+      expectProblem("prd", { burstPeriodSeconds: "90" }, /^burstPeriodSeconds: 90 is not a multiple of 60/);
+      expectProblem("prd", { authFailureThreshold: "0" }, /^authFailureThreshold: 0 is outside the allowed range 1 to 100000$/);
+    });
+    it("posture services default on in dev2/prd and off in dev, each switchable", () => {
+      assert.deepEqual(parseProfile("prd", {}).posture, { config: true, guardDuty: true, securityHub: true, inspector: true, accessAnalyzer: true });
+      assert.deepEqual(parseProfile("dev", {}).posture, { config: false, guardDuty: false, securityHub: false, inspector: false, accessAnalyzer: false });
+      assert.equal(parseProfile("prd", { enableGuardDuty: "false" }).posture.guardDuty, false);
+      expectProblem("prd", { enableInspector: "off" }, /^enableInspector: "off" is not a boolean/);
+    });
+    it("never echoes the Slack webhook secret, even among other errors", () => {
+      const problems = problemsOf("prd", { slackWebhookUrl: "https://hooks.slack.com/services/SECRET", retentionDays: "1" });
+      assert.ok(!problems.join("\n").includes("SECRET"));
+    });
     it("lists every problem at once", () => {
       const problems = problemsOf("prd", { retentionDays: "30", retentionMode: "GOVERNANCE", slackChannel: "x" });
       assert.equal(problems.length, 3);

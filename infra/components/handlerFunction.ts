@@ -1,0 +1,117 @@
+// A Lambda function of the estate with what each one needs, written once: its handler bundled by
+// esbuild from handlers/ (no closure serialisation), an execution role assumable only by Lambda
+// in this account, the permissions the caller names and nothing else, and its own KMS-encrypted
+// log group with JSON logs (Powertools) kept as long as the environment requires.
+import * as path from "path";
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { bundleHandler } from "../../handlers/bundle";
+import { policyJson, Statement } from "../lib/policyDocument";
+
+export interface HandlerFunctionArgs {
+  /** Path of the handler module under handlers/, e.g. "notifier/index.ts". */
+  entry: string;
+  functionName: string;
+  description: string;
+  environment: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /** The function's permissions beyond writing its own logs. */
+  statements: pulumi.Input<Statement>[];
+  accountId: pulumi.Input<string>;
+  kmsKeyArn: pulumi.Input<string>;
+  logRetentionDays: number;
+  timeoutSeconds: number;
+  memoryMb?: number;
+}
+
+const HANDLERS_DIR = path.resolve(__dirname, "../../handlers");
+const bundles = new Map<string, pulumi.asset.AssetArchive>();
+
+/** One bundle per handler per process: several stacks in one test run share it. */
+export function handlerArchive(entry: string): pulumi.asset.AssetArchive {
+  let archive = bundles.get(entry);
+  if (!archive) {
+    const { code } = bundleHandler(path.join(HANDLERS_DIR, entry));
+    archive = new pulumi.asset.AssetArchive({ "index.js": new pulumi.asset.StringAsset(code) });
+    bundles.set(entry, archive);
+  }
+  return archive;
+}
+
+export class HandlerFunction extends pulumi.ComponentResource {
+  readonly functionArn: pulumi.Output<string>;
+  readonly functionName: pulumi.Output<string>;
+  readonly roleArn: pulumi.Output<string>;
+  readonly logGroupName: pulumi.Output<string>;
+
+  constructor(name: string, args: HandlerFunctionArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("auditTrail:compute:HandlerFunction", name, {}, opts);
+    const logGroupName = `/aws/lambda/${args.functionName}`;
+    const logGroup = new aws.cloudwatch.LogGroup(
+      `${name}-logs`,
+      { name: logGroupName, retentionInDays: args.logRetentionDays, kmsKeyId: args.kmsKeyArn },
+      { parent: this },
+    );
+    const role = new aws.iam.Role(
+      `${name}-role`,
+      {
+        description: `Execution role of ${args.functionName}`,
+        assumeRolePolicy: policyJson(
+          [
+            {
+              effect: "Allow",
+              principals: [{ type: "Service", identifiers: ["lambda.amazonaws.com"] }],
+              actions: ["sts:AssumeRole"],
+              conditions: [{ test: "StringEquals", variable: "aws:SourceAccount", values: [args.accountId] }],
+            },
+          ],
+          { parent: this },
+        ),
+      },
+      { parent: this },
+    );
+    const rolePolicy = new aws.iam.RolePolicy(
+      `${name}-policy`,
+      {
+        role: role.id,
+        policy: policyJson(
+          [
+            {
+              sid: "WriteOwnLogs",
+              effect: "Allow",
+              actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+              resources: [pulumi.interpolate`${logGroup.arn}:log-stream:*`],
+            },
+            ...args.statements,
+          ],
+          { parent: this },
+        ),
+      },
+      { parent: this },
+    );
+    const fn = new aws.lambda.Function(
+      name,
+      {
+        name: args.functionName,
+        description: args.description,
+        runtime: "nodejs22.x",
+        architectures: ["arm64"],
+        handler: "index.handler",
+        code: handlerArchive(args.entry),
+        role: role.arn,
+        timeout: args.timeoutSeconds,
+        memorySize: args.memoryMb ?? 256,
+        environment: { variables: args.environment },
+        // Environment variables at rest with the estate key, not the AWS managed one.
+        kmsKeyArn: args.kmsKeyArn,
+        // INFO keeps the audit and notification records (a higher level would drop them).
+        loggingConfig: { logFormat: "JSON", logGroup: logGroup.name, applicationLogLevel: "INFO", systemLogLevel: "WARN" },
+      },
+      { parent: this, dependsOn: [rolePolicy] },
+    );
+    this.functionArn = fn.arn;
+    this.functionName = fn.name;
+    this.roleArn = role.arn;
+    this.logGroupName = logGroup.name;
+    this.registerOutputs({ functionArn: this.functionArn, roleArn: this.roleArn });
+  }
+}
