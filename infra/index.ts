@@ -12,7 +12,7 @@ import { SecurityPosture } from "./components/securityPosture";
 import { TamperAlerting } from "./components/tamperAlerting";
 import { loadProfile, loadSecrets } from "./config";
 import { alertingKeyStatements, auditKeyStatements } from "./lib/keyPolicies";
-import { AccountContext, bucketName, logGroupArn, trailArn as trailArnOf, trailName as trailNameOf } from "./lib/naming";
+import { AccountContext, bucketName, estateLogGroupArnPatterns, trailArn as trailArnOf, trailName as trailNameOf } from "./lib/naming";
 
 const profile = loadProfile();
 const secrets = loadSecrets();
@@ -41,7 +41,7 @@ const auditKey = new CustomerManagedKey("audit-key", {
       partition: ctx.partition,
       region: ctx.region,
       trailArn: plannedTrailArn,
-      logGroupArn: logGroupArn(ctx, trailLogGroupName),
+      logGroupArns: estateLogGroupArnPatterns(ctx, prefix, stack, trailLogGroupName),
       auditorRoleArns: profile.auditorRoleArns,
     }),
     ...alertingKeyStatements(ctx.accountId),

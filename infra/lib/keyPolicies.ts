@@ -8,7 +8,8 @@ export interface AuditKeyPolicyArgs {
   partition: pulumi.Input<string>;
   region: string;
   trailArn: pulumi.Input<string>;
-  logGroupArn: pulumi.Input<string>;
+  /** The estate's log groups (ARN patterns): the trail's, its Lambdas', its API's and WAF's. */
+  logGroupArns: pulumi.Input<string>[];
   auditorRoleArns: string[];
 }
 
@@ -41,13 +42,13 @@ export function auditKeyStatements(a: AuditKeyPolicyArgs): Statement[] {
       conditions: [thisTrail],
     },
     {
-      // E7: the trail's log group, and only it, is encrypted with this key.
-      sid: "AllowCloudWatchLogsForTheTrailLogGroup",
+      // E7: the estate's log groups, and only they, are encrypted with this key.
+      sid: "AllowCloudWatchLogsForTheEstateLogGroups",
       effect: "Allow",
       principals: [{ type: "Service", identifiers: [`logs.${a.region}.amazonaws.com`] }],
       actions: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
       resources: ["*"],
-      conditions: [{ test: "ArnEquals", variable: "kms:EncryptionContext:aws:logs:arn", values: [a.logGroupArn] }],
+      conditions: [{ test: "ArnLike", variable: "kms:EncryptionContext:aws:logs:arn", values: a.logGroupArns }],
     },
   ];
   if (a.auditorRoleArns.length > 0) {

@@ -34,3 +34,13 @@ export function trailArn(ctx: AccountContext, name: string): pulumi.Output<strin
 export function logGroupArn(ctx: AccountContext, name: string): pulumi.Output<string> {
   return pulumi.interpolate`arn:${ctx.partition}:logs:${ctx.region}:${ctx.accountId}:log-group:${name}`;
 }
+
+/** Every log group the estate creates is named under one of these (key policy, E7). */
+export function estateLogGroupArnPatterns(ctx: AccountContext, prefix: string, stack: string, trailLogGroupName: string): pulumi.Output<string>[] {
+  return [
+    logGroupArn(ctx, trailLogGroupName),
+    logGroupArn(ctx, `/aws/lambda/${prefix}-${stack}-*`),
+    logGroupArn(ctx, `/aws/apigateway/${prefix}-${stack}-*`),
+    logGroupArn(ctx, `aws-waf-logs-${prefix}-${stack}-*`),
+  ];
+}

@@ -235,13 +235,24 @@ for (const stack of STACKS) {
         assert.equal(s.Condition?.StringEquals["aws:SourceArn"], trailArn);
         assert.equal(s.Condition?.StringLike["kms:EncryptionContext:aws:cloudtrail:arn"], `arn:aws:cloudtrail:*:${ACCOUNT}:trail/*`);
       });
-      it("lets CloudWatch Logs use it for the trail's log group only", () => {
-        const s = statement(key.inputs.policy, "AllowCloudWatchLogsForTheTrailLogGroup");
+      it("lets CloudWatch Logs use it for the estate's own log groups only", () => {
+        const s = statement(key.inputs.policy, "AllowCloudWatchLogsForTheEstateLogGroups");
         assert.deepEqual(s.Principal, { Service: `logs.${REGION}.amazonaws.com` });
-        assert.equal(
-          s.Condition?.ArnEquals["kms:EncryptionContext:aws:logs:arn"],
-          `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/cloudtrail/audit-trail-${stack}`,
-        );
+        const lg = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:`;
+        assert.deepEqual(s.Condition?.ArnLike["kms:EncryptionContext:aws:logs:arn"], [
+          `${lg}/aws/cloudtrail/audit-trail-${stack}`,
+          `${lg}/aws/lambda/audit-${stack}-*`,
+          `${lg}/aws/apigateway/audit-${stack}-*`,
+          `${lg}aws-waf-logs-audit-${stack}-*`,
+        ]);
+      });
+      it("names every log group of the estate within those patterns", () => {
+        const patterns = asList(statement(key.inputs.policy, "AllowCloudWatchLogsForTheEstateLogGroups").Condition?.ArnLike["kms:EncryptionContext:aws:logs:arn"]);
+        const matches = (arn: string) => patterns.some((p) => new RegExp("^" + p.replace(/[.*+?^${}()|[\]\\/]/g, (c) => (c === "*" ? ".*" : "\\" + c)) + "$").test(arn));
+        for (const g of r.ofType(T.logGroup)) {
+          assert.equal(g.inputs.kmsKeyId, auditKeyArn, g.name);
+          assert.ok(matches(g.rawOutputs.arn as string), `${g.rawOutputs.arn} is not covered by the key policy`);
+        }
       });
       it("grants no decrypt to anyone but the services when no auditor role is configured", () => {
         const sids = statements(key.inputs.policy).map((s) => s.Sid);

@@ -1,0 +1,249 @@
+import { GetTrailCommand } from "@aws-sdk/client-cloudtrail";
+import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { promises as fs } from "node:fs";
+import * as path from "node:path";
+import { main, USAGE } from "../../evidence/cli";
+import { ChainFixture, gzip, makeSigningKey, makeTempDir, removeDir, type SigningKey } from "./fixtures";
+import { CapturedIO, mockedAws, type MockedAws } from "./helpers";
+
+const START = new Date("2024-03-01T00:00:00Z");
+const TRAIL_ARN = "arn:aws:cloudtrail:eu-west-1:123456789012:trail/audit-trail";
+const NOW = () => new Date("2024-04-01T00:00:00Z");
+const REPO = path.resolve(__dirname, "../..");
+
+function serveTrail(aws: MockedAws, fixture: ChainFixture, extra: Record<string, unknown> = {}): void {
+  fixture.serve(aws.s3Mock, aws.cloudTrailMock);
+  aws.cloudTrailMock.on(GetTrailCommand, { Name: TRAIL_ARN }).resolves({
+    Trail: {
+      Name: "audit-trail",
+      TrailARN: TRAIL_ARN,
+      S3BucketName: fixture.trail.bucket,
+      S3KeyPrefix: fixture.trail.prefix,
+      HomeRegion: "eu-west-1",
+      IsMultiRegionTrail: false,
+      LogFileValidationEnabled: true,
+      ...extra,
+    },
+  });
+}
+
+describe("evidence CLI", function () {
+  let signingKey: SigningKey;
+  let dir: string;
+  let keysFile: string;
+  let fixture: ChainFixture;
+
+  before(async function () {
+    signingKey = makeSigningKey();
+    fixture = ChainFixture.build({ signingKey, start: START, digests: 24, logsPerDigest: 1 });
+    dir = await makeTempDir("cli");
+    keysFile = path.join(dir, "public-keys.json");
+    await fixture.writeExport(dir, keysFile);
+  });
+
+  after(async function () {
+    await removeDir(dir);
+  });
+
+  async function run(argv: string[], overrides: Parameters<typeof main>[2] = {}, tty = false): Promise<{ code: number; io: CapturedIO }> {
+    const io = new CapturedIO(tty);
+    const code = await main(argv, io, { now: NOW, ...overrides });
+    return { code, io };
+  }
+
+  describe("verify --dir (offline)", function () {
+    it("exits 0 on a clean export and prints exactly the JSON shape", async function () {
+      const { code, io } = await run(["verify", "--dir", dir, "--public-keys", keysFile, "--start", "2024-03-01T00:00:00Z", "--end", "2024-03-02T00:00:00Z", "--json"]);
+      assert.equal(code, 0, io.err);
+      const parsed = JSON.parse(io.out);
+      assert.deepEqual(Object.keys(parsed).sort(), ["digestsChecked", "findings", "logFilesChecked", "valid"]);
+      assert.deepEqual(parsed, { valid: true, findings: [], digestsChecked: 24, logFilesChecked: 24 });
+      assert.equal(io.out.trim().split("\n").length, 1, "one JSON object, nothing else on stdout");
+    });
+
+    it("infers the only trail and the period of the export when they are not given", async function () {
+      const { code, io } = await run(["verify", "--dir", dir, "--public-keys", keysFile, "--json"]);
+      assert.equal(code, 0, io.err);
+      assert.equal(JSON.parse(io.out).digestsChecked, 24);
+    });
+
+    it("prints a readable report without --json", async function () {
+      const { code, io } = await run(["verify", "--dir", dir, "--public-keys", keysFile, "--trail-arn", TRAIL_ARN]);
+      assert.equal(code, 0, io.err);
+      assert.match(io.out, /Validating log files for trail arn:aws:cloudtrail:eu-west-1:123456789012:trail\/audit-trail/);
+      assert.match(io.out, /VALID: 24 digest file\(s\) and 24 log file\(s\) checked/);
+      assert.match(io.out, new RegExp(`public keys trusted: ${signingKey.fingerprint}`));
+    });
+
+    it("exits 1 and lists findings when the export was tampered with", async function () {
+      const tampered = await makeTempDir("cli-tampered");
+      try {
+        await fixture.writeExport(tampered);
+        const logKey = fixture.digests[5].logKeys[0];
+        await fs.writeFile(path.join(tampered, fixture.trail.bucket, logKey), gzip("changed"));
+        const { code, io } = await run(["verify", "--dir", tampered, "--public-keys", keysFile, "--json"]);
+        assert.equal(code, 1);
+        const parsed = JSON.parse(io.out);
+        assert.equal(parsed.valid, false);
+        assert.deepEqual(parsed.findings.map((f: { kind: string; key: string }) => [f.kind, f.key]), [["log-hash-mismatch", logKey]]);
+        const text = await run(["verify", "--dir", tampered, "--public-keys", keysFile]);
+        assert.equal(text.code, 1);
+        assert.match(text.io.out, /\[log-hash-mismatch\]/);
+        assert.match(text.io.out, /INVALID/);
+      } finally {
+        await removeDir(tampered);
+      }
+    });
+
+    it("exits 0 when the only findings are gaps", async function () {
+      const gapped = ChainFixture.build({ signingKey, start: START, digests: 6, gapHoursBefore: { 3: 4 } });
+      const gapDir = await makeTempDir("cli-gap");
+      try {
+        await gapped.writeExport(gapDir);
+        const { code, io } = await run(["verify", "--dir", gapDir, "--public-keys", path.join(gapDir, "public-keys.json"), "--json"]);
+        assert.equal(code, 0, io.out);
+        assert.deepEqual(JSON.parse(io.out).findings.map((f: { kind: string }) => f.kind), ["gap"]);
+      } finally {
+        await removeDir(gapDir);
+      }
+    });
+
+    it("writes progress lines to stderr every N digests when stderr is not a terminal", async function () {
+      const { code, io } = await run(["verify", "--dir", dir, "--public-keys", keysFile], { progressEvery: 10 });
+      assert.equal(code, 0);
+      assert.equal(io.err.split("\n").filter((l) => l.startsWith("progress: eu-west-1: ")).length, 2);
+      const quiet = await run(["verify", "--dir", dir, "--public-keys", keysFile]);
+      assert.equal(quiet.io.err, "", "short runs stay quiet");
+    });
+  });
+
+  describe("usage errors exit 2 and name the bad argument", function () {
+    const cases: Array<[string, () => string[], RegExp]> = [
+      ["no command", () => [], /Usage: npm run evidence/],
+      ["an unknown command", () => ["verfy"], /unknown command "verfy"; allowed: verify, export, package/],
+      ["an unknown option", () => ["verify", "--dir", dir, "--public-keys", keysFile, "--since", "x"], /unknown option --since; allowed options: .*--start/],
+      ["a malformed date", () => ["verify", "--dir", dir, "--public-keys", keysFile, "--start", "2024-13-01"], /--start "2024-13-01" is not a valid date; allowed: YYYY-MM-DD/],
+      ["a time without zone", () => ["verify", "--dir", dir, "--public-keys", keysFile, "--end", "2024-03-01T10:00:00"], /--end .* \(a time zone is required\)/],
+      ["start after end", () => ["verify", "--dir", dir, "--public-keys", keysFile, "--start", "2024-03-02", "--end", "2024-03-01"], /--start \(2024-03-02\) is after --end \(2024-03-01\)/],
+      ["a missing --dir folder", () => ["verify", "--dir", path.join(dir, "nope"), "--public-keys", keysFile], /--dir .*nope is not an existing folder/],
+      ["--dir without --public-keys", () => ["verify", "--dir", dir], /--public-keys is required \(with --dir/],
+      ["a missing option value", () => ["verify", "--dir"], /--dir needs a value/],
+      ["an invalid trail ARN", () => ["verify", "--trail-arn", "arn:aws:s3:::bucket", "--start", "2024-03-01", "--end", "2024-03-02"], /--trail-arn "arn:aws:s3:::bucket" is not a trail ARN/],
+      ["online verify without --start", () => ["verify", "--trail-arn", TRAIL_ARN, "--end", "2024-03-02"], /--start is required/],
+      ["a bad concurrency", () => ["verify", "--dir", dir, "--public-keys", keysFile, "--concurrency", "0"], /--concurrency "0" must be a whole number from 1 to 64/],
+      ["a bad region list", () => ["verify", "--dir", dir, "--public-keys", keysFile, "--regions", "eu-west-1,Tokyo"], /--regions .*"Tokyo" is not an AWS region name/],
+      ["a trail not in the export", () => ["verify", "--dir", dir, "--public-keys", keysFile, "--trail-arn", "arn:aws:cloudtrail:eu-west-1:123456789012:trail/other"], /holds no digest files of --trail-arn .*trail\/other; it holds: .*trail\/audit-trail/],
+      ["package into a non-empty folder", () => ["package", "--stack", "prd", "--start", "2024-03-01", "--end", "2024-03-02", "--out", dir], /--out .* is not empty/],
+      ["export without --out", () => ["export", "--trail-arn", TRAIL_ARN, "--start", "2024-03-01", "--end", "2024-03-02"], /--out is required/],
+    ];
+    for (const [name, argv, message] of cases) {
+      it(name, async function () {
+        const { code, io } = await run(argv());
+        assert.equal(code, 2, io.err);
+        assert.match(io.err, message);
+        assert.equal(io.out, "");
+      });
+    }
+
+    it("a corrupt public keys file", async function () {
+      const corrupt = path.join(dir, "corrupt-keys.json");
+      await fs.writeFile(corrupt, '{"PublicKeyList": [{"Value": 1}]}');
+      const { code, io } = await run(["verify", "--dir", dir, "--public-keys", corrupt]);
+      assert.equal(code, 2);
+      assert.match(io.err, /--public-keys: .*corrupt-keys.json: PublicKeyList\[0\] needs string "Value"/);
+      await fs.writeFile(corrupt, "not json");
+      const again = await run(["verify", "--dir", dir, "--public-keys", corrupt]);
+      assert.equal(again.code, 2);
+      assert.match(again.io.err, /--public-keys: .* is not JSON/);
+    });
+
+    it("several trails in one export without --trail-arn", async function () {
+      const two = await makeTempDir("cli-two");
+      try {
+        await fixture.writeExport(two);
+        const second = ChainFixture.build({ signingKey, start: START, digests: 2, trail: { trailName: "second-trail" } });
+        await second.writeExport(two);
+        const { code, io } = await run(["verify", "--dir", two, "--public-keys", keysFile]);
+        assert.equal(code, 2);
+        assert.match(io.err, /holds 2 trails; choose one with --trail-arn: .*trail\/audit-trail.*trail\/second-trail|holds 2 trails; choose one with --trail-arn: .*trail\/second-trail.*trail\/audit-trail/);
+      } finally {
+        await removeDir(two);
+      }
+    });
+  });
+
+  describe("verify --trail-arn (online) and export", function () {
+    it("verifies the trail's bucket found through GetTrail", async function () {
+      const aws = mockedAws();
+      serveTrail(aws, fixture);
+      const { code, io } = await run(["verify", "--trail-arn", TRAIL_ARN, "--start", "2024-03-01T00:00:00Z", "--end", "2024-03-01T12:00:00Z", "--json"], { clients: aws.clients });
+      assert.equal(code, 0, io.err);
+      assert.deepEqual(JSON.parse(io.out), { valid: true, findings: [], digestsChecked: 13, logFilesChecked: 13 });
+      assert.ok(aws.regionsAsked.includes("cloudtrail:eu-west-1"), "GetTrail and ListPublicKeys in the home region");
+    });
+
+    it("exits 2 when the trail does not exist and 3 when AWS fails", async function () {
+      const aws = mockedAws();
+      aws.cloudTrailMock.on(GetTrailCommand).rejects(Object.assign(new Error("Unknown trail"), { name: "TrailNotFoundException" }));
+      const missing = await run(["verify", "--trail-arn", TRAIL_ARN, "--start", "2024-03-01", "--end", "2024-03-02"], { clients: aws.clients });
+      assert.equal(missing.code, 2);
+      assert.match(missing.io.err, /--trail-arn .*no such trail/);
+      aws.cloudTrailMock.reset();
+      aws.cloudTrailMock.on(GetTrailCommand).rejects(Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException" }));
+      const failed = await run(["verify", "--trail-arn", TRAIL_ARN, "--start", "2024-03-01", "--end", "2024-03-02"], { clients: aws.clients });
+      assert.equal(failed.code, 3);
+      assert.match(failed.io.err, /verify could not complete: ThrottlingException: Rate exceeded/);
+    });
+
+    it("asks for --organization-id on an organization trail", async function () {
+      const aws = mockedAws();
+      serveTrail(aws, fixture, { IsOrganizationTrail: true });
+      const { code, io } = await run(["verify", "--trail-arn", TRAIL_ARN, "--start", "2024-03-01", "--end", "2024-03-02"], { clients: aws.clients });
+      assert.equal(code, 2);
+      assert.match(io.err, /organization trail: pass --organization-id/);
+    });
+
+    it("exports what the offline verify needs, and the offline verify then agrees with S3", async function () {
+      const tamperedFixture = ChainFixture.build({ signingKey, start: START, digests: 8, logsPerDigest: 2 });
+      const deleted = tamperedFixture.digests[3];
+      tamperedFixture.delete(deleted.bucket, deleted.key);
+      const aws = mockedAws();
+      serveTrail(aws, tamperedFixture);
+      const out = await makeTempDir("cli-export");
+      try {
+        const exported = await run(["export", "--trail-arn", TRAIL_ARN, "--start", "2024-03-01T00:00:00Z", "--end", "2024-03-01T08:00:00Z", "--out", out], { clients: aws.clients });
+        assert.equal(exported.code, 0, exported.io.err);
+        assert.match(exported.io.out, /Exported 7 digest file\(s\) and 14 log file\(s\)/);
+        const keys = JSON.parse(await fs.readFile(path.join(out, "public-keys.json"), "utf8"));
+        assert.deepEqual(keys.PublicKeyList.map((k: { Fingerprint: string }) => k.Fingerprint), [signingKey.fingerprint]);
+        const meta = JSON.parse(await fs.readFile(path.join(out, tamperedFixture.trail.bucket, tamperedFixture.digests[0].key + ".meta.json"), "utf8"));
+        assert.equal(meta["signature-algorithm"], "SHA256withRSA");
+
+        const online = await run(["verify", "--trail-arn", TRAIL_ARN, "--start", "2024-03-01T00:00:00Z", "--end", "2024-03-01T08:00:00Z", "--json"], { clients: aws.clients });
+        const offline = await run(["verify", "--dir", out, "--public-keys", path.join(out, "public-keys.json"), "--start", "2024-03-01T00:00:00Z", "--end", "2024-03-01T08:00:00Z", "--json"]);
+        assert.equal(online.code, 1);
+        assert.equal(offline.code, 1);
+        assert.deepEqual(JSON.parse(offline.io.out), JSON.parse(online.io.out));
+        assert.deepEqual(JSON.parse(offline.io.out).findings.map((f: { kind: string; key: string }) => [f.kind, f.key]), [["digest-missing", deleted.key]]);
+      } finally {
+        await removeDir(out);
+      }
+    });
+  });
+
+  describe("as a process", function () {
+    it("runs through ts-node with the documented exit codes (smoke test)", function () {
+      this.timeout(60_000);
+      const cli = path.join(REPO, "evidence/cli.ts");
+      const args = ["-r", "ts-node/register/transpile-only", cli];
+      const ok = spawnSync(process.execPath, [...args, "verify", "--dir", dir, "--public-keys", keysFile, "--json"], { cwd: REPO, encoding: "utf8" });
+      assert.equal(ok.status, 0, ok.stderr);
+      assert.equal(JSON.parse(ok.stdout).valid, true);
+      const bad = spawnSync(process.execPath, [...args, "verify", "--trail-arn", TRAIL_ARN, "--start", "yesterday", "--end", "2024-03-02"], { cwd: REPO, encoding: "utf8" });
+      assert.equal(bad.status, 2);
+      assert.match(bad.stderr, /--start "yesterday" is not an ISO 8601 time/);
+      assert.ok(USAGE.includes("verify --dir <exportRoot> --public-keys <file>"));
+    });
+  });
+});
