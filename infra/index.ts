@@ -7,6 +7,7 @@ import { AnomalyAlarms } from "./components/anomalyAlarms";
 import { AuditTrail } from "./components/auditTrail";
 import { BackupDataBucket } from "./components/backupDataBucket";
 import { ImmutableLogBucket } from "./components/immutableLogBucket";
+import { PresignApi } from "./components/presignApi";
 import { CustomerManagedKey } from "./components/kmsKey";
 import { SecurityPosture } from "./components/securityPosture";
 import { TamperAlerting } from "./components/tamperAlerting";
@@ -132,6 +133,26 @@ const alerting = new TamperAlerting("tamper-alerting", {
   logRetentionDays: profile.logGroupRetentionDays,
 });
 
+// E12: presigned URLs for the backup-data bucket, each request audited (A1-A6).
+const api =
+  profile.presignApi.enabled && dataBucket && dataKey
+    ? new PresignApi("presign-api", {
+        namePrefix: prefix,
+        stack,
+        region: ctx.region,
+        accountId: ctx.accountId,
+        partition: ctx.partition,
+        kmsKeyArn: auditKey.keyArn,
+        dataBucketName: dataBucket.bucketName,
+        dataBucketArn: dataBucket.bucketArn,
+        dataKeyArn: dataKey.keyArn,
+        logRetentionDays: profile.logGroupRetentionDays,
+        urlExpirySeconds: profile.presignApi.urlExpirySeconds,
+        rateLimitPer5Minutes: profile.presignApi.rateLimitPer5Minutes,
+        mtls: profile.presignApi.mtls && { ...profile.presignApi.mtls, truststoreBucketName: bucketName(prefix, "mtls-truststore", stack, ctx) },
+      })
+    : undefined;
+
 new AnomalyAlarms("anomaly-alarms", {
   namePrefix: prefix,
   stack,
@@ -140,6 +161,8 @@ new AnomalyAlarms("anomaly-alarms", {
   authFailureThreshold: profile.alerting.authFailureThreshold,
   accessDeniedThreshold: profile.alerting.accessDeniedThreshold,
   periodSeconds: profile.alerting.burstPeriodSeconds,
+  wafLogGroupName: api?.wafLogGroupName,
+  apiAccessLogGroupName: api?.accessLogGroupName,
 });
 
 const posture = new SecurityPosture("security-posture", {
@@ -175,3 +198,4 @@ export const slackChannel = profile.slackChannel;
 export const alertTopicArn = alerting.topicArn;
 export const alertDeadLetterQueueArn = alerting.deadLetterQueueArn;
 export const configBucketName = posture.configBucketName;
+export const presignApiUrl = api?.invokeUrl;

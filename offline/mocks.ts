@@ -111,6 +111,27 @@ export class EstateMocks implements pulumi.runtime.Mocks {
         const arn = `arn:${p}:secretsmanager:${region}:${acct}:secret:${secret}-${shortHash(secret, 6)}`;
         return { id: arn, state: { name: secret, arn } };
       }
+      case "random:index/randomPassword:RandomPassword":
+      case "random:index/randomString:RandomString": {
+        const result = createHash("sha256").update(type + name).digest("base64url").slice(0, inputs.length ?? 16);
+        return { id: "none", state: { result } };
+      }
+      case "aws:apigateway/restApi:RestApi": {
+        const id = shortHash(type + name, 10);
+        return { id, state: { rootResourceId: shortHash(name, 10), arn: `arn:${p}:apigateway:${region}::/restapis/${id}`, executionArn: `arn:${p}:execute-api:${region}:${acct}:${id}` } };
+      }
+      case "aws:apigateway/stage:Stage":
+        return { id: `ags-${inputs.restApi}-${inputs.stageName}`, state: { arn: `arn:${p}:apigateway:${region}::/restapis/${inputs.restApi}/stages/${inputs.stageName}`, invokeUrl: `https://${inputs.restApi}.execute-api.${region}.amazonaws.com/${inputs.stageName}` } };
+      case "aws:wafv2/webAcl:WebAcl": {
+        const id = uuidFrom(type + name);
+        return { id, state: { arn: `arn:${p}:wafv2:${region}:${acct}:regional/webacl/${inputs.name}/${id}` } };
+      }
+      case "aws:s3/bucketObjectv2:BucketObjectv2":
+        return { id: inputs.key, state: { versionId: shortHash(type + name + String(inputs.content ?? ""), 32) } };
+      case "aws:acmpca/certificateAuthority:CertificateAuthority":
+        return { id: `arn:${p}:acm-pca:${region}:${acct}:certificate-authority/${uuidFrom(name)}`, state: { arn: `arn:${p}:acm-pca:${region}:${acct}:certificate-authority/${uuidFrom(name)}`, certificateSigningRequest: "-----BEGIN CERTIFICATE REQUEST-----\nMOCK\n-----END CERTIFICATE REQUEST-----" } };
+      case "aws:acmpca/certificate:Certificate":
+        return { id: `${inputs.certificateAuthorityArn}/certificate/${shortHash(name, 32)}`, state: { certificate: "-----BEGIN CERTIFICATE-----\nMOCKROOT\n-----END CERTIFICATE-----", certificateChain: "" } };
       default: {
         const { pkg, service, resource } = tokenParts(type);
         const id = inputs.name ?? auto();

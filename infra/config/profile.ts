@@ -72,6 +72,17 @@ export interface PostureProfile {
   accessAnalyzer: boolean;
 }
 
+export interface PresignApiProfile {
+  /** E12: the presigned-URL API for the backup-data bucket. */
+  enabled: boolean;
+  /** How long an issued URL is valid (default 300 s, hard cap 3600 s). */
+  urlExpirySeconds: number;
+  /** WAF rate-based rule: requests per 5 minutes per source IP. */
+  rateLimitPer5Minutes: number;
+  /** Mutual TLS on a regional custom domain (ACM Private CA, about 50 USD a month in short-lived mode). */
+  mtls?: { domainName: string; certificateArn: string };
+}
+
 export interface EstateProfile {
   environment: Environment;
   stack: string;
@@ -97,6 +108,7 @@ export interface EstateProfile {
   organization: OrganizationTrailProfile;
   alerting: AlertingProfile;
   posture: PostureProfile;
+  presignApi: PresignApiProfile;
   /** dev2/prd: `protect` and `retainOnDelete` on the evidence (log bucket, keys, data). */
   protectEvidence: boolean;
 }
@@ -162,8 +174,16 @@ const KNOWN_KEYS = new Set([
   "enableSecurityHub",
   "enableInspector",
   "enableAccessAnalyzer",
+  "presignApiEnabled",
+  "presignUrlExpirySeconds",
+  "apiRateLimitPer5Minutes",
+  "mtlsEnabled",
+  "mtlsDomainName",
+  "mtlsCertificateArn",
 ]);
 
+const ACM_CERTIFICATE_ARN = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/;
+const DOMAIN_NAME = /^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 const SLACK_ID = /^[A-Z0-9]{9,12}$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]{1,512}$/;
@@ -355,6 +375,26 @@ export function parseProfile(stack: string, raw: RawConfig, rawRegion?: string):
     accessAnalyzer: bool("enableAccessAnalyzer", mandatory),
   };
 
+  const presignEnabled = bool("presignApiEnabled", createDataBucket);
+  if (presignEnabled && !createDataBucket) {
+    problems.push("presignApiEnabled: true needs createDataBucket: true (the API issues URLs for the estate's own backup-data bucket and key)");
+  }
+  const urlExpirySeconds = int("presignUrlExpirySeconds", 300, 1, 3600);
+  const rateLimitPer5Minutes = int("apiRateLimitPer5Minutes", 1000, 10, 2000000000);
+  const mtlsEnabled = bool("mtlsEnabled", false);
+  const mtlsDomainName = str("mtlsDomainName");
+  const mtlsCertificateArn = str("mtlsCertificateArn");
+  if (mtlsEnabled) {
+    if (mtlsDomainName === undefined || !DOMAIN_NAME.test(mtlsDomainName)) {
+      problems.push(`mtlsDomainName: ${mtlsDomainName === undefined ? "missing" : `"${mtlsDomainName}" is not a domain name`}; mtlsEnabled: true needs the API's custom domain`);
+    }
+    if (mtlsCertificateArn === undefined || !ACM_CERTIFICATE_ARN.test(mtlsCertificateArn)) {
+      problems.push(
+        `mtlsCertificateArn: ${mtlsCertificateArn === undefined ? "missing" : `"${mtlsCertificateArn}" is not an ACM certificate ARN`}; mtlsEnabled: true needs the domain's ACM certificate (same region)`,
+      );
+    }
+  }
+
   if (problems.length > 0) throw new ConfigError(stack, problems);
 
   return {
@@ -382,6 +422,12 @@ export function parseProfile(stack: string, raw: RawConfig, rawRegion?: string):
       burstPeriodSeconds,
     },
     posture,
+    presignApi: {
+      enabled: presignEnabled,
+      urlExpirySeconds,
+      rateLimitPer5Minutes,
+      mtls: mtlsEnabled ? { domainName: mtlsDomainName!, certificateArn: mtlsCertificateArn! } : undefined,
+    },
     protectEvidence: mandatory,
   };
 }
