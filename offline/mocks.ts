@@ -113,7 +113,7 @@ export class EstateMocks implements pulumi.runtime.Mocks {
       }
       case "random:index/randomPassword:RandomPassword":
       case "random:index/randomString:RandomString": {
-        const result = createHash("sha256").update(type + name).digest("base64url").slice(0, inputs.length ?? 16);
+        const result = createHash("sha512").update(type + name).digest("hex").repeat(4).slice(0, inputs.length ?? 16);
         return { id: "none", state: { result } };
       }
       case "aws:apigateway/restApi:RestApi": {

@@ -14,6 +14,17 @@ const waitForRPCs: () => Promise<void> = (settings as any).waitForRPCs;
 const { Struct } = require("google-protobuf/google/protobuf/struct_pb");
 const structFromJs = (o: Record<string, unknown>) => Struct.fromJavaScript(o);
 
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+/** The value of every secret wrapper ({sig, value}); rawInputs keep the wrappers. */
+function unwrapSecrets(v: any): any {
+  if (Array.isArray(v)) return v.map(unwrapSecrets);
+  if (v && typeof v === "object") {
+    if (v[SECRET_SIG] !== undefined && "value" in v) return unwrapSecrets(v.value);
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrapSecrets(x)]));
+  }
+  return v;
+}
+
 /** How the engine marks a value not known until the update (pulumi/sdk rpc `unknownValue`). */
 export const UNKNOWN_SENTINEL = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 import { EstateMocks } from "./mocks";
@@ -37,7 +48,7 @@ export interface RegisteredResource {
   propertyDependencies: Record<string, string[]>;
   /** Inputs as the engine receives them (protobuf Struct as JS), unknown sentinels included. */
   rawInputs: Record<string, unknown>;
-  /** Inputs deserialised (unknowns dropped, secrets unwrapped), for the tests' assertions. */
+  /** Inputs deserialised with secrets unwrapped (unknowns dropped), for the tests' assertions. */
   inputs: Record<string, any>;
   /** Outputs as the engine would hold them after the step, in the same raw form. */
   rawOutputs: Record<string, unknown>;
@@ -86,7 +97,7 @@ class RecordingMonitor extends MockMonitor {
       dependencies: req.getDependenciesList(),
       propertyDependencies,
       rawInputs,
-      inputs: pulumi.runtime.deserializeProperties(req.getObject()),
+      inputs: unwrapSecrets(pulumi.runtime.deserializeProperties(req.getObject())),
     };
     return super.registerResource(req, (err: any, resp: any) => {
       if (!err && resp) {

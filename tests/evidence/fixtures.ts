@@ -3,11 +3,12 @@
  * in-memory object model that tests can tamper with, then written as a local export or served
  * as S3 (and CloudTrail ListPublicKeys) through aws-sdk-client-mock.
  */
-import { ListPublicKeysCommand, type CloudTrailClient } from "@aws-sdk/client-cloudtrail";
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, NoSuchKey, type S3Client } from "@aws-sdk/client-s3";
+import { ListPublicKeysCommand } from "@aws-sdk/client-cloudtrail";
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, NoSuchKey } from "@aws-sdk/client-s3";
 import type { AwsStub } from "aws-sdk-client-mock";
 import * as crypto from "node:crypto";
 import { promises as fs } from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { Readable } from "node:stream";
 import * as zlib from "node:zlib";
@@ -390,10 +391,8 @@ export class ChainFixture {
   }
 }
 
-export type { S3Client, CloudTrailClient };
-
 export async function makeTempDir(label: string): Promise<string> {
-  return fs.mkdtemp(path.join((await import("node:os")).tmpdir(), `evidence-${label}-`));
+  return fs.mkdtemp(path.join(os.tmpdir(), `evidence-${label}-`));
 }
 
 export async function removeDir(dir: string): Promise<void> {

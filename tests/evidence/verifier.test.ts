@@ -204,6 +204,29 @@ describe("evidence verify: digest chain walk", function () {
         assert.equal(result.logFilesChecked, 10);
       });
 
+      it("reports a deleted digest even when the digest pointing to it does not authenticate", async function () {
+        const fixture = sixHourChain();
+        const [, , d2, d3] = fixture.digests;
+        fixture.get(d3.bucket, d3.key).metadata.signature = "00" + fixture.get(d3.bucket, d3.key).metadata.signature.slice(2);
+        fixture.delete(d2.bucket, d2.key);
+        const result = await verifyVia(adapter, fixture, { start: START, end: SIX_HOURS_LATER });
+        assertFinding(result, "signature-invalid", d3.key);
+        assertFinding(result, "digest-missing", d2.key);
+        assert.match(result.findings.find((f) => f.kind === "digest-missing")!.message, /itself not authenticated/);
+        assert.equal(result.digestsChecked, 5);
+      });
+
+      it("does not let an unauthenticated digest's pointer skip listed digests", async function () {
+        const fixture = sixHourChain();
+        const [, d1, , , d4] = fixture.digests;
+        // A forged digest 4 pointing straight to digest 1 would hide digests 3 and 2.
+        fixture.get(d4.bucket, d4.key).body = gzip(JSON.stringify({ ...d4.doc, previousDigestS3Object: d1.key }));
+        const result = await verifyVia(adapter, fixture, { start: START, end: SIX_HOURS_LATER });
+        assertFinding(result, "signature-invalid", d4.key);
+        assertOnlyKinds(result, ["signature-invalid", "previous-hash-mismatch"]);
+        assert.equal(result.digestsChecked, 6, "digests 3 and 2 were still walked");
+      });
+
       it("detects a log file whose content changed", async function () {
         const fixture = sixHourChain();
         const logKey = fixture.digests[2].logKeys[1];

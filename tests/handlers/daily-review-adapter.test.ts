@@ -1,9 +1,11 @@
 import { GetTrailCommand, GetTrailStatusCommand } from "@aws-sdk/client-cloudtrail";
 import { CloudWatchLogsClient, GetQueryResultsCommand, StartQueryCommand, StopQueryCommand } from "@aws-sdk/client-cloudwatch-logs";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { mockClient } from "aws-sdk-client-mock";
 import * as assert from "node:assert/strict";
 import { createHandler } from "../../handlers/daily-review";
+import { createSnsPublisher } from "../../handlers/daily-review/sns-publisher";
 import { ChainFixture, makeSigningKey, type AnyStub, type SigningKey } from "../evidence/fixtures";
 import { mockedAws, type MockedAws } from "../evidence/helpers";
 
@@ -120,5 +122,17 @@ describe("daily review (E14): Lambda adapter", function () {
     await assert.rejects(handler({ ...ENV, LOG_GROUP_NAME: undefined })({}), /^ConfigError: LOG_GROUP_NAME is not set/);
     await assert.rejects(handler({ ...ENV, DEPLOYER_ROLE_ARNS: "deployer" })({}), /DEPLOYER_ROLE_ARNS is not JSON/);
     assert.equal(aws.s3Mock.commandCalls(PutObjectCommand).length, 0);
+  });
+
+  it("publishes alerts with SNS Publish in the topic's region", async function () {
+    const sns = new SNSClient({ region: "us-east-1", credentials: { accessKeyId: "AKIDTEST", secretAccessKey: "test" } });
+    const snsMock = mockClient(sns);
+    snsMock.on(PublishCommand).resolves({ MessageId: "m-1" });
+    const regions: string[] = [];
+    const publish = createSnsPublisher((region) => (regions.push(region), sns));
+    await publish(ENV.ALERT_TOPIC_ARN, "Audit review", '{"kind":"daily-review"}');
+    await publish(ENV.ALERT_TOPIC_ARN, "Audit review", '{"kind":"daily-review"}');
+    assert.deepEqual(regions, ["eu-west-1"], "one client per topic region");
+    assert.deepEqual(snsMock.commandCalls(PublishCommand)[0].args[0].input, { TopicArn: ENV.ALERT_TOPIC_ARN, Subject: "Audit review", Message: '{"kind":"daily-review"}' });
   });
 });

@@ -179,6 +179,21 @@ describe("daily review (E14): core", function () {
     assert.match(record.notification.error ?? "", /NotFoundException: topic unreachable/);
   });
 
+  it("keeps the alert under the SNS size limit while the record keeps every finding", async function () {
+    const ports = new FakePorts();
+    ports.verification = {
+      ...cleanVerification(),
+      valid: false,
+      findings: Array.from({ length: 1500 }, (_, i) => ({ kind: "log-missing" as const, key: `AWSLogs/123456789012/CloudTrail/eu-west-1/2024/03/01/${i}.json.gz`, message: "x".repeat(2000) })),
+    };
+    await runDailyReview(ports, CONFIG, NOW);
+    const alert = JSON.parse(ports.notified[0].message);
+    assert.equal(alert.findingsTotal, 1500);
+    assert.equal(alert.findings.length, 200);
+    assert.ok(Buffer.byteLength(ports.notified[0].message) < 256 * 1024);
+    assert.equal(ports.record().findings.length, 1500);
+  });
+
   it("names records by the reviewed day and the review time", function () {
     assert.deepEqual(reviewedDay(new Date("2024-01-01T00:00:00Z")), { start: new Date("2023-12-31T00:00:00Z"), end: new Date("2024-01-01T00:00:00Z") });
     assert.equal(reviewRecordKey(new Date("2023-12-31T00:00:00Z"), new Date("2024-01-01T00:05:09.123Z")), "review/2023/12/31/review-2024-01-01T00:05:09Z.json");
