@@ -1,0 +1,136 @@
+/**
+ * `export`: copies what an offline verification needs from the live bucket into a folder laid out
+ * as the local export adapter reads it (E13: verifiable without AWS access).
+ *   <out>/<bucket>/<digest key>            digest as stored (gzip)
+ *   <out>/<bucket>/<digest key>.meta.json  its x-amz-meta-* signature metadata
+ *   <out>/<bucket>/<log key>               each log file a digest lists (streamed to disk)
+ *   <out>/public-keys.json                 ListPublicKeys for the period, every region walked
+ */
+import { createWriteStream, promises as fs } from "node:fs";
+import * as path from "node:path";
+import { pipeline } from "node:stream/promises";
+import { TaskLimiter } from "./verify/concurrency";
+import { parseStoredDigest } from "./verify/digest-inspection";
+import { isBackfillDigestKey } from "./verify/digest-key";
+import { META_SUFFIX } from "./verify/local-store";
+import type { PublicKeyRecord } from "./verify/signature";
+import { isObjectNotFound, type DigestStore } from "./verify/store";
+import type { TrailLocation } from "./verify/digest-key";
+
+export const PUBLIC_KEYS_FILE = "public-keys.json";
+const HOUR_MS = 3_600_000;
+
+export interface ExportOptions {
+  store: DigestStore;
+  trail: TrailLocation;
+  start: Date;
+  end: Date;
+  out: string;
+  regions?: string[];
+  concurrency?: number;
+  now?: () => Date;
+  onProgress?: (copied: number) => void;
+}
+
+export interface ExportResult {
+  regions: string[];
+  digests: number;
+  logFiles: number;
+  publicKeys: number;
+  /** Objects a digest named but that do not exist (the offline verify will report them). */
+  missing: string[];
+  /** Objects that exist or may exist but could not be read. */
+  failed: string[];
+}
+
+function safeJoin(root: string, bucket: string, key: string): string {
+  const resolved = path.resolve(root, bucket, key);
+  if (!resolved.startsWith(path.resolve(root, bucket) + path.sep) || bucket.includes("/") || bucket.startsWith(".")) {
+    throw new Error(`s3://${bucket}/${key} would be written outside ${root}`);
+  }
+  return resolved;
+}
+
+export async function exportTrailEvidence(options: ExportOptions): Promise<ExportResult> {
+  const { store, trail, start, end, out } = options;
+  const limiter = new TaskLimiter(options.concurrency ?? 8);
+  const result: ExportResult = { regions: [], digests: 0, logFiles: 0, publicKeys: 0, missing: [], failed: [] };
+  const keys = new Map<string, PublicKeyRecord>();
+  const logsWanted = new Map<string, { bucket: string; key: string }>();
+  const digestsDone = new Set<string>();
+  await fs.mkdir(out, { recursive: true });
+
+  const copyDigest = async (bucket: string, key: string, region: string): Promise<string | null> => {
+    const id = `${bucket}/${key}`;
+    if (digestsDone.has(id)) return null;
+    digestsDone.add(id);
+    let stored;
+    try {
+      stored = await store.getDigest(bucket, key);
+    } catch (err) {
+      (isObjectNotFound(err) ? result.missing : result.failed).push(`s3://${id}`);
+      return null;
+    }
+    const file = safeJoin(out, bucket, key);
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    await fs.writeFile(file, stored.bytes);
+    await fs.writeFile(file + META_SUFFIX, JSON.stringify(stored.metadata, null, 2));
+    result.digests++;
+    options.onProgress?.(result.digests + result.logFiles);
+    const parsed = parseStoredDigest(bucket, key, stored, isBackfillDigestKey(key));
+    if (!parsed.document) return null;
+    for (const log of parsed.document.logFiles) logsWanted.set(`${log.s3Bucket}/${log.s3Object}`, { bucket: log.s3Bucket, key: log.s3Object });
+    if (parsed.backfillGenerationTime) {
+      const at = parsed.backfillGenerationTime.getTime();
+      for (const k of await store.listPublicKeys(region, new Date(at - HOUR_MS), new Date(at + HOUR_MS))) keys.set(k.Fingerprint, k);
+    }
+    const prev = parsed.document.previousDigestS3Object;
+    return prev && parsed.document.previousDigestS3Bucket === bucket ? prev : null;
+  };
+
+  const regions = options.regions ?? (await store.listDigestRegions(trail));
+  result.regions = regions;
+  const now = options.now?.() ?? new Date();
+  for (const region of regions) {
+    for (const k of await store.listPublicKeys(region, start, new Date(Math.min(end.getTime() + 2 * HOUR_MS, now.getTime())))) {
+      keys.set(k.Fingerprint, k);
+    }
+    const listed = await store.listDigestKeys(trail, region, start, end);
+    const previousPointers = await Promise.all(listed.map((key) => limiter.run(() => copyDigest(trail.bucket, key, region))));
+    // The walk may follow a pointer to a digest just outside the listing; copy those too.
+    for (const prev of previousPointers) {
+      if (prev) await limiter.run(() => copyDigest(trail.bucket, prev, region));
+    }
+  }
+
+  await Promise.all(
+    [...logsWanted.values()].map(({ bucket, key }) =>
+      limiter.run(async () => {
+        let file: string;
+        try {
+          file = safeJoin(out, bucket, key);
+        } catch {
+          result.failed.push(`s3://${bucket}/${key}`);
+          return;
+        }
+        try {
+          const stream = await store.openLogStream(bucket, key);
+          await fs.mkdir(path.dirname(file), { recursive: true });
+          await pipeline(stream, createWriteStream(file));
+          result.logFiles++;
+          options.onProgress?.(result.digests + result.logFiles);
+        } catch (err) {
+          (isObjectNotFound(err) ? result.missing : result.failed).push(`s3://${bucket}/${key}`);
+          await fs.rm(file, { force: true });
+        }
+      }),
+    ),
+  );
+
+  const list = [...keys.values()].sort((a, b) => a.Fingerprint.localeCompare(b.Fingerprint));
+  await fs.writeFile(path.join(out, PUBLIC_KEYS_FILE), JSON.stringify({ PublicKeyList: list }, null, 2) + "\n");
+  result.publicKeys = list.length;
+  result.missing.sort();
+  result.failed.sort();
+  return result;
+}
