@@ -4,8 +4,10 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { AccessLogBucket } from "./components/accessLogBucket";
 import { AnomalyAlarms } from "./components/anomalyAlarms";
+import { AuditQueries, DEFAULT_TRAIL_REGIONS } from "./components/auditQueries";
 import { AuditTrail } from "./components/auditTrail";
 import { BackupDataBucket } from "./components/backupDataBucket";
+import { DailyReview } from "./components/dailyReview";
 import { ImmutableLogBucket } from "./components/immutableLogBucket";
 import { PresignApi } from "./components/presignApi";
 import { CustomerManagedKey } from "./components/kmsKey";
@@ -30,6 +32,9 @@ const protect = profile.protectEvidence;
 const plannedTrailName = trailNameOf(prefix, stack);
 const plannedTrailArn = trailArnOf(ctx, plannedTrailName);
 const trailLogGroupName = `/aws/cloudtrail/${plannedTrailName}`;
+// E14: the daily review's role is the one principal besides CloudTrail that writes (review/ only).
+const dailyReviewName = `${prefix}-${stack}-daily-review`;
+const plannedReviewRoleArn = pulumi.interpolate`arn:${ctx.partition}:iam::${ctx.accountId}:role/${dailyReviewName}`;
 
 const auditKey = new CustomerManagedKey("audit-key", {
   description: `Encrypts the audit trail ${plannedTrailName}, its log group and alert topic (M4)`,
@@ -67,6 +72,7 @@ const logBucket = new ImmutableLogBucket("trail-log-bucket", {
   lifecycle: profile.lifecycle,
   accessLogBucketName: accessLogs.bucketName,
   accessLogReady: accessLogs.ready,
+  reviewWriterRoleArn: plannedReviewRoleArn,
   protect,
 });
 
@@ -182,6 +188,39 @@ const posture = new SecurityPosture("security-posture", {
   protect,
 });
 
+// E14: the automated daily review, its records in the locked bucket under review/.
+const review = new DailyReview("daily-review", {
+  functionName: dailyReviewName,
+  region: ctx.region,
+  accountId: ctx.accountId,
+  partition: ctx.partition,
+  trailArn: plannedTrailArn,
+  logBucketName: logBucket.bucketName,
+  logGroupName: trail.logGroupName,
+  kmsKeyArn: auditKey.keyArn,
+  alertTopicArn: alerting.topicArn,
+  deadLetterQueueArn: alerting.deadLetterQueueArn,
+  deployerRoleArns: profile.deployerRoleArns,
+  logRetentionDays: profile.logGroupRetentionDays,
+});
+
+// E7: saved Logs Insights queries (5W1H) and the Athena table over the S3 logs.
+const queries = new AuditQueries("audit-queries", {
+  namePrefix: prefix,
+  stack,
+  accountId: ctx.accountId,
+  logPathAccount: ctx.accountId,
+  organizationId: profile.organization.organizationId,
+  regions: [...new Set([ctx.region, ...DEFAULT_TRAIL_REGIONS])],
+  logBucketName: logBucket.bucketName,
+  trailLogGroupName: trail.logGroupName,
+  resultsBucketName: bucketName(prefix, "athena-results", stack, ctx),
+  kmsKeyArn: auditKey.keyArn,
+  deployerRoleArns: profile.deployerRoleArns,
+  projectionStart: "2025/01/01",
+  bytesScannedCutoffPerQuery: 100 * 1024 ** 3,
+});
+
 // What an auditor and the evidence tooling need (issue 2; `npm run evidence -- package`).
 export const environment = profile.environment;
 export const homeRegion = profile.region;
@@ -199,3 +238,5 @@ export const alertTopicArn = alerting.topicArn;
 export const alertDeadLetterQueueArn = alerting.deadLetterQueueArn;
 export const configBucketName = posture.configBucketName;
 export const presignApiUrl = api?.invokeUrl;
+export const dailyReviewFunction = review.functionName;
+export const athena = { database: queries.databaseName, table: queries.tableName, workgroup: queries.workgroupName };

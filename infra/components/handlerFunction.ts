@@ -2,6 +2,7 @@
 // esbuild from handlers/ (no closure serialisation), an execution role assumable only by Lambda
 // in this account, the permissions the caller names and nothing else, and its own KMS-encrypted
 // log group with JSON logs (Powertools) kept as long as the environment requires.
+import * as fs from "fs";
 import * as path from "path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
@@ -24,15 +25,18 @@ export interface HandlerFunctionArgs {
 }
 
 const HANDLERS_DIR = path.resolve(__dirname, "../../handlers");
-const bundles = new Map<string, pulumi.asset.AssetArchive>();
+// On globalThis: the offline runner reloads the program's modules for every stack it runs.
+const BUNDLES = Symbol.for("audit-trail-estate.handler-bundles");
+const bundles: Map<string, pulumi.asset.AssetArchive> = ((globalThis as any)[BUNDLES] ??= new Map());
 
-/** One bundle per handler per process: several stacks in one test run share it. */
+/** One bundle per handler source per process: several stacks in one test run share it. */
 export function handlerArchive(entry: string): pulumi.asset.AssetArchive {
-  let archive = bundles.get(entry);
+  const source = fs.realpathSync(path.join(HANDLERS_DIR, entry));
+  let archive = bundles.get(source);
   if (!archive) {
-    const { code } = bundleHandler(path.join(HANDLERS_DIR, entry));
+    const { code } = bundleHandler(source);
     archive = new pulumi.asset.AssetArchive({ "index.js": new pulumi.asset.StringAsset(code) });
-    bundles.set(entry, archive);
+    bundles.set(source, archive);
   }
   return archive;
 }
@@ -54,6 +58,8 @@ export class HandlerFunction extends pulumi.ComponentResource {
     const role = new aws.iam.Role(
       `${name}-role`,
       {
+        // Named like the function, so policies can name the role before it exists (E14 review/).
+        name: args.functionName,
         description: `Execution role of ${args.functionName}`,
         assumeRolePolicy: policyJson(
           [

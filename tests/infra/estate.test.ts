@@ -203,13 +203,22 @@ for (const stack of STACKS) {
         assert.deepEqual(asList(s.Resource), [`arn:aws:s3:::${logBucketName}`, `arn:aws:s3:::${logBucketName}/*`]);
         assert.equal(s.Condition?.Bool["aws:SecureTransport"], "false");
       });
-      it("denies PutObject by any principal other than the CloudTrail service", () => {
+      it("denies PutObject by any principal other than the CloudTrail service, outside review/", () => {
         const s = statement(policy, "DenyWritesByOthers");
         assert.equal(s.Effect, "Deny");
         assert.equal(s.Principal, "*");
         assert.equal(s.Action, "s3:PutObject");
-        assert.deepEqual(asList(s.Resource), [`arn:aws:s3:::${logBucketName}/*`]);
+        assert.deepEqual(asList(s.NotResource), [`arn:aws:s3:::${logBucketName}/review/*`]);
+        assert.equal(s.Resource, undefined);
         assert.equal(s.Condition?.StringNotEquals["aws:PrincipalServiceName"], "cloudtrail.amazonaws.com");
+      });
+      it("lets only the daily review's role write under review/ (E14)", () => {
+        const s = statement(policy, "DenyReviewWritesByOthers");
+        assert.equal(s.Effect, "Deny");
+        assert.equal(s.Action, "s3:PutObject");
+        assert.deepEqual(asList(s.Resource), [`arn:aws:s3:::${logBucketName}/review/*`]);
+        assert.equal(s.Condition?.ArnNotEquals["aws:PrincipalArn"], `arn:aws:iam::${ACCOUNT}:role/audit-${stack}-daily-review`);
+        assert.equal(r.one(T.role, "daily-review-function-role").rawOutputs.arn, `arn:aws:iam::${ACCOUNT}:role/audit-${stack}-daily-review`);
       });
       it("allows nothing else", () => {
         const allows = statements(policy).filter((s) => s.Effect === "Allow").map((s) => s.Sid);
