@@ -5,7 +5,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { savedQueryDefinitions } from "../../handlers/daily-review/queries";
-import { bucketBaseline } from "../lib/bucketBaseline";
+import { bucketBaseline, sseKms } from "../lib/bucketBaseline";
 import { denyInsecureTransport, policyJson } from "../lib/policyDocument";
 
 export interface AuditQueriesArgs {
@@ -94,11 +94,7 @@ export class AuditQueries extends pulumi.ComponentResource {
     const results = new aws.s3.Bucket(`${name}-results`, { bucket: args.resultsBucketName, forceDestroy: false }, { parent: this });
     const child = { parent: this, dependsOn: [results] };
     const baseline = bucketBaseline(`${name}-results`, results, child);
-    new aws.s3.BucketServerSideEncryptionConfiguration(
-      `${name}-results-encryption`,
-      { bucket: results.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: args.kmsKeyArn }, bucketKeyEnabled: true }] },
-      child,
-    );
+    sseKms(`${name}-results`, results, args.kmsKeyArn, child);
     new aws.s3.BucketLifecycleConfiguration(
       `${name}-results-lifecycle`,
       { bucket: results.id, rules: [{ id: "expire-query-results", status: "Enabled", filter: { prefix: "" }, expiration: { days: 30 } }] },

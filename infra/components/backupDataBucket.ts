@@ -3,7 +3,7 @@
 // logs are different, and disabling one key must not take the other data down with it.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { bucketBaseline, evidenceOptions } from "../lib/bucketBaseline";
+import { bucketBaseline, evidenceOptions, serverAccessLogging, sseKms } from "../lib/bucketBaseline";
 import { denyInsecureTransport, policyJson } from "../lib/policyDocument";
 
 export interface BackupDataBucketArgs {
@@ -25,24 +25,8 @@ export class BackupDataBucket extends pulumi.ComponentResource {
     const child = { ...evidence, dependsOn: [bucket] };
     const baseline = bucketBaseline(name, bucket, child);
     new aws.s3.BucketVersioning(`${name}-versioning`, { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } }, child);
-    new aws.s3.BucketServerSideEncryptionConfiguration(
-      `${name}-encryption`,
-      {
-        bucket: bucket.id,
-        rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: args.kmsKeyArn }, bucketKeyEnabled: true }],
-      },
-      child,
-    );
-    new aws.s3.BucketLogging(
-      `${name}-access-logging`,
-      {
-        bucket: bucket.id,
-        targetBucket: args.accessLogBucketName,
-        targetPrefix: pulumi.interpolate`s3/${args.bucketName}/`,
-        targetObjectKeyFormat: { partitionedPrefix: { partitionDateSource: "EventTime" } },
-      },
-      { ...child, dependsOn: [bucket, ...args.accessLogReady] },
-    );
+    sseKms(name, bucket, args.kmsKeyArn, child);
+    serverAccessLogging(name, bucket, args.bucketName, { bucketName: args.accessLogBucketName, ready: args.accessLogReady }, child);
     new aws.s3.BucketPolicy(
       `${name}-policy`,
       {

@@ -3,7 +3,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { RetentionProfile, LifecycleProfile } from "../config/profile";
-import { bucketBaseline, evidenceOptions } from "../lib/bucketBaseline";
+import { bucketBaseline, evidenceOptions, serverAccessLogging, sseKms } from "../lib/bucketBaseline";
 import { denyInsecureTransport, policyJson, Statement } from "../lib/policyDocument";
 
 /** Prefix the daily review job (E14) writes its records under. */
@@ -57,20 +57,8 @@ export class ImmutableLogBucket extends pulumi.ComponentResource {
       },
       { ...child, dependsOn: [versioning] },
     );
-    new aws.s3.BucketServerSideEncryptionConfiguration(
-      `${name}-encryption`,
-      {
-        bucket: bucket.id,
-        rules: [
-          {
-            // M4: SSE-KMS with the estate's customer managed key; the bucket key cuts KMS calls.
-            applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: args.kmsKeyArn },
-            bucketKeyEnabled: true,
-          },
-        ],
-      },
-      child,
-    );
+    // M4: SSE-KMS with the estate's customer managed key.
+    sseKms(name, bucket, args.kmsKeyArn, child);
     new aws.s3.BucketLifecycleConfiguration(
       `${name}-lifecycle`,
       {
@@ -95,17 +83,7 @@ export class ImmutableLogBucket extends pulumi.ComponentResource {
       },
       child,
     );
-    new aws.s3.BucketLogging(
-      `${name}-access-logging`,
-      {
-        bucket: bucket.id,
-        targetBucket: args.accessLogBucketName,
-        targetPrefix: pulumi.interpolate`s3/${args.bucketName}/`,
-        // Date-partitioned keys make a period of access logs cheap to export for an auditor.
-        targetObjectKeyFormat: { partitionedPrefix: { partitionDateSource: "EventTime" } },
-      },
-      { ...child, dependsOn: [bucket, ...args.accessLogReady] },
-    );
+    serverAccessLogging(name, bucket, args.bucketName, { bucketName: args.accessLogBucketName, ready: args.accessLogReady }, child);
 
     const objects = pulumi.interpolate`${bucket.arn}/*`;
     const logPaths: pulumi.Input<string>[] = [pulumi.interpolate`${bucket.arn}/AWSLogs/${args.accountId}/*`];

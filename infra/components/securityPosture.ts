@@ -6,7 +6,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { PostureProfile } from "../config/profile";
 import { AlertDestination, routeToAlerts } from "../lib/alertRoute";
-import { bucketBaseline, evidenceOptions } from "../lib/bucketBaseline";
+import { bucketBaseline, evidenceOptions, sseKms } from "../lib/bucketBaseline";
 import { denyInsecureTransport, policyJson } from "../lib/policyDocument";
 
 export interface SecurityPostureArgs {
@@ -83,11 +83,7 @@ export class SecurityPosture extends pulumi.ComponentResource {
       const child = { parent: this, dependsOn: [bucket] };
       const baseline = bucketBaseline(`${name}-config-bucket`, bucket, child);
       new aws.s3.BucketVersioning(`${name}-config-bucket-versioning`, { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } }, child);
-      new aws.s3.BucketServerSideEncryptionConfiguration(
-        `${name}-config-bucket-encryption`,
-        { bucket: bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: args.kmsKeyArn }, bucketKeyEnabled: true }] },
-        child,
-      );
+      sseKms(`${name}-config-bucket`, bucket, args.kmsKeyArn, child);
       const configWrites = [{ test: "StringEquals", variable: "aws:SourceAccount", values: [args.accountId] }];
       const bucketPolicy = new aws.s3.BucketPolicy(
         `${name}-config-bucket-policy`,

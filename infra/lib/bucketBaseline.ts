@@ -36,3 +36,32 @@ export function bucketBaseline(
 export function evidenceOptions(parent: pulumi.Resource, protect: boolean): pulumi.CustomResourceOptions {
   return { parent, protect, retainOnDelete: protect };
 }
+
+/** M4: default encryption with a customer managed key; the bucket key cuts KMS requests. */
+export function sseKms(name: string, bucket: aws.s3.Bucket, kmsKeyArn: pulumi.Input<string>, opts: pulumi.CustomResourceOptions) {
+  return new aws.s3.BucketServerSideEncryptionConfiguration(
+    `${name}-encryption`,
+    { bucket: bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: kmsKeyArn }, bucketKeyEnabled: true }] },
+    opts,
+  );
+}
+
+/** E6: server access logs into the access-log bucket, date-partitioned (cheap to export a period). */
+export function serverAccessLogging(
+  name: string,
+  bucket: aws.s3.Bucket,
+  bucketName: pulumi.Input<string>,
+  target: { bucketName: pulumi.Input<string>; ready: pulumi.Resource[] },
+  opts: pulumi.CustomResourceOptions,
+) {
+  return new aws.s3.BucketLogging(
+    `${name}-access-logging`,
+    {
+      bucket: bucket.id,
+      targetBucket: target.bucketName,
+      targetPrefix: pulumi.interpolate`s3/${bucketName}/`,
+      targetObjectKeyFormat: { partitionedPrefix: { partitionDateSource: "EventTime" } },
+    },
+    { ...opts, dependsOn: [bucket, ...target.ready] },
+  );
+}
