@@ -101,3 +101,12 @@ export class CapturedIO {
     return { write: (text: string) => ((this.err += text), true), isTTY: this.isTTY };
   }
 }
+
+/**
+ * A different signature of the same length: the first byte changed. (Overwriting it with a fixed
+ * "00" left it unchanged whenever the fresh test key's signature already began with 00: 1 in 256.)
+ */
+export function corruptHex(hex: string): string {
+  const first = parseInt(hex.slice(0, 2), 16);
+  return ((first ^ 0xff) & 0xff).toString(16).padStart(2, "0") + hex.slice(2);
+}

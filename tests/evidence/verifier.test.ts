@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import * as crypto from "node:crypto";
 import { digestKeyFor, sha256Hex, type VerificationResult } from "../../evidence/verify";
 import { ChainFixture, gzip, makeSigningKey, signingKeyFrom, type SigningKey } from "./fixtures";
-import { ADAPTERS, kindsAndKeys, verifyVia } from "./helpers";
+import { ADAPTERS, corruptHex, kindsAndKeys, verifyVia } from "./helpers";
 
 const START = new Date("2024-03-01T00:00:00Z");
 const SIX_HOURS_LATER = new Date("2024-03-01T06:00:00Z");
@@ -207,7 +207,7 @@ describe("evidence verify: digest chain walk", function () {
       it("reports a deleted digest even when the digest pointing to it does not authenticate", async function () {
         const fixture = sixHourChain();
         const [, , d2, d3] = fixture.digests;
-        fixture.get(d3.bucket, d3.key).metadata.signature = "00" + fixture.get(d3.bucket, d3.key).metadata.signature.slice(2);
+        fixture.get(d3.bucket, d3.key).metadata.signature = corruptHex(fixture.get(d3.bucket, d3.key).metadata.signature);
         fixture.delete(d2.bucket, d2.key);
         const result = await verifyVia(adapter, fixture, { start: START, end: SIX_HOURS_LATER });
         assertFinding(result, "signature-invalid", d3.key);
@@ -305,7 +305,7 @@ describe("evidence verify: digest chain walk", function () {
         const [d0, d1, , d3, d4] = fixture.digests;
         fixture.delete(fixture.trail.bucket, d4.logKeys[0]);
         fixture.delete(d3.bucket, d3.key);
-        fixture.get(d1.bucket, d1.key).metadata.signature = "00" + fixture.get(d1.bucket, d1.key).metadata.signature.slice(2);
+        fixture.get(d1.bucket, d1.key).metadata.signature = corruptHex(fixture.get(d1.bucket, d1.key).metadata.signature);
         fixture.get(fixture.trail.bucket, d0.logKeys[1]).body = gzip("tampered");
         const result = await verifyVia(adapter, fixture, { start: START, end: SIX_HOURS_LATER });
         assertFinding(result, "log-missing", d4.logKeys[0]);
