@@ -14,7 +14,7 @@ import { CustomerManagedKey } from "./components/kmsKey";
 import { SecurityPosture } from "./components/securityPosture";
 import { TamperAlerting } from "./components/tamperAlerting";
 import { loadProfile, loadSecrets } from "./config";
-import { alertingKeyStatements, auditKeyStatements } from "./lib/keyPolicies";
+import { alertingKeyStatements, auditKeyStatements, logsKeyStatement } from "./lib/keyPolicies";
 import { AccountContext, bucketName, estateLogGroupArnPatterns, trailArn as trailArnOf, trailName as trailNameOf } from "./lib/naming";
 
 const profile = loadProfile();
@@ -41,17 +41,25 @@ const auditKey = new CustomerManagedKey("audit-key", {
   aliasName: `${prefix}-audit-${stack}`,
   accountId: ctx.accountId,
   partition: ctx.partition,
-  statements: [
-    ...auditKeyStatements({
-      accountId: ctx.accountId,
-      partition: ctx.partition,
-      region: ctx.region,
-      trailArn: plannedTrailArn,
-      logGroupArns: estateLogGroupArnPatterns(ctx, prefix, stack, trailLogGroupName),
-      auditorRoleArns: profile.auditorRoleArns,
-    }),
-    ...alertingKeyStatements(ctx.accountId),
-  ],
+  statements: auditKeyStatements({
+    accountId: ctx.accountId,
+    partition: ctx.partition,
+    region: ctx.region,
+    trailArn: plannedTrailArn,
+    logGroupArns: estateLogGroupArnPatterns(ctx, prefix, stack, trailLogGroupName),
+    auditorRoleArns: profile.auditorRoleArns,
+  }),
+  protect,
+});
+
+// E8: the alert path has a key of its own. If the audit key is disabled or scheduled for deletion,
+// the alert about it must still be delivered (topic, dead-letter queue, webhook secret).
+const alertKey = new CustomerManagedKey("alert-key", {
+  description: `Encrypts the audit alert path of ${stack}: topic, dead-letter queue, webhook secret (E8)`,
+  aliasName: `${prefix}-alerts-${stack}`,
+  accountId: ctx.accountId,
+  partition: ctx.partition,
+  statements: [logsKeyStatement(ctx.region, estateLogGroupArnPatterns(ctx, prefix, stack, trailLogGroupName)), ...alertingKeyStatements(ctx.accountId)],
   protect,
 });
 
@@ -123,12 +131,12 @@ const alerting = new TamperAlerting("tamper-alerting", {
   accountId: ctx.accountId,
   partition: ctx.partition,
   region: ctx.region,
-  kmsKeyArn: auditKey.keyArn,
+  kmsKeyArn: alertKey.keyArn,
   trailName: plannedTrailName,
   trailArn: plannedTrailArn,
   bucketNames: [logBucket.bucketName, accessLogs.bucketName, ...coveredDataBuckets],
   logBucketName: logBucket.bucketName,
-  keyArns: [auditKey.keyArn, ...(dataKey ? [dataKey.keyArn] : [])],
+  keyArns: [auditKey.keyArn, alertKey.keyArn, ...(dataKey ? [dataKey.keyArn] : [])],
   deployerRoleArns: profile.deployerRoleArns,
   slackChannel: profile.slackChannel,
   slackDelivery: profile.alerting.slackDelivery,
@@ -198,6 +206,7 @@ const review = new DailyReview("daily-review", {
   logBucketName: logBucket.bucketName,
   logGroupName: trail.logGroupName,
   kmsKeyArn: auditKey.keyArn,
+  alertKeyArn: alertKey.keyArn,
   alertTopicArn: alerting.topicArn,
   deadLetterQueueArn: alerting.deadLetterQueueArn,
   deployerRoleArns: profile.deployerRoleArns,
@@ -230,6 +239,7 @@ export const logBucketName = logBucket.bucketName;
 export const accessLogBucketName = accessLogs.bucketName;
 export const dataBucketNames = pulumi.output(coveredDataBuckets);
 export const kmsKeyArn = auditKey.keyArn;
+export const alertKmsKeyArn = alertKey.keyArn;
 export const dataKmsKeyArn = dataKey?.keyArn;
 export const trailLogGroup = trail.logGroupName;
 export const retention = { mode: profile.retention.mode, days: profile.retention.days };

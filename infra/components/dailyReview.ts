@@ -17,6 +17,8 @@ export interface DailyReviewArgs {
   logBucketName: pulumi.Input<string>;
   logGroupName: pulumi.Input<string>;
   kmsKeyArn: pulumi.Input<string>;
+  /** The alert path's key: the topic and the dead-letter queue are encrypted with it. */
+  alertKeyArn: pulumi.Input<string>;
   alertTopicArn: pulumi.Input<string>;
   deadLetterQueueArn: pulumi.Input<string>;
   deployerRoleArns: string[];
@@ -62,11 +64,18 @@ export class DailyReview extends pulumi.ComponentResource {
           { sid: "ReadTrailLogsAndDigests", effect: "Allow", actions: ["s3:GetObject"], resources: [pulumi.interpolate`${bucketArn}/AWSLogs/*`] },
           { sid: "WriteReviewRecords", effect: "Allow", actions: ["s3:PutObject"], resources: [pulumi.interpolate`${bucketArn}/${REVIEW_PREFIX}*`] },
           {
-            sid: "EstateKeyThroughS3AndSns",
+            sid: "EstateKeyThroughS3",
             effect: "Allow",
             actions: ["kms:Decrypt", "kms:GenerateDataKey"],
             resources: [args.kmsKeyArn],
-            conditions: [{ test: "StringEquals", variable: "kms:ViaService", values: [`s3.${args.region}.amazonaws.com`, `sns.${args.region}.amazonaws.com`] }],
+            conditions: [{ test: "StringEquals", variable: "kms:ViaService", values: [`s3.${args.region}.amazonaws.com`] }],
+          },
+          {
+            sid: "AlertKeyThroughSnsAndSqs",
+            effect: "Allow",
+            actions: ["kms:Decrypt", "kms:GenerateDataKey"],
+            resources: [args.alertKeyArn],
+            conditions: [{ test: "StringEquals", variable: "kms:ViaService", values: [`sns.${args.region}.amazonaws.com`, `sqs.${args.region}.amazonaws.com`] }],
           },
           { sid: "QueryTrailLogGroup", effect: "Allow", actions: ["logs:StartQuery"], resources: [logGroupArn, pulumi.interpolate`${logGroupArn}:*`] },
           { sid: "ReadQueryResults", effect: "Allow", actions: ["logs:GetQueryResults", "logs:StopQuery"], resources: ["*"] },
@@ -117,7 +126,7 @@ export class DailyReview extends pulumi.ComponentResource {
               sid: "EncryptedDeadLetterQueue",
               effect: "Allow",
               actions: ["kms:GenerateDataKey", "kms:Decrypt"],
-              resources: [args.kmsKeyArn],
+              resources: [args.alertKeyArn],
               conditions: [{ test: "StringEquals", variable: "kms:ViaService", values: [`sqs.${args.region}.amazonaws.com`] }],
             },
           ],

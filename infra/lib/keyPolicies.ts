@@ -41,15 +41,7 @@ export function auditKeyStatements(a: AuditKeyPolicyArgs): Statement[] {
       resources: ["*"],
       conditions: [thisTrail],
     },
-    {
-      // E7: the estate's log groups, and only they, are encrypted with this key.
-      sid: "AllowCloudWatchLogsForTheEstateLogGroups",
-      effect: "Allow",
-      principals: [{ type: "Service", identifiers: [`logs.${a.region}.amazonaws.com`] }],
-      actions: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-      resources: ["*"],
-      conditions: [{ test: "ArnLike", variable: "kms:EncryptionContext:aws:logs:arn", values: a.logGroupArns }],
-    },
+    logsKeyStatement(a.region, a.logGroupArns),
   ];
   if (a.auditorRoleArns.length > 0) {
     statements.push({
@@ -66,6 +58,18 @@ export function auditKeyStatements(a: AuditKeyPolicyArgs): Statement[] {
     });
   }
   return statements;
+}
+
+/** E7: CloudWatch Logs may use the key for the estate's own log groups, and only those. */
+export function logsKeyStatement(region: string, logGroupArns: pulumi.Input<string>[]): Statement {
+  return {
+    sid: "AllowCloudWatchLogsForTheEstateLogGroups",
+    effect: "Allow",
+    principals: [{ type: "Service", identifiers: [`logs.${region}.amazonaws.com`] }],
+    actions: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+    resources: ["*"],
+    conditions: [{ test: "ArnLike", variable: "kms:EncryptionContext:aws:logs:arn", values: logGroupArns }],
+  };
 }
 
 /**

@@ -45,11 +45,13 @@ for (const stack of STACKS) {
   describe(`alerting and posture, stack ${stack}`, () => {
     let r: Resources;
     let auditKeyArn: string;
+    let alertKeyArn: string;
     let topicArn: string;
     let dlqArn: string;
     before(async () => {
       r = await resourcesOf(stack);
       auditKeyArn = r.one(T.key, "audit-key").rawOutputs.arn as string;
+      alertKeyArn = r.one(T.key, "alert-key").rawOutputs.arn as string;
       topicArn = r.one(T.topic, "tamper-alerting-topic").rawOutputs.arn as string;
       dlqArn = r.one(T.queue, "tamper-alerting-dlq").rawOutputs.arn as string;
     });
@@ -67,7 +69,7 @@ for (const stack of STACKS) {
         const p = pattern(r, "tamper-alerting-kms");
         assert.deepEqual(p.source, ["aws.kms"]);
         assert.deepEqual(p.detail.eventName, ["DisableKey", "ScheduleKeyDeletion", "PutKeyPolicy"]);
-        assert.deepEqual(p.detail.resources.ARN, [auditKeyArn, r.one(T.key, "backup-data-key").rawOutputs.arn]);
+        assert.deepEqual(p.detail.resources.ARN, [auditKeyArn, alertKeyArn, r.one(T.key, "backup-data-key").rawOutputs.arn]);
       });
       it("watches the bucket operations, on the estate's buckets only", () => {
         const p = pattern(r, "tamper-alerting-s3");
@@ -99,10 +101,14 @@ for (const stack of STACKS) {
     });
 
     describe("alert path (E8)", () => {
-      it("encrypts the topic and the dead-letter queue with the estate key; the DLQ keeps 14 days", () => {
-        assert.equal(r.one(T.topic, "tamper-alerting-topic").inputs.kmsMasterKeyId, auditKeyArn);
+      it("encrypts the topic and the dead-letter queue with the alert key, not the audit key (a disabled audit key must still be alerted); the DLQ keeps 14 days", () => {
+        assert.notEqual(alertKeyArn, auditKeyArn);
+        assert.equal(r.one(T.topic, "tamper-alerting-topic").inputs.kmsMasterKeyId, alertKeyArn);
         const q = r.one(T.queue, "tamper-alerting-dlq").inputs;
-        assert.equal(q.kmsMasterKeyId, auditKeyArn);
+        assert.equal(q.kmsMasterKeyId, alertKeyArn);
+        const key = r.one(T.key, "alert-key");
+        assert.equal(key.inputs.enableKeyRotation, true);
+        assert.equal(key.protect, stack !== "dev");
         assert.equal(q.messageRetentionSeconds, 1209600);
       });
       it("lets only this estate's rules and this account's alarms publish, over TLS", () => {
@@ -118,8 +124,9 @@ for (const stack of STACKS) {
         assert.equal(statement(policy, "SnsSubscriptionFailures").Condition?.ArnEquals["aws:SourceArn"], topicArn);
         assert.equal(statement(policy, "EventBridgeTargetFailures").Condition?.ArnLike["aws:SourceArn"], `arn:aws:events:${REGION}:${ACCOUNT}:rule/audit-${stack}-*`);
       });
-      it("lets the alert delivery services use the estate key for this account only", () => {
-        const s = statement(r.one(T.key, "audit-key").inputs.policy, "AllowAlertDeliveryServicesOfThisAccount");
+      it("lets the alert delivery services use the alert key for this account only, and not the audit key", () => {
+        assert.ok(!statements(r.one(T.key, "audit-key").inputs.policy).some((x) => x.Sid === "AllowAlertDeliveryServicesOfThisAccount"));
+        const s = statement(r.one(T.key, "alert-key").inputs.policy, "AllowAlertDeliveryServicesOfThisAccount");
         assert.deepEqual(asList((s.Principal as any).Service).sort(), ["cloudwatch.amazonaws.com", "events.amazonaws.com", "sns.amazonaws.com"]);
         assert.equal(s.Condition?.StringEquals["aws:SourceAccount"], ACCOUNT);
       });
@@ -128,7 +135,7 @@ for (const stack of STACKS) {
         assert.equal(fn.inputs.runtime, "nodejs22.x");
         assert.deepEqual(fn.inputs.architectures, ["arm64"]);
         assert.equal(fn.inputs.handler, "index.handler");
-        assert.equal(fn.inputs.kmsArn ?? fn.inputs.kmsKeyArn, auditKeyArn);
+        assert.equal(fn.inputs.kmsKeyArn, alertKeyArn);
         const env = fn.inputs.environment.variables;
         assert.equal(env.SLACK_CHANNEL, CHANNEL[stack]);
         assert.equal(env.ENVIRONMENT, stack);
@@ -138,8 +145,8 @@ for (const stack of STACKS) {
         const code = fn.rawInputs.code as any;
         assert.ok(code && JSON.stringify(code).includes("index.js"), "code is an archive with index.js");
       });
-      it("keeps the webhook secret encrypted with the estate key", () => {
-        assert.equal(r.one(T.secret, "tamper-alerting-slack-webhook").inputs.kmsKeyId, auditKeyArn);
+      it("keeps the webhook secret encrypted with the alert key", () => {
+        assert.equal(r.one(T.secret, "tamper-alerting-slack-webhook").inputs.kmsKeyId, alertKeyArn);
       });
       it("subscribes the notifier with a redrive policy, retries twice, then keeps the event in the DLQ", () => {
         const sub = r.ofType(T.subscription).find((s) => s.name === "tamper-alerting-notifier-subscription")!.inputs;

@@ -255,12 +255,14 @@ for (const stack of STACKS) {
           `${lg}aws-waf-logs-audit-${stack}-*`,
         ]);
       });
-      it("names every log group of the estate within those patterns", () => {
-        const patterns = asList(statement(key.inputs.policy, "AllowCloudWatchLogsForTheEstateLogGroups").Condition?.ArnLike["kms:EncryptionContext:aws:logs:arn"]);
-        const matches = (arn: string) => patterns.some((p) => new RegExp("^" + p.replace(/[.*+?^${}()|[\]\\/]/g, (c) => (c === "*" ? ".*" : "\\" + c)) + "$").test(arn));
+      it("encrypts every log group of the estate with a key whose policy admits that group", () => {
+        const keys = r.ofType(T.key);
         for (const g of r.ofType(T.logGroup)) {
-          assert.equal(g.inputs.kmsKeyId, auditKeyArn, g.name);
-          assert.ok(matches(g.rawOutputs.arn as string), `${g.rawOutputs.arn} is not covered by the key policy`);
+          const key = keys.find((k) => k.rawOutputs.arn === g.inputs.kmsKeyId);
+          assert.ok(key, `${g.name} is not encrypted with one of the estate's keys`);
+          const patterns = asList(statement(key.inputs.policy, "AllowCloudWatchLogsForTheEstateLogGroups").Condition?.ArnLike["kms:EncryptionContext:aws:logs:arn"]);
+          const matches = (arn: string) => patterns.some((p) => new RegExp("^" + p.replace(/[.*+?^${}()|[\]\\/]/g, (c) => (c === "*" ? ".*" : "\\" + c)) + "$").test(arn));
+          assert.ok(matches(g.rawOutputs.arn as string), `${g.rawOutputs.arn} is not covered by the policy of ${key.name}`);
         }
       });
       it("grants no decrypt to anyone but the services when no auditor role is configured", () => {
