@@ -138,3 +138,10 @@ export function parseRegionList(command: string, text: string | undefined): stri
   }
   return regions;
 }
+
+/** One of a closed set of words (e.g. `--format table|csv|json`); `fallback` when not given. */
+export function parseChoice<T extends string>(command: string, name: string, text: string | undefined, allowed: readonly T[], fallback: T): T {
+  if (text === undefined) return fallback;
+  if ((allowed as readonly string[]).includes(text)) return text as T;
+  throw new UsageError(`${command}: --${name} "${text}" is not one of ${allowed.join(", ")}`);
+}

@@ -1,5 +1,5 @@
 /**
- * `npm run evidence -- <verify|export|package> ...` (E13).
+ * `npm run evidence -- <verify|export|package|who> ...` (E13; who: E7, A1-A6).
  *
  * Exit codes: 0 the chain verifies (gaps alone do not fail it) / the command succeeded;
  * 1 findings other than gaps (or objects that could not be exported); 2 usage errors;
@@ -28,6 +28,8 @@ import { formatVerificationReport, toVerificationJson } from "./verify/report";
 import { S3DigestStore } from "./verify/s3-store";
 import type { DigestStore } from "./verify/store";
 import { verifyTrailLogs, type VerificationResult, type VerifyProgress } from "./verify/verifier";
+import { runWhoCommand, WHO_USAGE } from "./who/command";
+import { defaultWhoServices, type WhoServices } from "./who/run";
 
 export const EXIT_OK = 0;
 export const EXIT_FINDINGS = 1;
@@ -52,6 +54,7 @@ Commands:
            protection, Config compliance, review records, index.md/index.json, SHA256SUMS)
       package --stack <name> --start <time> --end <time> --out <dir> [--trail-arn <arn>] [--log-bucket <name>]
         Without --trail-arn/--log-bucket they are read from "pulumi stack output" of --stack.
+${WHO_USAGE}
 
 Times are ISO 8601 with a zone: 2024-03-01, 2024-03-01T00:00:00Z, 2024-03-01T09:00:00+09:00.
 Exit codes: 0 valid / done, 1 findings other than gaps, 2 usage error, 3 could not run (AWS or I/O error).
@@ -68,6 +71,8 @@ export interface CliDeps {
   now: () => Date;
   /** Digests between progress lines when stderr is not a terminal. */
   progressEvery: number;
+  /** Athena and CloudWatch Logs clients, polling and the digest check of `who`. */
+  who: WhoServices;
 }
 
 const COMMON_VERIFY_FLAGS: Record<string, FlagSpec> = {
@@ -342,6 +347,8 @@ const COMMANDS: Record<string, (argv: string[], io: CliIO, deps: CliDeps) => Pro
   verify: runVerify,
   export: runExport,
   package: runPackage,
+  who: (argv, io, deps) =>
+    runWhoCommand(argv, io, { clients: deps.clients, readStackOutputs: deps.readStackOutputs, now: deps.now, services: deps.who }),
 };
 
 export async function main(argv: string[], io: CliIO = process, overrides: Partial<CliDeps> = {}): Promise<number> {
@@ -350,6 +357,7 @@ export async function main(argv: string[], io: CliIO = process, overrides: Parti
     readStackOutputs: overrides.readStackOutputs ?? readPulumiStackOutputs,
     now: overrides.now ?? (() => new Date()),
     progressEvery: overrides.progressEvery ?? 100,
+    who: overrides.who ?? defaultWhoServices(),
   };
   const [command, ...rest] = argv;
   if (command === undefined || command === "help" || command === "--help" || command === "-h") {
