@@ -73,18 +73,29 @@ export function logsKeyStatement(region: string, logGroupArns: pulumi.Input<stri
 }
 
 /**
- * E8: EventBridge (to the encrypted topic and dead-letter queue), CloudWatch alarms (to the topic)
- * and SNS (to the encrypted dead-letter queue) use the key on this account's behalf only.
+ * E8: the services that deliver alerts use the alert key. CloudWatch alarms and SNS (to the
+ * encrypted dead-letter queue) are bound to this account by aws:SourceAccount. EventBridge is not:
+ * it does not send aws:SourceAccount / aws:SourceArn with its KMS requests when it delivers to an
+ * encrypted topic or queue, so such a condition would drop every alert silently. The grant is safe
+ * because this key protects the alert path only, and the topic and queue policies admit only this
+ * estate's rules (aws:SourceArn).
  */
 export function alertingKeyStatements(accountId: pulumi.Input<string>): Statement[] {
   return [
     {
-      sid: "AllowAlertDeliveryServicesOfThisAccount",
+      sid: "AllowAlarmsAndSnsOfThisAccount",
       effect: "Allow",
-      principals: [{ type: "Service", identifiers: ["events.amazonaws.com", "cloudwatch.amazonaws.com", "sns.amazonaws.com"] }],
+      principals: [{ type: "Service", identifiers: ["cloudwatch.amazonaws.com", "sns.amazonaws.com"] }],
       actions: ["kms:GenerateDataKey*", "kms:Decrypt"],
       resources: ["*"],
       conditions: [{ test: "StringEquals", variable: "aws:SourceAccount", values: [accountId] }],
+    },
+    {
+      sid: "AllowEventBridgeDelivery",
+      effect: "Allow",
+      principals: [{ type: "Service", identifiers: ["events.amazonaws.com"] }],
+      actions: ["kms:GenerateDataKey*", "kms:Decrypt"],
+      resources: ["*"],
     },
   ];
 }

@@ -124,11 +124,18 @@ for (const stack of STACKS) {
         assert.equal(statement(policy, "SnsSubscriptionFailures").Condition?.ArnEquals["aws:SourceArn"], topicArn);
         assert.equal(statement(policy, "EventBridgeTargetFailures").Condition?.ArnLike["aws:SourceArn"], `arn:aws:events:${REGION}:${ACCOUNT}:rule/audit-${stack}-*`);
       });
-      it("lets the alert delivery services use the alert key for this account only, and not the audit key", () => {
-        assert.ok(!statements(r.one(T.key, "audit-key").inputs.policy).some((x) => x.Sid === "AllowAlertDeliveryServicesOfThisAccount"));
-        const s = statement(r.one(T.key, "alert-key").inputs.policy, "AllowAlertDeliveryServicesOfThisAccount");
-        assert.deepEqual(asList((s.Principal as any).Service).sort(), ["cloudwatch.amazonaws.com", "events.amazonaws.com", "sns.amazonaws.com"]);
+      it("lets the alert delivery services use the alert key (alarms and SNS for this account only), and not the audit key", () => {
+        const auditSids = statements(r.one(T.key, "audit-key").inputs.policy).map((x) => x.Sid);
+        assert.ok(!auditSids.includes("AllowAlarmsAndSnsOfThisAccount") && !auditSids.includes("AllowEventBridgeDelivery"));
+        const policy = r.one(T.key, "alert-key").inputs.policy;
+        const s = statement(policy, "AllowAlarmsAndSnsOfThisAccount");
+        assert.deepEqual(asList((s.Principal as any).Service).sort(), ["cloudwatch.amazonaws.com", "sns.amazonaws.com"]);
         assert.equal(s.Condition?.StringEquals["aws:SourceAccount"], ACCOUNT);
+        // EventBridge sends no aws:SourceAccount to KMS: a condition here would drop every alert.
+        const eb = statement(policy, "AllowEventBridgeDelivery");
+        assert.deepEqual(eb.Principal, { Service: "events.amazonaws.com" });
+        assert.deepEqual(asList(eb.Action).sort(), ["kms:Decrypt", "kms:GenerateDataKey*"]);
+        assert.equal(eb.Condition, undefined);
       });
       it(`runs the notifier (nodejs22.x, arm64, esbuild bundle) for #${CHANNEL[stack]}`, () => {
         const fn = r.one(T.fn, "tamper-alerting-notifier");
