@@ -82,6 +82,15 @@ export class HandlerFunction extends pulumi.ComponentResource {
         policy: policyJson(
           [
             {
+              // Its environment is encrypted with the estate's key; Lambda decrypts it at start-up
+              // with this context (Lambda docs: "Securing environment variables").
+              sid: "DecryptOwnEnvironment",
+              effect: "Allow",
+              actions: ["kms:Decrypt"],
+              resources: [args.kmsKeyArn],
+              conditions: [{ test: "StringEquals", variable: "kms:EncryptionContext:LambdaFunctionName", values: [args.functionName] }],
+            },
+            {
               sid: "WriteOwnLogs",
               effect: "Allow",
               actions: ["logs:CreateLogStream", "logs:PutLogEvents"],

@@ -174,7 +174,10 @@ for (const stack of STACKS) {
         assert.deepEqual(statement(policy, "KeepFailedDeliveries").Resource, dlqArn);
         const kms = statement(policy, "UseEstateKeyThroughSecretsManagerAndSqs");
         assert.deepEqual(asList(kms.Condition?.StringEquals["kms:ViaService"]), [`secretsmanager.${REGION}.amazonaws.com`, `sqs.${REGION}.amazonaws.com`]);
-        assert.equal(statements(policy).filter((s) => s.Effect === "Allow").length, 4);
+        const env = statement(policy, "DecryptOwnEnvironment");
+        assert.deepEqual(asList(env.Resource), [alertKeyArn]);
+        assert.equal(env.Condition?.StringEquals["kms:EncryptionContext:LambdaFunctionName"], `audit-${stack}-audit-notifier`);
+        assert.deepEqual(statements(policy).map((s) => s.Sid), ["DecryptOwnEnvironment", "WriteOwnLogs", "ReadWebhookSecret", "KeepFailedDeliveries", "UseEstateKeyThroughSecretsManagerAndSqs"]);
       });
       it("alarms as soon as one alert waits in the DLQ", () => {
         const a = r.one(T.alarm, "tamper-alerting-dlq-depth").inputs;
