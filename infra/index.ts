@@ -81,6 +81,7 @@ const logBucket = new ImmutableLogBucket("trail-log-bucket", {
   accessLogBucketName: accessLogs.bucketName,
   accessLogReady: accessLogs.ready,
   reviewWriterRoleArn: plannedReviewRoleArn,
+  denyObjectDeletion: protect,
   protect,
 });
 
@@ -119,7 +120,8 @@ const trail = new AuditTrail("audit-trail", {
   logGroupRetentionDays: profile.logGroupRetentionDays,
   dataBucketNames: coveredDataBuckets,
   organizationTrail: profile.organization.enabled,
-  dependsOn: [logBucket.policy, auditKey],
+  // The whole component: lock, encryption and policy are in force before the first log arrives.
+  dependsOn: [logBucket, auditKey],
   protect,
 });
 
@@ -164,6 +166,7 @@ const api =
         urlExpirySeconds: profile.presignApi.urlExpirySeconds,
         rateLimitPer5Minutes: profile.presignApi.rateLimitPer5Minutes,
         mtls: profile.presignApi.mtls && { ...profile.presignApi.mtls, truststoreBucketName: bucketName(prefix, "mtls-truststore", stack, ctx) },
+        manageAccountSettings: profile.presignApi.manageAccountSettings,
       })
     : undefined;
 
@@ -220,7 +223,8 @@ const queries = new AuditQueries("audit-queries", {
   accountId: ctx.accountId,
   logPathAccount: ctx.accountId,
   organizationId: profile.organization.organizationId,
-  regions: [...new Set([ctx.region, ...DEFAULT_TRAIL_REGIONS])],
+  // Every region enabled for the account: a multi-region trail writes a prefix for each.
+  regions: aws.getRegionsOutput({}).names.apply((names) => [...new Set([ctx.region, ...(names.length > 0 ? names : DEFAULT_TRAIL_REGIONS)])].sort()),
   logBucketName: logBucket.bucketName,
   trailLogGroupName: trail.logGroupName,
   resultsBucketName: bucketName(prefix, "athena-results", stack, ctx),

@@ -7,6 +7,12 @@ import * as pulumi from "@pulumi/pulumi";
 
 export const MOCK_ACCOUNT_ID = "123456789012";
 export const MOCK_PARTITION = "aws";
+/** The regions enabled in the mocked account (the 17 enabled by default, one opt-in). */
+export const MOCK_ENABLED_REGIONS = [
+  "ap-east-1", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1", "ap-southeast-1", "ap-southeast-2",
+  "ca-central-1", "eu-central-1", "eu-north-1", "eu-west-1", "eu-west-2", "eu-west-3", "sa-east-1",
+  "us-east-1", "us-east-2", "us-west-1", "us-west-2",
+];
 
 export interface MockOptions {
   region: string;
@@ -159,6 +165,8 @@ export class EstateMocks implements pulumi.runtime.Mocks {
         return { id: MOCK_PARTITION, partition: MOCK_PARTITION, dnsSuffix: "amazonaws.com", reverseDnsSuffix: "com.amazonaws" };
       case "aws:index/getRegion:getRegion":
         return { id: region, name: region, region, endpoint: `ec2.${region}.amazonaws.com`, description: region };
+      case "aws:index/getRegions:getRegions":
+        return { id: MOCK_PARTITION, names: [...MOCK_ENABLED_REGIONS] };
       case "aws:iam/getPolicyDocument:getPolicyDocument": {
         const json = policyDocumentJson(args.inputs);
         return { id: shortHash(json, 10), json, minifiedJson: JSON.stringify(JSON.parse(json)) };

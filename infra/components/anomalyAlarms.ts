@@ -138,9 +138,11 @@ export class AnomalyAlarms extends pulumi.ComponentResource {
     }
     if (args.apiAccessLogGroupName) {
       watch(args.apiAccessLogGroupName, {
+        // With IAM auth, API Gateway answers a nonexistent path or method with 403 "Missing
+        // Authentication Token", not 404: that response type is what a probe produces.
         id: "api-not-found",
-        description: "Burst of calls to nonexistent API endpoints (404) (001 No.29)",
-        pattern: "{ $.status = 404 }",
+        description: "Burst of calls to nonexistent API endpoints (403 MISSING_AUTHENTICATION_TOKEN) (001 No.29)",
+        pattern: '{ $.errorResponseType = "MISSING_AUTHENTICATION_TOKEN" }',
         threshold: args.accessDeniedThreshold,
         control: "001 No.29",
       });

@@ -15,7 +15,7 @@ export interface AuditQueriesArgs {
   /** The account whose logs the table reads (the organisation path differs: E15). */
   logPathAccount: pulumi.Input<string>;
   organizationId?: string;
-  regions: string[];
+  regions: pulumi.Input<string[]>;
   logBucketName: pulumi.Input<string>;
   trailLogGroupName: pulumi.Input<string>;
   resultsBucketName: pulumi.Input<string>;
@@ -27,7 +27,7 @@ export interface AuditQueriesArgs {
   bytesScannedCutoffPerQuery: number;
 }
 
-/** Regions the partition projection enumerates (a multi-region trail writes one prefix each). */
+/** Fallback when the account's regions cannot be listed (a multi-region trail writes a prefix each). */
 export const DEFAULT_TRAIL_REGIONS = [
   "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1", "ap-southeast-1", "ap-southeast-2",
   "ca-central-1", "eu-central-1", "eu-north-1", "eu-west-1", "eu-west-2", "eu-west-3", "sa-east-1",
@@ -141,7 +141,7 @@ export class AuditQueries extends pulumi.ComponentResource {
           // Partition projection: partitions computed from the query, no crawler, no MSCK REPAIR.
           "projection.enabled": "true",
           "projection.region.type": "enum",
-          "projection.region.values": args.regions.join(","),
+          "projection.region.values": pulumi.output(args.regions).apply((r) => r.join(",")),
           "projection.timestamp.type": "date",
           "projection.timestamp.format": "yyyy/MM/dd",
           "projection.timestamp.interval": "1",

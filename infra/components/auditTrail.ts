@@ -18,7 +18,10 @@ export interface AuditTrailArgs {
   dataBucketNames: pulumi.Input<string>[];
   /** E15 */
   organizationTrail: boolean;
-  /** The trail can only be created once the bucket policy and key policy allow it. */
+  /**
+   * Created after these: CloudTrail checks the bucket and key policies, and no log may land before
+   * the bucket's Object Lock retention and encryption are in force.
+   */
   dependsOn: pulumi.Resource[];
   protect: boolean;
 }

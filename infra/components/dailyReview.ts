@@ -71,11 +71,11 @@ export class DailyReview extends pulumi.ComponentResource {
             conditions: [{ test: "StringEquals", variable: "kms:ViaService", values: [`s3.${args.region}.amazonaws.com`] }],
           },
           {
-            sid: "AlertKeyThroughSnsAndSqs",
+            sid: "AlertKeyThroughSns",
             effect: "Allow",
             actions: ["kms:Decrypt", "kms:GenerateDataKey"],
             resources: [args.alertKeyArn],
-            conditions: [{ test: "StringEquals", variable: "kms:ViaService", values: [`sns.${args.region}.amazonaws.com`, `sqs.${args.region}.amazonaws.com`] }],
+            conditions: [{ test: "StringEquals", variable: "kms:ViaService", values: [`sns.${args.region}.amazonaws.com`] }],
           },
           { sid: "QueryTrailLogGroup", effect: "Allow", actions: ["logs:StartQuery"], resources: [logGroupArn, pulumi.interpolate`${logGroupArn}:*`] },
           { sid: "ReadQueryResults", effect: "Allow", actions: ["logs:GetQueryResults", "logs:StopQuery"], resources: ["*"] },
@@ -122,13 +122,6 @@ export class DailyReview extends pulumi.ComponentResource {
           [
             { sid: "StartTheReview", effect: "Allow", actions: ["lambda:InvokeFunction"], resources: [fn.functionArn] },
             { sid: "KeepMissedStarts", effect: "Allow", actions: ["sqs:SendMessage"], resources: [args.deadLetterQueueArn] },
-            {
-              sid: "EncryptedDeadLetterQueue",
-              effect: "Allow",
-              actions: ["kms:GenerateDataKey", "kms:Decrypt"],
-              resources: [args.alertKeyArn],
-              conditions: [{ test: "StringEquals", variable: "kms:ViaService", values: [`sqs.${args.region}.amazonaws.com`] }],
-            },
           ],
           { parent: this },
         ),

@@ -65,9 +65,10 @@ export class HandlerFunction extends pulumi.ComponentResource {
           [
             {
               effect: "Allow",
+              // No aws:SourceAccount condition: Lambda's execution-role trust is documented without
+              // one, and a condition the service does not send would stop the function.
               principals: [{ type: "Service", identifiers: ["lambda.amazonaws.com"] }],
               actions: ["sts:AssumeRole"],
-              conditions: [{ test: "StringEquals", variable: "aws:SourceAccount", values: [args.accountId] }],
             },
           ],
           { parent: this },

@@ -24,6 +24,11 @@ export interface ImmutableLogBucketArgs {
   accessLogReady: pulumi.Resource[];
   /** E14: the only principal besides CloudTrail that may write, and only under `review/`. */
   reviewWriterRoleArn?: pulumi.Input<string>;
+  /**
+   * dev2/prd: nobody deletes objects (a delete marker hides a log from every reader even while the
+   * version is locked) or touches retention and legal holds. dev keeps them for clean-ups.
+   */
+  denyObjectDeletion: boolean;
   protect: boolean;
 }
 
@@ -122,6 +127,15 @@ export class ImmutableLogBucket extends pulumi.ComponentResource {
         conditions: [{ test: "StringNotEquals", variable: "aws:PrincipalServiceName", values: ["cloudtrail.amazonaws.com"] }],
       },
     ];
+    if (args.denyObjectDeletion) {
+      statements.push({
+        sid: "DenyDeletesAndRetentionChanges",
+        effect: "Deny",
+        principals: [{ type: "*", identifiers: ["*"] }],
+        actions: ["s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutObjectRetention", "s3:PutObjectLegalHold", "s3:BypassGovernanceRetention"],
+        resources: [objects],
+      });
+    }
     if (args.reviewWriterRoleArn) {
       statements.push({
         // E14: under review/ only the daily review job's role may write.

@@ -26,6 +26,8 @@ export interface PresignApiArgs {
   urlExpirySeconds: number;
   rateLimitPer5Minutes: number;
   mtls?: { domainName: string; certificateArn: string; truststoreBucketName: pulumi.Input<string> };
+  /** Manage the account's API Gateway CloudWatch Logs role (one stack per account and region). */
+  manageAccountSettings: boolean;
 }
 
 /** Callers get URLs only under `tenants/<account>/<role>/` (handlers/presign/caller-identity.ts). */
@@ -50,6 +52,7 @@ export const ACCESS_LOG_FORMAT = {
   responseLatency: "$context.responseLatency",
   integrationLatency: "$context.integrationLatency",
   errorMessage: "$context.error.message",
+  errorResponseType: "$context.error.responseType",
   wafResponseCode: "$context.wafResponseCode",
   tlsVersion: "$context.tlsVersion",
   cipherSuite: "$context.cipherSuite",
@@ -160,31 +163,36 @@ export class PresignApi extends pulumi.ComponentResource {
       { restApi: api.id, triggers: { routes: ROUTES.join(","), auth: "AWS_IAM" }, description: "Presign API routes" },
       { parent: this, dependsOn: integrations },
     );
-    // REST API access logging writes through the account's API Gateway CloudWatch role.
-    const pushRole = new aws.iam.Role(
-      `${name}-cloudwatch-push`,
-      {
-        description: "API Gateway writes access logs to CloudWatch Logs",
-        assumeRolePolicy: policyJson(
-          [
-            {
-              effect: "Allow",
-              principals: [{ type: "Service", identifiers: ["apigateway.amazonaws.com"] }],
-              actions: ["sts:AssumeRole"],
-              conditions: [{ test: "StringEquals", variable: "aws:SourceAccount", values: [args.accountId] }],
-            },
-          ],
-          { parent: this },
-        ),
-      },
-      { parent: this },
-    );
-    const pushPolicy = new aws.iam.RolePolicyAttachment(
-      `${name}-cloudwatch-push`,
-      { role: pushRole.name, policyArn: pulumi.interpolate`arn:${args.partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs` },
-      { parent: this },
-    );
-    const account = new aws.apigateway.Account(`${name}-account`, { cloudwatchRoleArn: pushRole.arn }, { parent: this, dependsOn: [pushPolicy] });
+    // REST API access logging writes through the account's API Gateway CloudWatch role, a single
+    // setting per account and region (README: manageApiGatewayAccount).
+    const accountSettings: pulumi.Resource[] = [];
+    if (args.manageAccountSettings) {
+      const pushRole = new aws.iam.Role(
+        `${name}-cloudwatch-push`,
+        {
+          description: "API Gateway writes access logs to CloudWatch Logs",
+          assumeRolePolicy: policyJson(
+            [
+              {
+                effect: "Allow",
+                // As documented for API Gateway's logging role: no source condition.
+                principals: [{ type: "Service", identifiers: ["apigateway.amazonaws.com"] }],
+                actions: ["sts:AssumeRole"],
+              },
+            ],
+            { parent: this },
+          ),
+        },
+        { parent: this },
+      );
+      const pushPolicy = new aws.iam.RolePolicyAttachment(
+        `${name}-cloudwatch-push`,
+        { role: pushRole.name, policyArn: pulumi.interpolate`arn:${args.partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs` },
+        { parent: this },
+      );
+      const account = new aws.apigateway.Account(`${name}-account`, { cloudwatchRoleArn: pushRole.arn }, { parent: this, dependsOn: [pushPolicy] });
+      accountSettings.push(account);
+    }
     const stage = new aws.apigateway.Stage(
       `${name}-stage`,
       {
@@ -193,7 +201,7 @@ export class PresignApi extends pulumi.ComponentResource {
         stageName: STAGE_NAME,
         accessLogSettings: { destinationArn: accessLogs.arn, format: JSON.stringify(ACCESS_LOG_FORMAT) },
       },
-      { parent: this, dependsOn: [account] },
+      { parent: this, dependsOn: accountSettings },
     );
     new aws.apigateway.MethodSettings(
       `${name}-method-settings`,

@@ -133,8 +133,8 @@ export class SecurityPosture extends pulumi.ComponentResource {
         },
         { parent: this },
       );
-      new aws.iam.RolePolicyAttachment(`${name}-config-role-managed`, { role: role.name, policyArn: pulumi.interpolate`arn:${args.partition}:iam::aws:policy/service-role/AWS_ConfigRole` }, { parent: this });
-      new aws.iam.RolePolicy(
+      const managedPolicy = new aws.iam.RolePolicyAttachment(`${name}-config-role-managed`, { role: role.name, policyArn: pulumi.interpolate`arn:${args.partition}:iam::aws:policy/service-role/AWS_ConfigRole` }, { parent: this });
+      const deliveryPolicy = new aws.iam.RolePolicy(
         `${name}-config-role-delivery`,
         {
           role: role.id,
@@ -168,7 +168,8 @@ export class SecurityPosture extends pulumi.ComponentResource {
       const channel = new aws.cfg.DeliveryChannel(
         `${name}-delivery`,
         { name: `${base}-delivery`, s3BucketName: bucket.bucket, s3KmsKeyArn: args.kmsKeyArn, snapshotDeliveryProperties: { deliveryFrequency: "TwentyFour_Hours" } },
-        { parent: this, dependsOn: [recorder, bucketPolicy] },
+        // PutDeliveryChannel checks delivery through the role: its permissions must exist first.
+        { parent: this, dependsOn: [recorder, bucketPolicy, managedPolicy, deliveryPolicy] },
       );
       const status = new aws.cfg.RecorderStatus(`${name}-recorder-status`, { name: recorder.name, isEnabled: true }, { parent: this, dependsOn: [channel] });
       for (const rule of managedRules(args)) {

@@ -6,7 +6,7 @@
 // them and does not notify (001), so the rules never filter an event away.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { TAMPER_EVENTS } from "../../policy/lib/tamperEvents";
+import { EXTENDED_TAMPER_EVENTS, TAMPER_EVENTS } from "../../policy/lib/tamperEvents";
 import { AlertDestination, routeToAlerts } from "../lib/alertRoute";
 import { policyJson } from "../lib/policyDocument";
 import { HandlerFunction } from "./handlerFunction";
@@ -42,17 +42,53 @@ const apiCall = (source: string) => ({ source: [source], "detail-type": [API_CAL
 
 /** The EventBridge patterns, one per service, each scoped to the estate's own resources. */
 export const tamperPatterns = {
+  // StopLogging, DeleteTrail and UpdateTrail name the trail in `name`; PutEventSelectors and
+  // PutInsightSelectors in `trailName` (CloudTrail API reference): either field matches.
   cloudtrail: (trailName: string, trailArn: string) => ({
     ...apiCall("aws.cloudtrail"),
-    detail: { eventSource: ["cloudtrail.amazonaws.com"], eventName: [...TAMPER_EVENTS["cloudtrail.amazonaws.com"]], requestParameters: { name: [trailName, trailArn] } },
+    detail: {
+      eventSource: ["cloudtrail.amazonaws.com"],
+      eventName: [...TAMPER_EVENTS["cloudtrail.amazonaws.com"]],
+      $or: [{ requestParameters: { name: [trailName, trailArn] } }, { requestParameters: { trailName: [trailName, trailArn] } }],
+    },
   }),
   kms: (keyArns: string[]) => ({
     ...apiCall("aws.kms"),
-    detail: { eventSource: ["kms.amazonaws.com"], eventName: [...TAMPER_EVENTS["kms.amazonaws.com"]], resources: { ARN: keyArns } },
+    detail: { eventSource: ["kms.amazonaws.com"], eventName: [...TAMPER_EVENTS["kms.amazonaws.com"], ...EXTENDED_TAMPER_EVENTS["kms.amazonaws.com"]], resources: { ARN: keyArns } },
   }),
   s3: (bucketNames: string[]) => ({
     ...apiCall("aws.s3"),
-    detail: { eventSource: ["s3.amazonaws.com"], eventName: [...TAMPER_EVENTS["s3.amazonaws.com"]], requestParameters: { bucketName: bucketNames } },
+    detail: {
+      eventSource: ["s3.amazonaws.com"],
+      eventName: [...TAMPER_EVENTS["s3.amazonaws.com"], ...EXTENDED_TAMPER_EVENTS["s3.amazonaws.com"]],
+      requestParameters: { bucketName: bucketNames },
+    },
+  }),
+  /** Silencing the alert path: the estate's rules, topic, log groups, alarms and Config recorder. */
+  alertPath: (namePrefix: string) => ({
+    source: ["aws.events", "aws.sns", "aws.logs", "aws.cloudwatch", "aws.config"],
+    "detail-type": [API_CALL_VIA_CLOUDTRAIL],
+    detail: {
+      eventSource: ["events.amazonaws.com", "sns.amazonaws.com", "logs.amazonaws.com", "monitoring.amazonaws.com", "config.amazonaws.com"],
+      eventName: [
+        ...EXTENDED_TAMPER_EVENTS["events.amazonaws.com"],
+        ...EXTENDED_TAMPER_EVENTS["sns.amazonaws.com"],
+        ...EXTENDED_TAMPER_EVENTS["logs.amazonaws.com"],
+        ...EXTENDED_TAMPER_EVENTS["monitoring.amazonaws.com"],
+        ...EXTENDED_TAMPER_EVENTS["config.amazonaws.com"],
+      ],
+      // The estate's resources carry its prefix; anything else in the account is not this alert path.
+      $or: [
+        { requestParameters: { name: [{ prefix: `${namePrefix}-` }] } },
+        { requestParameters: { rule: [{ prefix: `${namePrefix}-` }] } },
+        { requestParameters: { topicArn: [{ wildcard: `*:${namePrefix}-*` }] } },
+        { requestParameters: { subscriptionArn: [{ wildcard: `*:${namePrefix}-*` }] } },
+        { requestParameters: { logGroupName: [{ prefix: "/aws/cloudtrail/" }, { wildcard: `*${namePrefix}-*` }] } },
+        { requestParameters: { alarmNames: [{ prefix: `${namePrefix}-` }] } },
+        { requestParameters: { configurationRecorderName: [{ prefix: `${namePrefix}-` }] } },
+        { requestParameters: { deliveryChannelName: [{ prefix: `${namePrefix}-` }] } },
+      ],
+    },
   }),
   logBucketAccessDenied: (logBucketName: string) => ({
     ...apiCall("aws.s3"),
@@ -110,10 +146,12 @@ export class TamperAlerting extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    // Failed deliveries of every hop land here (14 days, the SQS maximum), encrypted.
+    // Failed deliveries of every hop land here (14 days, the SQS maximum). Encrypted with SSE-SQS,
+    // not the alert key: if that key is disabled, the topic refuses messages, and the queue that
+    // keeps them must not refuse them too.
     const dlq = new aws.sqs.Queue(
       `${name}-dlq`,
-      { name: `${base}-audit-alerts-dlq`, kmsMasterKeyId: args.kmsKeyArn, messageRetentionSeconds: 1209600 },
+      { name: `${base}-audit-alerts-dlq`, sqsManagedSseEnabled: true, messageRetentionSeconds: 1209600 },
       { parent: this },
     );
     new aws.sqs.QueuePolicy(
@@ -159,6 +197,7 @@ export class TamperAlerting extends pulumi.ComponentResource {
       kms: pulumi.all(args.keyArns).apply(tamperPatterns.kms),
       s3: pulumi.all(args.bucketNames).apply(tamperPatterns.s3),
       "log-bucket-access-denied": pulumi.output(args.logBucketName).apply(tamperPatterns.logBucketAccessDenied),
+      "alert-path": pulumi.output(tamperPatterns.alertPath(base)),
     };
     const destination: AlertDestination = { topicArn: topic.arn, deadLetterQueueArn: dlq.arn };
     for (const [kind, pattern] of Object.entries(patterns)) {
@@ -200,11 +239,11 @@ export class TamperAlerting extends pulumi.ComponentResource {
             { sid: "ReadWebhookSecret", effect: "Allow", actions: ["secretsmanager:GetSecretValue"], resources: [secret.arn] },
             { sid: "KeepFailedDeliveries", effect: "Allow", actions: ["sqs:SendMessage"], resources: [dlq.arn] },
             {
-              sid: "UseEstateKeyThroughSecretsManagerAndSqs",
+              sid: "DecryptWebhookSecretThroughSecretsManager",
               effect: "Allow",
-              actions: ["kms:Decrypt", "kms:GenerateDataKey"],
+              actions: ["kms:Decrypt"],
               resources: [args.kmsKeyArn],
-              conditions: [{ test: "StringEquals", variable: "kms:ViaService", values: [`secretsmanager.${args.region}.amazonaws.com`, `sqs.${args.region}.amazonaws.com`] }],
+              conditions: [{ test: "StringEquals", variable: "kms:ViaService", values: [`secretsmanager.${args.region}.amazonaws.com`] }],
             },
           ],
           accountId: args.accountId,

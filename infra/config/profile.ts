@@ -10,6 +10,9 @@ export const ENVIRONMENTS: readonly Environment[] = ["dev", "dev2", "prd"];
 
 export type LockMode = "COMPLIANCE" | "GOVERNANCE";
 
+/** The longest purpose in a bucket name (infra/index.ts): it bounds namePrefix. */
+export const LONGEST_BUCKET_PURPOSE = "mtls-truststore";
+
 /** Values CloudWatch Logs accepts for retentionInDays (PutRetentionPolicy API reference). */
 export const LOG_GROUP_RETENTION_DAYS: readonly number[] = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
@@ -81,6 +84,11 @@ export interface PresignApiProfile {
   rateLimitPer5Minutes: number;
   /** Mutual TLS on a regional custom domain (ACM Private CA, about 50 USD a month in short-lived mode). */
   mtls?: { domainName: string; certificateArn: string };
+  /**
+   * API Gateway's CloudWatch Logs role is one setting per account and region: exactly one stack of
+   * an account should manage it (the others set this to false, or it is managed elsewhere).
+   */
+  manageAccountSettings: boolean;
 }
 
 export interface EstateProfile {
@@ -180,6 +188,7 @@ const KNOWN_KEYS = new Set([
   "mtlsEnabled",
   "mtlsDomainName",
   "mtlsCertificateArn",
+  "manageApiGatewayAccount",
 ]);
 
 const ACM_CERTIFICATE_ARN = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/;
@@ -273,6 +282,15 @@ export function parseProfile(stack: string, raw: RawConfig, rawRegion?: string):
     problems.push(
       `namePrefix: "${namePrefix}" is not allowed (2-20 characters: lowercase letters, digits, hyphens; starts with a letter)`,
     );
+  } else {
+    // The longest bucket name the estate makes: <prefix>-mtls-truststore-<stack>-<account>-<region>.
+    const longest = `${namePrefix}-${LONGEST_BUCKET_PURPOSE}-${stack}-123456789012-${region}`;
+    if (longest.length > 63) {
+      problems.push(
+        `namePrefix: "${namePrefix}" makes bucket names of ${longest.length} characters with stack "${stack}" in ${region} ` +
+          `(S3 allows 63): at most ${namePrefix.length - (longest.length - 63)} characters here`,
+      );
+    }
   }
 
   const modeRaw = str("retentionMode") ?? d.retention.mode;
@@ -381,6 +399,7 @@ export function parseProfile(stack: string, raw: RawConfig, rawRegion?: string):
   }
   const urlExpirySeconds = int("presignUrlExpirySeconds", 300, 1, 3600);
   const rateLimitPer5Minutes = int("apiRateLimitPer5Minutes", 1000, 10, 2000000000);
+  const manageApiGatewayAccount = bool("manageApiGatewayAccount", true);
   const mtlsEnabled = bool("mtlsEnabled", false);
   const mtlsDomainName = str("mtlsDomainName");
   const mtlsCertificateArn = str("mtlsCertificateArn");
@@ -427,6 +446,7 @@ export function parseProfile(stack: string, raw: RawConfig, rawRegion?: string):
       urlExpirySeconds,
       rateLimitPer5Minutes,
       mtls: mtlsEnabled ? { domainName: mtlsDomainName!, certificateArn: mtlsCertificateArn! } : undefined,
+      manageAccountSettings: manageApiGatewayAccount,
     },
     protectEvidence: mandatory,
   };

@@ -45,11 +45,12 @@ export function auditKeyStatements(a: AuditKeyPolicyArgs): Statement[] {
   ];
   if (a.auditorRoleArns.length > 0) {
     statements.push({
-      // Auditors read the logs through S3 only, in this account (no direct use of the key).
+      // Auditors read the logs through S3 only, in this account (no direct use of the key); they
+      // also write Athena results, which the workgroup encrypts with this key.
       sid: "AllowAuditorsToDecryptLogsThroughS3",
       effect: "Allow",
       principals: [{ type: "AWS", identifiers: a.auditorRoleArns }],
-      actions: ["kms:Decrypt", "kms:DescribeKey"],
+      actions: ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"],
       resources: ["*"],
       conditions: [
         { test: "StringEquals", variable: "kms:ViaService", values: [`s3.${a.region}.amazonaws.com`] },

@@ -7,3 +7,18 @@ export const TAMPER_EVENTS = {
 } as const;
 
 export const TAMPER_EVENT_NAMES: string[] = Object.values(TAMPER_EVENTS).flat();
+
+/**
+ * Beyond E8's list, what the estate's own rules also watch: weakening the protection of its
+ * buckets and keys, and silencing the alert path itself (rules, topic, log groups, alarms, Config).
+ * Not required by the pack's advisory policy, which checks E8's list only.
+ */
+export const EXTENDED_TAMPER_EVENTS = {
+  "kms.amazonaws.com": ["DisableKeyRotation"],
+  "s3.amazonaws.com": ["DeletePublicAccessBlock", "PutBucketPublicAccessBlock", "PutBucketEncryption", "DeleteBucketEncryption", "PutBucketLogging"],
+  "events.amazonaws.com": ["DisableRule", "DeleteRule", "RemoveTargets", "PutRule"],
+  "sns.amazonaws.com": ["DeleteTopic", "SetTopicAttributes", "Unsubscribe", "RemovePermission"],
+  "logs.amazonaws.com": ["DeleteLogGroup", "PutRetentionPolicy", "DeleteMetricFilter", "DisassociateKmsKey"],
+  "monitoring.amazonaws.com": ["DeleteAlarms", "DisableAlarmActions"],
+  "config.amazonaws.com": ["StopConfigurationRecorder", "DeleteConfigurationRecorder", "DeleteDeliveryChannel"],
+} as const;

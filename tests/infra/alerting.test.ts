@@ -63,18 +63,25 @@ for (const stack of STACKS) {
         assert.deepEqual(p["detail-type"], ["AWS API Call via CloudTrail"]);
         assert.deepEqual(p.detail.eventSource, ["cloudtrail.amazonaws.com"]);
         assert.deepEqual(p.detail.eventName, ["StopLogging", "DeleteTrail", "UpdateTrail", "PutEventSelectors", "PutInsightSelectors"]);
-        assert.deepEqual(p.detail.requestParameters.name, [`audit-trail-${stack}`, trailArn]);
+        // StopLogging/DeleteTrail/UpdateTrail record `name`; PutEventSelectors/PutInsightSelectors `trailName`.
+        assert.deepEqual(p.detail.$or, [
+          { requestParameters: { name: [`audit-trail-${stack}`, trailArn] } },
+          { requestParameters: { trailName: [`audit-trail-${stack}`, trailArn] } },
+        ]);
       });
       it("watches the key operations, on the estate's keys only", () => {
         const p = pattern(r, "tamper-alerting-kms");
         assert.deepEqual(p.source, ["aws.kms"]);
-        assert.deepEqual(p.detail.eventName, ["DisableKey", "ScheduleKeyDeletion", "PutKeyPolicy"]);
+        assert.deepEqual(p.detail.eventName, ["DisableKey", "ScheduleKeyDeletion", "PutKeyPolicy", "DisableKeyRotation"]);
         assert.deepEqual(p.detail.resources.ARN, [auditKeyArn, alertKeyArn, r.one(T.key, "backup-data-key").rawOutputs.arn]);
       });
       it("watches the bucket operations, on the estate's buckets only", () => {
         const p = pattern(r, "tamper-alerting-s3");
         assert.deepEqual(p.source, ["aws.s3"]);
-        assert.deepEqual(p.detail.eventName, ["PutObjectLockConfiguration", "DeleteBucketPolicy", "PutBucketPolicy", "PutBucketLifecycle", "PutBucketVersioning", "DeleteBucket"]);
+        assert.deepEqual(p.detail.eventName, [
+          "PutObjectLockConfiguration", "DeleteBucketPolicy", "PutBucketPolicy", "PutBucketLifecycle", "PutBucketVersioning", "DeleteBucket",
+          "DeletePublicAccessBlock", "PutBucketPublicAccessBlock", "PutBucketEncryption", "DeleteBucketEncryption", "PutBucketLogging",
+        ]);
         assert.deepEqual(p.detail.requestParameters.bucketName, [logBucket, accessBucket, dataBucket]);
       });
       it("watches any AccessDenied on the log bucket", () => {
@@ -82,9 +89,18 @@ for (const stack of STACKS) {
         assert.deepEqual(p.detail.errorCode, ["AccessDenied"]);
         assert.deepEqual(p.detail.requestParameters.bucketName, [logBucket]);
       });
+      it("watches attempts to silence the alert path itself: the estate's rules, topic, log groups, alarms, Config", () => {
+        const p = pattern(r, "tamper-alerting-alert-path");
+        assert.deepEqual(p.source, ["aws.events", "aws.sns", "aws.logs", "aws.cloudwatch", "aws.config"]);
+        for (const name of ["DisableRule", "DeleteRule", "RemoveTargets", "DeleteTopic", "SetTopicAttributes", "Unsubscribe", "DeleteLogGroup", "PutRetentionPolicy", "DeleteMetricFilter", "DeleteAlarms", "DisableAlarmActions", "StopConfigurationRecorder"]) {
+          assert.ok(p.detail.eventName.includes(name), name);
+        }
+        assert.deepEqual(p.detail.$or[0], { requestParameters: { name: [{ prefix: `audit-${stack}-` }] } });
+        assert.deepEqual(p.detail.$or[5], { requestParameters: { alarmNames: [{ prefix: `audit-${stack}-` }] } });
+      });
       it("sends every rule to the alert topic, keeping failed deliveries in the DLQ", () => {
         const rules = r.ofType(T.rule).filter((x) => x.name.startsWith("tamper-alerting-"));
-        assert.equal(rules.length, 4);
+        assert.equal(rules.length, 5);
         for (const rule of rules) {
           const target = r.one(T.target, rule.name).inputs;
           assert.equal(target.arn, topicArn, rule.name);
@@ -101,11 +117,13 @@ for (const stack of STACKS) {
     });
 
     describe("alert path (E8)", () => {
-      it("encrypts the topic and the dead-letter queue with the alert key, not the audit key (a disabled audit key must still be alerted); the DLQ keeps 14 days", () => {
+      it("encrypts the topic with the alert key, not the audit key (a disabled audit key must still be alerted), the DLQ with SSE-SQS; the DLQ keeps 14 days", () => {
         assert.notEqual(alertKeyArn, auditKeyArn);
         assert.equal(r.one(T.topic, "tamper-alerting-topic").inputs.kmsMasterKeyId, alertKeyArn);
+        // SSE-SQS: if the alert key is disabled, the queue must still accept what the topic refuses.
         const q = r.one(T.queue, "tamper-alerting-dlq").inputs;
-        assert.equal(q.kmsMasterKeyId, alertKeyArn);
+        assert.equal(q.sqsManagedSseEnabled, true);
+        assert.equal(q.kmsMasterKeyId, undefined);
         const key = r.one(T.key, "alert-key");
         assert.equal(key.inputs.enableKeyRotation, true);
         assert.equal(key.protect, stack !== "dev");
@@ -172,12 +190,13 @@ for (const stack of STACKS) {
         assert.deepEqual(statement(policy, "ReadWebhookSecret").Resource, secretArn);
         assert.equal(statement(policy, "ReadWebhookSecret").Action, "secretsmanager:GetSecretValue");
         assert.deepEqual(statement(policy, "KeepFailedDeliveries").Resource, dlqArn);
-        const kms = statement(policy, "UseEstateKeyThroughSecretsManagerAndSqs");
-        assert.deepEqual(asList(kms.Condition?.StringEquals["kms:ViaService"]), [`secretsmanager.${REGION}.amazonaws.com`, `sqs.${REGION}.amazonaws.com`]);
+        const kms = statement(policy, "DecryptWebhookSecretThroughSecretsManager");
+        assert.equal(kms.Action, "kms:Decrypt");
+        assert.deepEqual(asList(kms.Condition?.StringEquals["kms:ViaService"]), [`secretsmanager.${REGION}.amazonaws.com`]);
         const env = statement(policy, "DecryptOwnEnvironment");
         assert.deepEqual(asList(env.Resource), [alertKeyArn]);
         assert.equal(env.Condition?.StringEquals["kms:EncryptionContext:LambdaFunctionName"], `audit-${stack}-audit-notifier`);
-        assert.deepEqual(statements(policy).map((s) => s.Sid), ["DecryptOwnEnvironment", "WriteOwnLogs", "ReadWebhookSecret", "KeepFailedDeliveries", "UseEstateKeyThroughSecretsManagerAndSqs"]);
+        assert.deepEqual(statements(policy).map((s) => s.Sid), ["DecryptOwnEnvironment", "WriteOwnLogs", "ReadWebhookSecret", "KeepFailedDeliveries", "DecryptWebhookSecretThroughSecretsManager"]);
       });
       it("alarms as soon as one alert waits in the DLQ", () => {
         const a = r.one(T.alarm, "tamper-alerting-dlq-depth").inputs;

@@ -130,11 +130,13 @@ describe("presign API (E12), stack prd", () => {
     assert.deepEqual(logging.redactedFields.map((f: any) => f.singleHeader.name), ["authorization", "x-amz-security-token"]);
   });
 
-  it("alarms on bursts of WAF blocks and of 404s (E9, 001 No.29)", () => {
+  it("alarms on bursts of WAF blocks and of probes of nonexistent endpoints (E9, 001 No.29)", () => {
     assert.equal(r.one(T.filter, "anomaly-alarms-waf-blocks").inputs.logGroupName, "aws-waf-logs-audit-prd-presign");
     assert.equal(r.one(T.filter, "anomaly-alarms-waf-blocks").inputs.pattern, '{ $.action = "BLOCK" }');
     assert.equal(r.one(T.filter, "anomaly-alarms-api-not-found").inputs.logGroupName, "/aws/apigateway/audit-prd-presign-access");
-    assert.equal(r.one(T.filter, "anomaly-alarms-api-not-found").inputs.pattern, "{ $.status = 404 }");
+    // IAM auth answers an unknown path or method with 403 MISSING_AUTHENTICATION_TOKEN, not 404.
+    assert.equal(r.one(T.filter, "anomaly-alarms-api-not-found").inputs.pattern, '{ $.errorResponseType = "MISSING_AUTHENTICATION_TOKEN" }');
+    assert.equal(JSON.parse(r.one(T.stage, "presign-api-stage").inputs.accessLogSettings.format).errorResponseType, "$context.error.responseType");
   });
 
   it("without mTLS: no custom domain, no private CA, the execute-api endpoint stays on", () => {

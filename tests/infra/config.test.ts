@@ -135,6 +135,10 @@ describe("environment profile", () => {
       const problems = problemsOf("prd", { slackWebhookUrl: "https://hooks.slack.com/services/SECRET", retentionDays: "1" });
       assert.ok(!problems.join("\n").includes("SECRET"));
     });
+    it("a name prefix too long for the longest bucket name of the stack and region", () => {
+      expectProblem("prd", { namePrefix: "auditestateprodx" }, /^namePrefix: "auditestateprodx" makes bucket names of 64 characters with stack "prd" in ap-northeast-1 \(S3 allows 63\): at most 15 characters here$/);
+      assert.equal(parseProfile("prd", { namePrefix: "auditestateprod" }).namePrefix, "auditestateprod");
+    });
     it("lists every problem at once", () => {
       const problems = problemsOf("prd", { retentionDays: "30", retentionMode: "GOVERNANCE", slackChannel: "x" });
       assert.equal(problems.length, 3);

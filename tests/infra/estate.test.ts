@@ -388,7 +388,8 @@ describe("estate program options", () => {
     const r = await resourcesOf("prd", { [`${P}:auditorRoleArns`]: JSON.stringify([auditor]) });
     const s = statement(r.one(T.key, "audit-key").inputs.policy, "AllowAuditorsToDecryptLogsThroughS3");
     assert.deepEqual(s.Principal, { AWS: auditor });
-    assert.deepEqual(asList(s.Action).sort(), ["kms:Decrypt", "kms:DescribeKey"]);
+    // GenerateDataKey: Athena results of their queries are encrypted with this key.
+    assert.deepEqual(asList(s.Action).sort(), ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"]);
     assert.equal(s.Condition?.StringEquals["kms:ViaService"], `s3.${REGION}.amazonaws.com`);
     assert.equal(s.Condition?.StringEquals["kms:CallerAccount"], ACCOUNT);
   });
@@ -399,5 +400,46 @@ describe("estate program options", () => {
         /retentionDays: 30 is below the 365 days prd requires \(M5\)/.test(e.message) &&
         /retentionMode: GOVERNANCE is not allowed in prd: M2 requires COMPLIANCE/.test(e.message),
     );
+  });
+});
+
+describe("estate program: review findings", () => {
+  it("creates the trail only after every part of the log bucket (lock, encryption, policy, ownership)", async () => {
+    const r = await resourcesOf("prd");
+    const trail = r.one("aws:cloudtrail/trail:Trail", "audit-trail");
+    const bucket = `audit-trail-logs-prd-${MOCK_ACCOUNT_ID}-ap-northeast-1`;
+    for (const type of [T.lock, T.sse, T.policy, T.pab, T.ownership, T.versioning]) {
+      const part = type === T.policy ? r.one(T.policy, "trail-log-bucket-policy") : r.forBucket(type, bucket);
+      assert.ok(trail.dependencies.includes(part.urn), `trail does not wait for ${part.name}`);
+    }
+  });
+  for (const [stack, denied] of [["prd", true], ["dev2", true], ["dev", false]] as const) {
+    it(`${denied ? "denies" : "allows (clean-ups)"} object deletion and retention changes on the log bucket in ${stack}`, async () => {
+      const r = await resourcesOf(stack);
+      const found = statements(r.one(T.policy, "trail-log-bucket-policy").inputs.policy).find((s) => s.Sid === "DenyDeletesAndRetentionChanges");
+      if (!denied) return assert.equal(found, undefined);
+      assert.ok(found);
+      assert.equal(found.Effect, "Deny");
+      assert.equal(found.Principal, "*");
+      assert.deepEqual(asList(found.Action).sort(), ["s3:BypassGovernanceRetention", "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutObjectLegalHold", "s3:PutObjectRetention"]);
+      assert.deepEqual(asList(found.Resource), [`arn:aws:s3:::audit-trail-logs-${stack}-${MOCK_ACCOUNT_ID}-ap-northeast-1/*`]);
+    });
+  }
+  it("lists every enabled region of the account in the Athena projection, opt-in ones included", async () => {
+    const r = await resourcesOf("prd");
+    const regions = r.one("aws:glue/catalogTable:CatalogTable", "audit-queries-cloudtrail-table").inputs.parameters["projection.region.values"].split(",");
+    assert.ok(regions.includes("ap-east-1"), "opt-in region missing");
+    assert.ok(regions.includes("ap-northeast-1"));
+  });
+  it("leaves the account's API Gateway logging role to another stack when told to", async () => {
+    const r = await resourcesOf("prd", { "audit-trail-estate:manageApiGatewayAccount": "false" });
+    assert.equal(r.ofType("aws:apigateway/account:Account").length, 0);
+    assert.equal((await resourcesOf("prd")).ofType("aws:apigateway/account:Account").length, 1);
+  });
+  it("makes the Config delivery channel wait for its role's permissions", async () => {
+    const r = await resourcesOf("prd");
+    const channel = r.one("aws:cfg/deliveryChannel:DeliveryChannel", "security-posture-delivery");
+    assert.ok(channel.dependencies.includes(r.one("aws:iam/rolePolicy:RolePolicy", "security-posture-config-role-delivery").urn));
+    assert.ok(channel.dependencies.includes(r.one("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "security-posture-config-role-managed").urn));
   });
 });
