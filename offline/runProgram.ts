@@ -27,7 +27,7 @@ function unwrapSecrets(v: any): any {
 
 /** How the engine marks a value not known until the update (pulumi/sdk rpc `unknownValue`). */
 export const UNKNOWN_SENTINEL = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-import { EstateMocks } from "./mocks";
+import { EstateMocks, PROVIDER_COMPUTED_MIRRORS } from "./mocks";
 import { loadStackConfig, StackConfig } from "./stackConfig";
 
 export interface RegisteredResource {
@@ -70,7 +70,8 @@ class RecordingMonitor extends MockMonitor {
   private outputsOf(type: string, name: string, custom: boolean, rawInputs: Record<string, unknown>, resp: any): Record<string, unknown> {
     if (this.estateMocks.options.knownOutputs || !custom) return (resp.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>;
     const computed = this.estateMocks.computed(type, name, pulumi.runtime.deserializeProperties(structFromJs(rawInputs))).state;
-    const unknowns = Object.fromEntries(["id", ...Object.keys(computed)].filter((k) => !(k in rawInputs)).map((k) => [k, UNKNOWN_SENTINEL]));
+    const computedKeys = ["id", ...Object.keys(computed), ...(PROVIDER_COMPUTED_MIRRORS[type] ?? [])];
+    const unknowns = Object.fromEntries(computedKeys.filter((k) => !(k in rawInputs)).map((k) => [k, UNKNOWN_SENTINEL]));
     return { ...rawInputs, ...unknowns };
   }
 

@@ -60,6 +60,14 @@ export interface BucketModel extends Node {
   cloudTrailWritesByPolicy: boolean;
   /** Buckets whose server access logs are delivered here. */
   accessLogSources: BucketModel[];
+  /**
+   * Inline arguments whose whole value is unknown: a v7 Bucket's provider-computed mirrors of its
+   * configuration on a first preview, or a program passing an unknown block. They decide nothing
+   * when a split resource gives the answer, and make a missing answer undetermined otherwise.
+   */
+  inlineUnknown: { objectLock: boolean; encryption: boolean; lifecycle: boolean };
+  /** Split lifecycle configurations linked to this bucket. */
+  splitLifecycles: number;
 }
 
 export interface StackModel {
@@ -108,6 +116,12 @@ export function buildStackModel(resources: PolicyResource[]): StackModel {
       trails: [],
       cloudTrailWritesByPolicy: false,
       accessLogSources: [],
+      inlineUnknown: {
+        objectLock: isUnknown(n.props.objectLockConfiguration),
+        encryption: isUnknown(n.props.serverSideEncryptionConfiguration) || isUnknown(n.props.serverSideEncryptionConfigurations),
+        lifecycle: isUnknown(n.props.lifecycleRules),
+      },
+      splitLifecycles: 0,
     };
   });
   const bucketByUrn = new Map(buckets.map((b) => [b.resource.urn, b]));
@@ -224,6 +238,7 @@ export function buildStackModel(resources: PolicyResource[]): StackModel {
   }
   for (const n of ofType(T.LIFECYCLE)) {
     for (const b of bucketsOf(n, "bucket")) {
+      b.splitLifecycles++;
       for (const rule of isUnknown(n.props.rules) ? [UNKNOWN] : asArray(n.props.rules)) {
         if (isUnknown(rule)) {
           b.lifecycleRules.push({ id: UNKNOWN, enabled: UNKNOWN, expirationDays: UNKNOWN, expirationDate: UNKNOWN, noncurrentExpirationDays: UNKNOWN, source: n.resource.name });
@@ -282,6 +297,9 @@ export function buildStackModel(resources: PolicyResource[]): StackModel {
     if (typeof arn === "string") {
       const name = /:log-group:([^:]+)/.exec(arn)?.[1];
       return logGroups.filter((g) => g.props.name === name);
+    }
+    if (isUnknown(arn)) {
+      unresolvedLinks.push({ type: T.TRAIL, item: `Trail "${trail.resource.name}": cloudWatchLogsGroupArn is unknown and names no log group` });
     }
     return [];
   }

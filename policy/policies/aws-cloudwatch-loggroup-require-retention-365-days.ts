@@ -29,6 +29,8 @@ export const trailLogGroupRetention = documented<StackValidationPolicy>(
           }
         }
       }
+      // A trail whose log group cannot be followed may deliver to one kept for a week.
+      for (const l of m.unresolvedLinks) if (l.item.includes("cloudWatchLogsGroupArn")) u.add(l.item);
       u.raiseIfAny();
     },
   },

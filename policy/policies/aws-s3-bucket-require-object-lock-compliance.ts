@@ -2,7 +2,7 @@
 // retention in COMPLIANCE mode: nobody, root included, can shorten it or delete a locked version.
 import { StackValidationPolicy } from "@pulumi/policy";
 import { documented, LOG_PROTECTION } from "../lib/metadata";
-import { linkGaps } from "../lib/reporting";
+import { linkGaps, trailLogBucketsOrUndetermined } from "../lib/reporting";
 import { buildStackModel } from "../lib/stackModel";
 import { OBJECT_LOCK } from "../lib/types";
 import { isUnknown, Undetermined } from "../lib/values";
@@ -19,13 +19,14 @@ export const objectLockCompliance = documented<StackValidationPolicy>(
     validateStack: (args, reportViolation) => {
       const m = buildStackModel(args.resources);
       const u = new Undetermined();
-      for (const b of m.trailLogBuckets()) {
+      for (const b of trailLogBucketsOrUndetermined(m, u)) {
         if (isUnknown(b.objectLockEnabled)) u.add(`objectLockEnabled of ${b.label}`);
         else if (b.objectLockEnabled !== true) {
           reportViolation(`Trail log bucket "${b.label}" was not created with Object Lock enabled (objectLockEnabled: true).`, b.resource.urn);
         }
         if (b.lockRetentions.length === 0) {
-          if (!linkGaps(m, OBJECT_LOCK, u)) reportViolation(`Trail log bucket "${b.label}" has no Object Lock default retention.`, b.resource.urn);
+          if (b.inlineUnknown.objectLock) u.add(`objectLockConfiguration of ${b.label}`);
+          else if (!linkGaps(m, OBJECT_LOCK, u)) reportViolation(`Trail log bucket "${b.label}" has no Object Lock default retention.`, b.resource.urn);
         }
         for (const r of b.lockRetentions) {
           if (isUnknown(r.mode)) u.add(`retention mode of ${b.label} (${r.source})`);

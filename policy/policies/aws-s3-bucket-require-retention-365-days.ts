@@ -2,7 +2,9 @@
 // year), and no lifecycle rule expires current or noncurrent versions earlier.
 import { StackValidationPolicy } from "@pulumi/policy";
 import { documented, LOG_RETENTION } from "../lib/metadata";
+import { linkGaps, trailLogBucketsOrUndetermined } from "../lib/reporting";
 import { buildStackModel } from "../lib/stackModel";
+import { LIFECYCLE } from "../lib/types";
 import { isUnknown, Undetermined } from "../lib/values";
 
 export const MIN_RETENTION_DAYS = 365;
@@ -19,19 +21,23 @@ export const trailLogRetention = documented<StackValidationPolicy>(
     validateStack: (args, reportViolation) => {
       const m = buildStackModel(args.resources);
       const u = new Undetermined();
-      for (const b of m.trailLogBuckets()) {
+      for (const b of trailLogBucketsOrUndetermined(m, u)) {
         const urn = b.resource.urn;
         for (const r of b.lockRetentions) {
           if (isUnknown(r.days) || isUnknown(r.years)) {
             u.add(`retention of ${b.label} (${r.source})`);
             continue;
           }
-          const days = r.days ?? (r.years !== undefined ? r.years * 365 : 0);
+          // Provider state zero-fills the unset one of days/years: 0 is "not set", not "0 days".
+          const days = r.days !== undefined && r.days > 0 ? r.days : (r.years ?? 0) * 365;
           if (days < MIN_RETENTION_DAYS) {
-            const what = r.days !== undefined ? `${r.days} day(s)` : r.years !== undefined ? `${r.years} year(s)` : "no period";
+            const what = r.days !== undefined && r.days > 0 ? `${r.days} day(s)` : r.years ? `${r.years} year(s)` : "no period";
             reportViolation(`Trail log bucket "${b.label}" locks objects for ${what} (${r.source}); at least ${MIN_RETENTION_DAYS} days are required.`, urn);
           }
         }
+        // A lifecycle that cannot be seen may expire logs early: never a silent pass.
+        if (b.inlineUnknown.lifecycle && b.splitLifecycles === 0) u.add(`lifecycleRules of ${b.label}`);
+        if (b.splitLifecycles === 0) linkGaps(m, LIFECYCLE, u);
         for (const rule of b.lifecycleRules) {
           if (rule.enabled === false) continue;
           const id = typeof rule.id === "string" ? rule.id : "(unnamed)";

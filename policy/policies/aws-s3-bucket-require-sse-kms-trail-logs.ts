@@ -3,7 +3,7 @@
 // recognised by the logging configurations that point at them.
 import { StackValidationPolicy } from "@pulumi/policy";
 import { documented, LOG_PROTECTION } from "../lib/metadata";
-import { linkGaps } from "../lib/reporting";
+import { linkGaps, trailLogBucketsOrUndetermined } from "../lib/reporting";
 import { buildStackModel } from "../lib/stackModel";
 import { ENCRYPTION } from "../lib/types";
 import { isUnknown, Undetermined } from "../lib/values";
@@ -22,7 +22,7 @@ export const trailLogBucketSseKms = documented<StackValidationPolicy>(
     validateStack: (args, reportViolation) => {
       const m = buildStackModel(args.resources);
       const u = new Undetermined();
-      for (const b of m.trailLogBuckets()) {
+      for (const b of trailLogBucketsOrUndetermined(m, u)) {
         const urn = b.resource.urn;
         if (b.accessLogSources.length > 0) {
           reportViolation(
@@ -31,7 +31,8 @@ export const trailLogBucketSseKms = documented<StackValidationPolicy>(
           );
         }
         if (b.encryptions.length === 0) {
-          if (!linkGaps(m, ENCRYPTION, u)) reportViolation(`Trail log bucket "${b.label}" has no default encryption configuration (SSE-KMS required).`, urn);
+          if (b.inlineUnknown.encryption) u.add(`serverSideEncryptionConfiguration of ${b.label}`);
+          else if (!linkGaps(m, ENCRYPTION, u)) reportViolation(`Trail log bucket "${b.label}" has no default encryption configuration (SSE-KMS required).`, urn);
           continue;
         }
         for (const e of b.encryptions) {
@@ -47,8 +48,11 @@ export const trailLogBucketSseKms = documented<StackValidationPolicy>(
           if (key === undefined || key === "" || (typeof key === "string" && /(^|[:/])alias\/aws\/s3$/.test(key))) {
             reportViolation(`Trail log bucket "${b.label}" uses the AWS managed key aws/s3 (${e.source}); a customer managed key is required.`, urn);
           }
-          if (isUnknown(e.bucketKeyEnabled)) u.add(`bucketKeyEnabled of ${b.label} (${e.source})`);
-          else if (e.bucketKeyEnabled !== true) reportViolation(`Trail log bucket "${b.label}" has the S3 bucket key off (${e.source}).`, urn);
+          // S3 Bucket Keys do not apply to DSSE-KMS (S3 docs), so only aws:kms must turn it on.
+          if (e.sseAlgorithm === "aws:kms") {
+            if (isUnknown(e.bucketKeyEnabled)) u.add(`bucketKeyEnabled of ${b.label} (${e.source})`);
+            else if (e.bucketKeyEnabled !== true) reportViolation(`Trail log bucket "${b.label}" has the S3 bucket key off (${e.source}).`, urn);
+          }
         }
       }
       u.raiseIfAny();

@@ -252,3 +252,72 @@ describe("policy pack: enforcement per stack", () => {
     await assert.rejects(mutated().evaluate({ "aws-no-such-policy": "advisory" }), /names "aws-no-such-policy", which is not a policy of this pack/);
   });
 });
+
+describe("policy pack: review findings", () => {
+  const MIRRORS = ["policy", "serverSideEncryptionConfiguration", "lifecycleRules", "objectLockConfiguration", "versioning"];
+
+  it("a v7 stack whose buckets carry the provider's unknown inline mirrors (a real first preview) still passes", async () => {
+    const f = compliantStack("v7");
+    for (const r of f.resources.filter((x) => x.type === "aws:s3/bucket:Bucket")) for (const k of MIRRORS) r.rawOutputs[k] = UNKNOWN;
+    const vs = await f.evaluate();
+    assert.deepEqual(vs.filter((v) => ![P.bucketPolicy].includes(v.policy)), []);
+  });
+
+  it("a trail whose bucket is unknown and names no resource makes the MUST bucket checks undetermined, not passed", async () => {
+    const f = compliantStack("v7").set("trail", "s3BucketName", UNKNOWN).set("log-bucket", "objectLockEnabled", false);
+    f.resources.find((r) => r.name === "trail")!.propertyDependencies.s3BucketName = [];
+    for (const policy of [P.lock, P.sse, P.retention]) {
+      const found = byPolicy(await f.evaluate(), policy);
+      assert.ok(found.some((v) => v.level === "advisory" && /during preview: .*s3BucketName is unknown and names no resource/.test(v.message)), `${policy}: ${JSON.stringify(found)}`);
+    }
+  });
+
+  it("in a stack without a trail (a log-archive account), a bucket whose policy is unknown may receive trail logs: undetermined", async () => {
+    const f = compliantStack("v7").remove("trail").set("log-policy", "policy", UNKNOWN).set("log-lock", "rule.defaultRetention.mode", "GOVERNANCE");
+    const found = byPolicy(await f.evaluate(), P.lock);
+    assert.equal(found.length, 1);
+    assert.equal(found[0].level, "advisory");
+    assert.match(found[0].message, /bucket org-trail-logs may receive CloudTrail logs: its policy is not known until the update/);
+  });
+
+  it("in a stack without a trail, a bucket whose known policy lets CloudTrail write is judged as a trail log bucket", async () => {
+    const f = compliantStack("v7").remove("trail").set("log-lock", "rule.defaultRetention.mode", "GOVERNANCE");
+    const found = byPolicy(await f.evaluate(), P.lock);
+    assert.equal(found[0].level, "mandatory");
+  });
+
+  it("an unknown inline lifecycle with no split lifecycle is undetermined for M5, not passed", async () => {
+    const f = compliantStack("v7").remove("log-lifecycle");
+    f.resources.find((r) => r.name === "log-bucket")!.rawOutputs.lifecycleRules = UNKNOWN;
+    const found = byPolicy(await f.evaluate(), P.retention);
+    assert.equal(found.length, 1);
+    assert.match(found[0].message, /during preview: .*lifecycleRules of org-trail-logs/);
+  });
+
+  it("a lifecycle configuration whose bucket cannot be followed keeps M5 undetermined", async () => {
+    const f = compliantStack("v7").set("log-lifecycle", "rules.0.expiration", { days: 30 });
+    f.resources.find((r) => r.name === "log-lifecycle")!.propertyDependencies = {};
+    const found = byPolicy(await f.evaluate(), P.retention);
+    assert.equal(found.length, 1);
+    assert.equal(found[0].level, "advisory");
+    assert.match(found[0].message, /BucketLifecycleConfiguration "log-lifecycle": bucket is unknown and names no resource/);
+  });
+
+  it("provider state's zero-filled days with years: 1 is 365 days (no false positive on updates)", async () => {
+    const f = compliantStack("v7", false).set("log-lock", "rule.defaultRetention", { mode: "COMPLIANCE", days: 0, years: 1 });
+    assert.deepEqual(byPolicy(await f.evaluate(), P.retention), []);
+  });
+
+  it("DSSE-KMS needs no bucket key (S3 Bucket Keys do not apply to it)", async () => {
+    const f = compliantStack("v7").set("log-sse", "rules.0.applyServerSideEncryptionByDefault.sseAlgorithm", "aws:kms:dsse").set("log-sse", "rules.0.bucketKeyEnabled", false);
+    assert.deepEqual(byPolicy(await f.evaluate(), P.sse), []);
+  });
+
+  it("a trail whose log group cannot be followed is undetermined for the log group retention", async () => {
+    const f = compliantStack("v7").set("trail-log-group", "retentionInDays", 7);
+    f.resources.find((r) => r.name === "trail")!.propertyDependencies.cloudWatchLogsGroupArn = [];
+    const found = byPolicy(await f.evaluate(), P.logGroup);
+    assert.equal(found.length, 1);
+    assert.match(found[0].message, /cloudWatchLogsGroupArn is unknown and names no log group/);
+  });
+});
