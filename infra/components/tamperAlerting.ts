@@ -8,7 +8,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { EXTENDED_TAMPER_EVENTS, TAMPER_EVENTS } from "../../policy/lib/tamperEvents";
 import { AlertDestination, routeToAlerts } from "../lib/alertRoute";
-import { policyJson } from "../lib/policyDocument";
+import { denyWithoutTls, policyJson } from "../lib/policyDocument";
 import { HandlerFunction } from "./handlerFunction";
 
 export interface TamperAlertingArgs {
@@ -131,14 +131,7 @@ export class TamperAlerting extends pulumi.ComponentResource {
               resources: [topic.arn],
               conditions: [{ test: "StringEquals", variable: "aws:SourceAccount", values: [args.accountId] }],
             },
-            {
-              sid: "DenyInsecureTransport",
-              effect: "Deny",
-              principals: [{ type: "*", identifiers: ["*"] }],
-              actions: ["sns:Publish", "sns:Subscribe"],
-              resources: [topic.arn],
-              conditions: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }],
-            },
+            denyWithoutTls(["sns:Publish", "sns:Subscribe"], [topic.arn]),
           ],
           { parent: this },
         ),
@@ -176,14 +169,7 @@ export class TamperAlerting extends pulumi.ComponentResource {
               resources: [dlq.arn],
               conditions: [{ test: "ArnEquals", variable: "aws:SourceArn", values: [topic.arn] }],
             },
-            {
-              sid: "DenyInsecureTransport",
-              effect: "Deny",
-              principals: [{ type: "*", identifiers: ["*"] }],
-              actions: ["sqs:*"],
-              resources: [dlq.arn],
-              conditions: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }],
-            },
+            denyWithoutTls(["sqs:*"], [dlq.arn]),
           ],
           { parent: this },
         ),

@@ -12,14 +12,19 @@ export function policyJson(
   return aws.iam.getPolicyDocumentOutput({ statements }, opts).json;
 }
 
-/** E5/E11: every bucket refuses requests that do not use TLS (aws:SecureTransport). */
-export function denyInsecureTransport(bucketArn: pulumi.Input<string>): Statement {
+/** A resource policy statement refusing these actions on these resources without TLS. */
+export function denyWithoutTls(actions: string[], resources: pulumi.Input<string>[]): Statement {
   return {
     sid: "DenyInsecureTransport",
     effect: "Deny",
     principals: [{ type: "*", identifiers: ["*"] }],
-    actions: ["s3:*"],
-    resources: [bucketArn, pulumi.interpolate`${bucketArn}/*`],
+    actions,
+    resources,
     conditions: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }],
   };
+}
+
+/** E5/E11: every bucket refuses requests that do not use TLS (aws:SecureTransport). */
+export function denyInsecureTransport(bucketArn: pulumi.Input<string>): Statement {
+  return denyWithoutTls(["s3:*"], [bucketArn, pulumi.interpolate`${bucketArn}/*`]);
 }

@@ -23,8 +23,6 @@ export interface LockRetention {
 export interface Encryption {
   sseAlgorithm: Maybe<string>;
   kmsMasterKeyId: Maybe<string>;
-  /** The key id comes from a KMS key resource of the stack (so it is customer managed). */
-  keyFromKmsResource: boolean;
   bucketKeyEnabled: Maybe<boolean>;
   source: string;
 }
@@ -170,7 +168,7 @@ export function buildStackModel(resources: PolicyResource[]): StackModel {
       if (!rule || isUnknown(rule)) continue;
       const defaults = rule.applyServerSideEncryptionByDefault ? [rule.applyServerSideEncryptionByDefault] : asArray(rule.applyServerSideEncryptionByDefaults);
       for (const d of defaults) {
-        b.encryptions.push({ sseAlgorithm: str(d.sseAlgorithm), kmsMasterKeyId: str(d.kmsMasterKeyId), keyFromKmsResource: false, bucketKeyEnabled: bool(rule.bucketKeyEnabled), source: src });
+        b.encryptions.push({ sseAlgorithm: str(d.sseAlgorithm), kmsMasterKeyId: str(d.kmsMasterKeyId), bucketKeyEnabled: bool(rule.bucketKeyEnabled), source: src });
       }
     }
     const versionings = p.versioning && !isUnknown(p.versioning) ? [p.versioning] : asArray(p.versionings);
@@ -207,23 +205,18 @@ export function buildStackModel(resources: PolicyResource[]): StackModel {
     }
   }
   for (const n of ofType(T.ENCRYPTION)) {
-    const keyDeps = (n.resource.propertyDependencies?.rules ?? []).some((d) => d.type === T.KMS_KEY);
+    const unknownRule: Encryption = { sseAlgorithm: UNKNOWN, kmsMasterKeyId: UNKNOWN, bucketKeyEnabled: UNKNOWN, source: n.resource.name };
     for (const b of bucketsOf(n, "bucket")) {
       const rules = n.props.rules;
-      if (isUnknown(rules)) {
-        b.encryptions.push({ sseAlgorithm: UNKNOWN, kmsMasterKeyId: UNKNOWN, keyFromKmsResource: keyDeps, bucketKeyEnabled: UNKNOWN, source: n.resource.name });
-        continue;
-      }
-      for (const rule of asArray(rules)) {
+      for (const rule of isUnknown(rules) ? [UNKNOWN] : asArray(rules)) {
         const d = isUnknown(rule) ? UNKNOWN : rule?.applyServerSideEncryptionByDefault;
         if (isUnknown(d)) {
-          b.encryptions.push({ sseAlgorithm: UNKNOWN, kmsMasterKeyId: UNKNOWN, keyFromKmsResource: keyDeps, bucketKeyEnabled: UNKNOWN, source: n.resource.name });
+          b.encryptions.push(unknownRule);
           continue;
         }
         b.encryptions.push({
           sseAlgorithm: str(d?.sseAlgorithm),
           kmsMasterKeyId: str(d?.kmsMasterKeyId),
-          keyFromKmsResource: keyDeps,
           bucketKeyEnabled: bool(rule?.bucketKeyEnabled),
           source: n.resource.name,
         });
