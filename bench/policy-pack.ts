@@ -6,7 +6,7 @@
 // Run: npx ts-node --transpile-only bench/policy-pack.ts [--resources 5000]
 import * as path from "node:path";
 import { evaluatePolicies } from "../offline/analyze";
-import { compliantStack, StackFixture } from "../tests/policy/fixtures";
+import { compliantStack, StackFixture } from "../offline/fixtures/policyStacks";
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const { Struct } = require("google-protobuf/google/protobuf/struct_pb");

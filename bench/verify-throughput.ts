@@ -19,7 +19,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { pipeline } from "node:stream/promises";
 import * as zlib from "node:zlib";
-import { TaskLimiter } from "../evidence/verify/concurrency";
+import { TaskLimiter } from "../cloudtrail/verify/concurrency";
 import {
   buildStringToSign,
   digestKeyFor,
@@ -27,9 +27,9 @@ import {
   publicKeyFingerprint,
   sha256Hex,
   type TrailLocation,
-} from "../evidence/verify";
-import { LocalExportStore, readPublicKeysFile } from "../evidence/verify/local-store";
-import { verifyTrailLogs } from "../evidence/verify/verifier";
+} from "../cloudtrail/verify";
+import { LocalExportStore, readPublicKeysFile } from "../cloudtrail/verify/local-store";
+import { verifyTrailLogs } from "../cloudtrail/verify/verifier";
 
 const GENERATOR_VERSION = 2;
 const LOG_FILE_BYTES = 4 * 1024 * 1024;

@@ -17,24 +17,22 @@ import {
   UsageError,
   type FlagSpec,
   type ParsedFlags,
-} from "./args";
-import { defaultAwsClients, resolveTrail, TrailResolutionError, type AwsClients } from "./aws";
+} from "../cli/args";
+import { defaultAwsClients, resolveTrail, TrailResolutionError, type AwsClients } from "../cloudtrail/aws";
 import { exportTrailEvidence, PUBLIC_KEYS_FILE } from "./export";
 import { buildEvidencePackage } from "./package/build";
 import { readPulumiStackOutputs, type StackOutputReader } from "./package/stack-outputs";
-import { digestKeyEndTime, parseTrailArn, trailArnOf, type TrailLocation } from "./verify/digest-key";
-import { discoverExportedTrails, LocalExportStore, PublicKeysFileError, readPublicKeysFile } from "./verify/local-store";
-import { formatVerificationReport, toVerificationJson } from "./verify/report";
-import { S3DigestStore } from "./verify/s3-store";
-import type { DigestStore } from "./verify/store";
-import { verifyTrailLogs, type VerificationResult, type VerifyProgress } from "./verify/verifier";
+import { digestKeyEndTime, parseTrailArn, trailArnOf, type TrailLocation } from "../cloudtrail/verify/digest-key";
+import { discoverExportedTrails, LocalExportStore, PublicKeysFileError, readPublicKeysFile } from "../cloudtrail/verify/local-store";
+import { formatVerificationReport, toVerificationJson } from "../cloudtrail/verify/report";
+import { S3DigestStore } from "../cloudtrail/verify/s3-store";
+import type { DigestStore } from "../cloudtrail/verify/store";
+import { verifyTrailLogs, type VerificationResult, type VerifyProgress } from "../cloudtrail/verify/verifier";
 import { runWhoCommand, WHO_USAGE } from "./who/command";
 import { defaultWhoServices, type WhoServices } from "./who/run";
 
-export const EXIT_OK = 0;
-export const EXIT_FINDINGS = 1;
-export const EXIT_USAGE = 2;
-export const EXIT_ERROR = 3;
+export { EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE } from "../cli/exit-codes";
+import { EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE } from "../cli/exit-codes";
 
 export const USAGE = `Usage: npm run evidence -- <command> [options]
 

@@ -9,13 +9,13 @@
 import { createWriteStream, promises as fs } from "node:fs";
 import * as path from "node:path";
 import { pipeline } from "node:stream/promises";
-import { TaskLimiter } from "./verify/concurrency";
-import { parseStoredDigest } from "./verify/digest-inspection";
-import { isBackfillDigestKey } from "./verify/digest-key";
-import { META_SUFFIX } from "./verify/local-store";
-import type { PublicKeyRecord } from "./verify/signature";
-import { isObjectNotFound, type DigestStore } from "./verify/store";
-import type { TrailLocation } from "./verify/digest-key";
+import { TaskLimiter } from "../cloudtrail/verify/concurrency";
+import { parseStoredDigest } from "../cloudtrail/verify/digest-inspection";
+import { isBackfillDigestKey } from "../cloudtrail/verify/digest-key";
+import { META_SUFFIX } from "../cloudtrail/verify/local-store";
+import type { PublicKeyRecord } from "../cloudtrail/verify/signature";
+import { isObjectNotFound, type DigestStore } from "../cloudtrail/verify/store";
+import type { TrailLocation } from "../cloudtrail/verify/digest-key";
 
 export const PUBLIC_KEYS_FILE = "public-keys.json";
 const HOUR_MS = 3_600_000;

@@ -19,17 +19,18 @@ import { createReadStream, createWriteStream, promises as fs } from "node:fs";
 import * as path from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { resolveTrail, type AwsClients, type TrailResolutionOptions } from "../aws";
-import { formatDisplayDate } from "../verify/digest-key";
-import { isFailure } from "../verify/findings";
-import { formatVerificationReport, toVerificationJson } from "../verify/report";
-import { S3DigestStore } from "../verify/s3-store";
-import { verifyTrailLogs, type VerificationResult, type VerifyProgress } from "../verify/verifier";
+import { resolveTrail, type AwsClients, type TrailResolutionOptions } from "../../cloudtrail/aws";
+import { formatDisplayDate } from "../../cloudtrail/verify/digest-key";
+import { isFailure } from "../../cloudtrail/verify/findings";
+import { formatVerificationReport, toVerificationJson } from "../../cloudtrail/verify/report";
+import { S3DigestStore } from "../../cloudtrail/verify/s3-store";
+import { verifyTrailLogs, type VerificationResult, type VerifyProgress } from "../../cloudtrail/verify/verifier";
 import { CONTROLS, ITEM_CONTROLS, type ControlId, type EvidenceItemKind } from "./controls";
 
 export const PACKAGE_SCHEMA = "audit-evidence-package/v1";
 export const CHECKSUM_FILE = "SHA256SUMS";
-export const REVIEW_PREFIX = "review/";
+import { REVIEW_PREFIX } from "../../cloudtrail/constants";
+export { REVIEW_PREFIX };
 
 export type ItemStatus = "collected" | "absent" | "error";
 

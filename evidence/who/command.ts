@@ -6,10 +6,10 @@
  * row's log file unverified; 2 usage error, or the period is outside what the source keeps;
  * 3 the query failed, was cancelled or timed out, or AWS could not be reached.
  */
-import { optionalString, parseChoice, parseFlags, parsePeriod, parsePositiveInteger, requireString, UsageError, type FlagSpec } from "../args";
-import type { AwsClients } from "../aws";
+import { optionalString, parseChoice, parseFlags, parsePeriod, parsePositiveInteger, requireString, UsageError, type FlagSpec, type ParsedFlags } from "../../cli/args";
+import type { AwsClients } from "../../cloudtrail/aws";
 import type { StackOutputReader, StackOutputs } from "../package/stack-outputs";
-import { parseTrailArn } from "../verify/digest-key";
+import { parseTrailArn } from "../../cloudtrail/verify/digest-key";
 import { DIGEST_VERIFIED } from "./digests";
 import { formatReport, noEventsMessage, type WhoFormat } from "./format";
 import {
@@ -90,7 +90,7 @@ function stackString(outputs: StackOutputs, path: string): string | undefined {
 
 /** Flag value, else the stack output, validated with a label saying which one it was. */
 function pick(
-  flags: Record<string, string | boolean | undefined>,
+  flags: ParsedFlags,
   flag: string,
   outputs: StackOutputs | undefined,
   stack: string | undefined,

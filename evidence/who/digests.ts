@@ -9,12 +9,12 @@
  *                or not delivered yet: digests follow their log files by up to an hour)
  */
 import type { Readable } from "node:stream";
-import { resolveTrail, type AwsClients } from "../aws";
-import type { TrailLocation } from "../verify/digest-key";
-import { S3DigestStore } from "../verify/s3-store";
-import type { PublicKeyRecord } from "../verify/signature";
-import type { DigestStore, StoredDigest } from "../verify/store";
-import { verifyTrailLogs, type VerificationResult, type VerifyProgress } from "../verify/verifier";
+import { resolveTrail, type AwsClients } from "../../cloudtrail/aws";
+import type { TrailLocation } from "../../cloudtrail/verify/digest-key";
+import { S3DigestStore } from "../../cloudtrail/verify/s3-store";
+import type { PublicKeyRecord } from "../../cloudtrail/verify/signature";
+import type { DigestStore, StoredDigest } from "../../cloudtrail/verify/store";
+import { verifyTrailLogs, type VerificationResult, type VerifyProgress } from "../../cloudtrail/verify/verifier";
 
 export const DIGEST_VERIFIED = "verified";
 export const DIGEST_NOT_LISTED = "not verified: no authenticated digest lists it";

@@ -3,7 +3,7 @@
  * auditor's package (source doc 002 section 6). CSV and JSON carry every value in full; the table
  * shortens the user agent and the log file path to keep lines readable.
  */
-import type { Finding } from "../verify/findings";
+import type { Finding } from "../../cloudtrail/verify/findings";
 import type { KeyMatch } from "./inputs";
 import type { WhoRow } from "./rows";
 

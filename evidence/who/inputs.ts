@@ -6,7 +6,7 @@
  * character-checked here and escaped (Athena: a bound execution parameter, Logs Insights: a
  * string or regex literal) by the builders. Messages name the argument and say what is allowed.
  */
-import { UsageError } from "../args";
+import { UsageError } from "../../cli/args";
 
 export type KeyMatch = "exact" | "prefix";
 

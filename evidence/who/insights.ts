@@ -7,7 +7,7 @@
  * punctuation character backslash-escaped (including the `/` delimiter). Control characters never
  * reach here (inputs.ts refuses them), so a value cannot end a line of the query.
  */
-import { insightsString } from "../../handlers/daily-review/queries";
+import { insightsString } from "../../cloudtrail/queries";
 import type { WhoQuery } from "./inputs";
 
 /** Logs Insights returns at most this many rows per query. */

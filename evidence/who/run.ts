@@ -20,10 +20,10 @@ import {
   StopQueryCommand,
 } from "@aws-sdk/client-cloudwatch-logs";
 import { GetBucketLocationCommand } from "@aws-sdk/client-s3";
-import { UsageError } from "../args";
-import type { AwsClients } from "../aws";
-import { formatDisplayDate } from "../verify/digest-key";
-import type { VerifyProgress } from "../verify/verifier";
+import { UsageError } from "../../cli/args";
+import type { AwsClients } from "../../cloudtrail/aws";
+import { formatDisplayDate } from "../../cloudtrail/verify/digest-key";
+import type { VerifyProgress } from "../../cloudtrail/verify/verifier";
 import {
   ATHENA_COLUMNS,
   buildAthenaStatement,

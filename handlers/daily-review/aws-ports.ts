@@ -10,10 +10,10 @@ import {
   type CloudWatchLogsClient,
 } from "@aws-sdk/client-cloudwatch-logs";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
-import { resolveTrail, type AwsClients } from "../../evidence/aws";
-import { parseTrailArn } from "../../evidence/verify/digest-key";
-import { S3DigestStore } from "../../evidence/verify/s3-store";
-import { verifyTrailLogs } from "../../evidence/verify/verifier";
+import { resolveTrail, type AwsClients } from "../../cloudtrail/aws";
+import { parseTrailArn } from "../../cloudtrail/verify/digest-key";
+import { S3DigestStore } from "../../cloudtrail/verify/s3-store";
+import { verifyTrailLogs } from "../../cloudtrail/verify/verifier";
 import type { DailyReviewConfig } from "./config";
 import type { DailyReviewPorts, TrailStatusSnapshot } from "./review";
 

@@ -3,7 +3,7 @@
  * malformed is a ConfigError naming the variable and what is allowed, so a broken deployment fails
  * loudly on its first run instead of silently reviewing nothing.
  */
-import { parseTrailArn } from "../../evidence/verify/digest-key";
+import { parseTrailArn } from "../../cloudtrail/verify/digest-key";
 
 export interface DailyReviewConfig {
   trailArn: string;

@@ -5,14 +5,14 @@
  */
 import { Logger } from "@aws-lambda-powertools/logger";
 import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
-import { defaultAwsClients, type AwsClients } from "../../evidence/aws";
+import { defaultAwsClients, type AwsClients } from "../../cloudtrail/aws";
 import { createAwsPorts, type PublishAlert } from "./aws-ports";
 import { parseDailyReviewEnv } from "./config";
 import { runDailyReview } from "./review";
 import { createSnsPublisher } from "./sns-publisher";
 
 export { ConfigError, ENV_VARS, parseDailyReviewEnv, type DailyReviewConfig } from "./config";
-export { nonRoutineOperationsQuery, savedQueryDefinitions } from "./queries";
+export { nonRoutineOperationsQuery, savedQueryDefinitions } from "../../cloudtrail/queries";
 export { reviewRecordKey, reviewedDay, runDailyReview, type DailyReviewPorts, type ReviewRecord } from "./review";
 
 export interface DailyReviewSummary {

@@ -9,12 +9,13 @@
  * roles, stores a JSON record under review/YYYY/MM/DD/ (the reviewed day) in the locked bucket,
  * and alerts when anything was found.
  */
-import { parseTrailArn } from "../../evidence/verify/digest-key";
-import { isFailure } from "../../evidence/verify/findings";
-import { toVerificationJson, type VerificationJson } from "../../evidence/verify/report";
-import type { VerificationResult } from "../../evidence/verify/verifier";
+import { REVIEW_PREFIX } from "../../cloudtrail/constants";
+import { parseTrailArn } from "../../cloudtrail/verify/digest-key";
+import { isFailure } from "../../cloudtrail/verify/findings";
+import { toVerificationJson, type VerificationJson } from "../../cloudtrail/verify/report";
+import type { VerificationResult } from "../../cloudtrail/verify/verifier";
 import type { DailyReviewConfig } from "./config";
-import { nonRoutineOperationsQuery } from "./queries";
+import { nonRoutineOperationsQuery } from "../../cloudtrail/queries";
 
 export const REVIEW_RECORD_SCHEMA = "audit-daily-review/v1";
 const DAY_MS = 86_400_000;
@@ -110,7 +111,7 @@ export function reviewedDay(now: Date): { start: Date; end: Date } {
 /** review/<YYYY>/<MM>/<DD of the reviewed day>/review-<ISO time of the review>.json */
 export function reviewRecordKey(reviewedStart: Date, reviewedAt: Date): string {
   const day = reviewedStart.toISOString().slice(0, 10).replace(/-/g, "/");
-  return `review/${day}/review-${iso(reviewedAt)}.json`;
+  return `${REVIEW_PREFIX}${day}/review-${iso(reviewedAt)}.json`;
 }
 
 /**

@@ -4,7 +4,7 @@
 // encrypts results with the estate key and caps the bytes one query may scan.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { savedQueryDefinitions } from "../../handlers/daily-review/queries";
+import { savedQueryDefinitions } from "../../cloudtrail/queries";
 import { bucketBaseline, sseKms } from "../lib/bucketBaseline";
 import { denyInsecureTransport, policyJson } from "../lib/policyDocument";
 

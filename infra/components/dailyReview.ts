@@ -5,7 +5,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { policyJson } from "../lib/policyDocument";
-import { REVIEW_PREFIX } from "./immutableLogBucket";
+import { REVIEW_PREFIX } from "../../cloudtrail/constants";
 import { HandlerFunction } from "./handlerFunction";
 
 export interface DailyReviewArgs {

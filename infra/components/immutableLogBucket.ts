@@ -7,7 +7,8 @@ import { bucketBaseline, evidenceOptions, serverAccessLogging, sseKms } from "..
 import { denyInsecureTransport, policyJson, Statement } from "../lib/policyDocument";
 
 /** Prefix the daily review job (E14) writes its records under. */
-export const REVIEW_PREFIX = "review/";
+import { REVIEW_PREFIX } from "../../cloudtrail/constants";
+export { REVIEW_PREFIX };
 
 export interface ImmutableLogBucketArgs {
   bucketName: pulumi.Input<string>;

@@ -5,7 +5,7 @@
 import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { FINDING_KINDS } from "../../evidence/verify/findings";
+import { FINDING_KINDS } from "../../cloudtrail/verify/findings";
 import { TAMPER_EVENT_NAMES } from "../../policy/lib/tamperEvents";
 
 const ROOT = path.resolve(__dirname, "../..");

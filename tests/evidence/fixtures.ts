@@ -21,7 +21,7 @@ import {
   sha256Hex,
   type PublicKeyRecord,
   type TrailLocation,
-} from "../../evidence/verify";
+} from "../../cloudtrail/verify";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any SDK client's mock
 export type AnyStub = AwsStub<any, any, any>;

@@ -3,7 +3,7 @@ import * as assert from "node:assert/strict";
 import * as crypto from "node:crypto";
 import { Readable } from "node:stream";
 import * as zlib from "node:zlib";
-import { GzipFormatError, gunzipSingleMember, hashSingleGzipMember } from "../../evidence/verify";
+import { GzipFormatError, gunzipSingleMember, hashSingleGzipMember } from "../../cloudtrail/verify";
 
 function chunks(buf: Buffer, size: number): Readable {
   return Readable.from(

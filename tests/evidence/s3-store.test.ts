@@ -1,7 +1,7 @@
 import { ListPublicKeysCommand } from "@aws-sdk/client-cloudtrail";
 import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import * as assert from "node:assert/strict";
-import { digestRegionPrefix, listingStartAfter, S3DigestStore, verifyTrailLogs } from "../../evidence/verify";
+import { digestRegionPrefix, listingStartAfter, S3DigestStore, verifyTrailLogs } from "../../cloudtrail/verify";
 import { ChainFixture, makeSigningKey, type SigningKey } from "./fixtures";
 import { mockedAws } from "./helpers";
 

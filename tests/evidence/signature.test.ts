@@ -9,7 +9,7 @@ import {
   publicKeyFingerprint,
   sha256Hex,
   verifyDigestSignature,
-} from "../../evidence/verify";
+} from "../../cloudtrail/verify";
 import { gzip, makeSigningKey, signDigest, type SigningKey } from "./fixtures";
 
 describe("evidence verify: signatures and public keys", function () {

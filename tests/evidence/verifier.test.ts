@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import * as crypto from "node:crypto";
-import { digestKeyFor, sha256Hex, type VerificationResult } from "../../evidence/verify";
+import { digestKeyFor, sha256Hex, type VerificationResult } from "../../cloudtrail/verify";
 import { ChainFixture, gzip, makeSigningKey, signingKeyFrom, type SigningKey } from "./fixtures";
 import { ADAPTERS, corruptHex, kindsAndKeys, verifyVia } from "./helpers";
 

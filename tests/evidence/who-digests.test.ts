@@ -1,6 +1,6 @@
 import { GetTrailCommand } from "@aws-sdk/client-cloudtrail";
 import * as assert from "node:assert/strict";
-import type { VerificationResult } from "../../evidence/verify/verifier";
+import type { VerificationResult } from "../../cloudtrail/verify/verifier";
 import {
   DIGEST_NOT_LISTED,
   DIGEST_VERIFIED,

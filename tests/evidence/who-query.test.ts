@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import * as fc from "fast-check";
-import { UsageError } from "../../evidence/args";
+import { UsageError } from "../../cli/args";
 import {
   buildAthenaStatement,
   DEFAULT_PROJECTION_START,

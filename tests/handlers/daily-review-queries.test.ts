@@ -9,7 +9,7 @@ import {
   principalActivityQuery,
   savedQueryDefinitions,
   whoAccessedObjectQuery,
-} from "../../handlers/daily-review/queries";
+} from "../../cloudtrail/queries";
 
 describe("daily review (E7): Logs Insights queries for the 5W1H questions", function () {
   it("escapes values so a key cannot break out of the string literal", function () {

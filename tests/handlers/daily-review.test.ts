@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import type { VerificationResult } from "../../evidence/verify";
+import type { VerificationResult } from "../../cloudtrail/verify";
 import { ConfigError, parseDailyReviewEnv, type DailyReviewConfig } from "../../handlers/daily-review/config";
 import {
   isDeployerPrincipal,

@@ -20,7 +20,7 @@ function mutatedCopy(file: string, from: string | RegExp, to: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "estate-mutant-"));
   fs.cpSync(path.join(ROOT, "infra"), path.join(dir, "infra"), { recursive: true });
   // Unchanged code the program imports: linked, so handler bundles are built once per test run.
-  for (const shared of ["policy", "handlers", "evidence", "node_modules"]) fs.symlinkSync(path.join(ROOT, shared), path.join(dir, shared), "dir");
+  for (const shared of ["policy", "handlers", "evidence", "cloudtrail", "cli", "node_modules"]) fs.symlinkSync(path.join(ROOT, shared), path.join(dir, shared), "dir");
   for (const f of fs.readdirSync(ROOT).filter((f) => /^Pulumi(\..+)?\.yaml$/.test(f))) fs.copyFileSync(path.join(ROOT, f), path.join(dir, f));
   fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "estate-mutant", main: "infra/index.ts" }));
   const target = path.join(dir, file);

@@ -3,7 +3,7 @@
 // (v7 split resources, BucketV2 + *V2 resources, legacy inline arguments) and both views (first
 // preview with unknown ids, and known outputs) go through the policy SDK's own analyzer.
 import { strict as assert } from "assert";
-import { byPolicy, compliantStack, StackFixture, Style, UNKNOWN } from "./fixtures";
+import { byPolicy, compliantStack, StackFixture, Style, UNKNOWN } from "../../offline/fixtures/policyStacks";
 
 const P = {
   validation: "aws-cloudtrail-trail-enable-log-file-validation",

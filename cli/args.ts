@@ -1,4 +1,7 @@
-/** Command-line parsing for the evidence CLI: every bad input gets a message naming the argument. */
+/**
+ * Command-line parsing shared by every command of the project (`check`, `evidence *`): every bad
+ * input gets a message naming the argument and what is allowed. Exit codes: ./exit-codes.ts.
+ */
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -7,7 +10,8 @@ export class UsageError extends Error {
   }
 }
 
-export type FlagType = "string" | "boolean";
+/** `strings`: a repeatable option (`--policy-pack a --policy-pack b`), collected in order. */
+export type FlagType = "string" | "boolean" | "strings";
 
 export interface FlagSpec {
   type: FlagType;
@@ -15,7 +19,7 @@ export interface FlagSpec {
   describe: string;
 }
 
-export type ParsedFlags = Record<string, string | boolean | undefined>;
+export type ParsedFlags = Record<string, string | boolean | string[] | undefined>;
 
 /**
  * Parses `--name value`, `--name=value` and boolean `--name`. Unknown flags, missing values and
@@ -35,7 +39,7 @@ export function parseFlags(command: string, argv: string[], spec: Record<string,
     const name = arg.slice(2, eq >= 0 ? eq : undefined);
     const flag = spec[name];
     if (!flag) throw new UsageError(`${command}: unknown option --${name}; allowed options: ${allowed}`);
-    if (values[name] !== undefined) throw new UsageError(`${command}: --${name} was given more than once`);
+    if (values[name] !== undefined && flag.type !== "strings") throw new UsageError(`${command}: --${name} was given more than once`);
     if (flag.type === "boolean") {
       if (eq >= 0) {
         const text = arg.slice(eq + 1);
@@ -57,7 +61,12 @@ export function parseFlags(command: string, argv: string[], spec: Record<string,
       i++;
     }
     if (value === "") throw new UsageError(`${command}: --${name} needs a non-empty value (${flag.describe})`);
-    values[name] = value;
+    if (flag.type === "strings") {
+      const previous = values[name];
+      values[name] = [...(Array.isArray(previous) ? previous : []), value];
+    } else {
+      values[name] = value;
+    }
   }
   return values;
 }
@@ -71,6 +80,12 @@ export function requireString(command: string, flags: ParsedFlags, name: string,
 export function optionalString(flags: ParsedFlags, name: string): string | undefined {
   const value = flags[name];
   return typeof value === "string" ? value : undefined;
+}
+
+/** The values of a repeatable (`strings`) option, in the order given; [] when absent. */
+export function stringList(flags: ParsedFlags, name: string): string[] {
+  const value = flags[name];
+  return Array.isArray(value) ? value : [];
 }
 
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
