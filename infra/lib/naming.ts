@@ -1,6 +1,7 @@
 // Physical names, derived from project settings, stack, account and region so that they are known
 // at preview time (policies and reviewers can then read them) and unique across accounts.
 import * as pulumi from "@pulumi/pulumi";
+import { bucketNameProblems } from "../config/bucketNames";
 
 export interface AccountContext {
   accountId: pulumi.Output<string>;
@@ -12,35 +13,10 @@ export interface AccountContext {
 export function bucketName(prefix: string, purpose: string, stack: string, ctx: AccountContext): pulumi.Output<string> {
   return ctx.accountId.apply((account) => {
     const name = `${prefix}-${purpose}-${stack}-${account}-${ctx.region}`;
-    // S3 bucket naming rules (docs: "General purpose bucket naming rules"): 3-63 characters.
-    if (name.length > 63) {
-      throw new Error(
-        `bucket name "${name}" is ${name.length} characters; S3 allows 63: shorten namePrefix ("${prefix}") or the stack name`,
-      );
+    const problems = bucketNameProblems(name);
+    if (problems.length > 0) {
+      throw new Error(`bucket name "${name}" is not allowed by S3: ${problems.join("; ")}: change namePrefix ("${prefix}") or the stack name`);
     }
     return name;
   });
-}
-
-export function trailName(prefix: string, stack: string): string {
-  return `${prefix}-trail-${stack}`;
-}
-
-/** The trail's ARN before the trail exists: the key and bucket policies must name it (E5, M4). */
-export function trailArn(ctx: AccountContext, name: string): pulumi.Output<string> {
-  return pulumi.interpolate`arn:${ctx.partition}:cloudtrail:${ctx.region}:${ctx.accountId}:trail/${name}`;
-}
-
-export function logGroupArn(ctx: AccountContext, name: string): pulumi.Output<string> {
-  return pulumi.interpolate`arn:${ctx.partition}:logs:${ctx.region}:${ctx.accountId}:log-group:${name}`;
-}
-
-/** Every log group the estate creates is named under one of these (key policy, E7). */
-export function estateLogGroupArnPatterns(ctx: AccountContext, prefix: string, stack: string, trailLogGroupName: string): pulumi.Output<string>[] {
-  return [
-    logGroupArn(ctx, trailLogGroupName),
-    logGroupArn(ctx, `/aws/lambda/${prefix}-${stack}-*`),
-    logGroupArn(ctx, `/aws/apigateway/${prefix}-${stack}-*`),
-    logGroupArn(ctx, `aws-waf-logs-${prefix}-${stack}-*`),
-  ];
 }
