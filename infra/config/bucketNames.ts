@@ -21,26 +21,3 @@ export function bucketNameProblems(name: string): string[] {
 export const RESERVED_BUCKET_PREFIXES = ["xn--", "sthree-", "amzn-s3-demo-"] as const;
 /** Reserved for access point and Object Lambda aliases, Multi-Region Access Points, directory and table buckets. */
 export const RESERVED_BUCKET_SUFFIXES = ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"] as const;
-
-export function trailName(prefix: string, stack: string): string {
-  return `${prefix}-trail-${stack}`;
-}
-
-/** The trail's ARN before the trail exists: the key and bucket policies must name it (E5, M4). */
-export function trailArn(ctx: AccountContext, name: string): pulumi.Output<string> {
-  return pulumi.interpolate`arn:${ctx.partition}:cloudtrail:${ctx.region}:${ctx.accountId}:trail/${name}`;
-}
-
-export function logGroupArn(ctx: AccountContext, name: string): pulumi.Output<string> {
-  return pulumi.interpolate`arn:${ctx.partition}:logs:${ctx.region}:${ctx.accountId}:log-group:${name}`;
-}
-
-/** Every log group the estate creates is named under one of these (key policy, E7). */
-export function estateLogGroupArnPatterns(ctx: AccountContext, prefix: string, stack: string, trailLogGroupName: string): pulumi.Output<string>[] {
-  return [
-    logGroupArn(ctx, trailLogGroupName),
-    logGroupArn(ctx, `/aws/lambda/${prefix}-${stack}-*`),
-    logGroupArn(ctx, `/aws/apigateway/${prefix}-${stack}-*`),
-    logGroupArn(ctx, `aws-waf-logs-${prefix}-${stack}-*`),
-  ];
-}

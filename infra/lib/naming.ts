@@ -20,3 +20,26 @@ export function bucketName(prefix: string, purpose: string, stack: string, ctx: 
     return name;
   });
 }
+
+export function trailName(prefix: string, stack: string): string {
+  return `${prefix}-trail-${stack}`;
+}
+
+/** The trail's ARN before the trail exists: the key and bucket policies must name it (E5, M4). */
+export function trailArn(ctx: AccountContext, name: string): pulumi.Output<string> {
+  return pulumi.interpolate`arn:${ctx.partition}:cloudtrail:${ctx.region}:${ctx.accountId}:trail/${name}`;
+}
+
+export function logGroupArn(ctx: AccountContext, name: string): pulumi.Output<string> {
+  return pulumi.interpolate`arn:${ctx.partition}:logs:${ctx.region}:${ctx.accountId}:log-group:${name}`;
+}
+
+/** Every log group the estate creates is named under one of these (key policy, E7). */
+export function estateLogGroupArnPatterns(ctx: AccountContext, prefix: string, stack: string, trailLogGroupName: string): pulumi.Output<string>[] {
+  return [
+    logGroupArn(ctx, trailLogGroupName),
+    logGroupArn(ctx, `/aws/lambda/${prefix}-${stack}-*`),
+    logGroupArn(ctx, `/aws/apigateway/${prefix}-${stack}-*`),
+    logGroupArn(ctx, `aws-waf-logs-${prefix}-${stack}-*`),
+  ];
+}
