@@ -10,7 +10,7 @@ import { BackupDataBucket } from "./components/backupDataBucket";
 import { DailyReview } from "./components/dailyReview";
 import { ImmutableLogBucket } from "./components/immutableLogBucket";
 import { PresignApi } from "./components/presignApi";
-import { CustomerManagedKey } from "./components/kmsKey";
+import { CustomerManagedKey } from "./components/customerManagedKey";
 import { SecurityPosture } from "./components/securityPosture";
 import { TamperAlerting } from "./components/tamperAlerting";
 import { loadProfile, loadSecrets } from "./config";

@@ -303,12 +303,12 @@ function parseValue(spec: KeySpec, raw: unknown, problems: string[]): unknown {
       try {
         v = JSON.parse(v);
       } catch {
-        problems.push(`${key}: ${JSON.stringify(v)} is not a list (write a YAML list of ${kind.what}s)`);
+        problems.push(`${key}: ${JSON.stringify(v)} is not a list (write a YAML list, each ${kind.what})`);
         return undefined;
       }
     }
     if (!Array.isArray(v) || v.some((x) => typeof x !== "string")) {
-      problems.push(`${key}: ${JSON.stringify(v)} is not a list of strings (${kind.what}s)`);
+      problems.push(`${key}: ${JSON.stringify(v)} is not a list of strings (each ${kind.what})`);
       return undefined;
     }
     const good = v.filter((x: string) => kind.pattern.test(x));
