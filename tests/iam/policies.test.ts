@@ -121,6 +121,10 @@ describe("IAM behaviour of the rendered policies (simulator), stack prd with eve
       await expectDecision(asCloudTrail("kms:GenerateDataKey", logContext), "ImplicitlyDenied");
       await expectDecision(asCloudTrail("kms:GenerateDataKey", { ...logContext, "aws:SourceArn": OTHER_TRAIL }), "ImplicitlyDenied");
     });
+    it("lets CloudTrail generate data keys for a member account's log of the organisation trail (context: the management account's trail)", () =>
+      expectDecision(asCloudTrail("kms:GenerateDataKey", { "kms:EncryptionContext:aws:cloudtrail:arn": TRAIL, "kms:EncryptionContext:aws:s3:arn": `arn:aws:s3:::${LOG_BUCKET}/AWSLogs/${ORGANIZATION_ID}/${MEMBER}/CloudTrail/x.json.gz`, "aws:SourceArn": TRAIL }), "Allowed"));
+    it("refuses data keys for a member account's own trail", () =>
+      expectDecision(asCloudTrail("kms:GenerateDataKey", { "kms:EncryptionContext:aws:cloudtrail:arn": `arn:aws:cloudtrail:${REGION}:${MEMBER}:trail/member-trail`, "aws:SourceArn": `arn:aws:cloudtrail:${REGION}:${MEMBER}:trail/member-trail` }), "ImplicitlyDenied"));
     it("refuses CloudTrail data keys whose encryption context names another account's trail", () =>
       expectDecision(asCloudTrail("kms:GenerateDataKey", { "kms:EncryptionContext:aws:cloudtrail:arn": OTHER_TRAIL, "aws:SourceArn": TRAIL }), "ImplicitlyDenied"));
     it("lets CloudTrail decrypt (required with an S3 Bucket Key) and describe the key, for this trail only", async () => {
