@@ -383,11 +383,11 @@ describe("estate program options", () => {
     await assert.rejects(resourcesOf("prd", { [`${P}:accountId`]: "999988887777" }), /stack prd is pinned to account 999988887777 \(config accountId\) but the credentials are of account 123456789012/);
   });
   it("a stack that does not own the account's singletons creates none of them", async () => {
-    const r = await resourcesOf("dev2", { [`${P}:accountSingletonsOwner`]: "prd" });
+    const r = await resourcesOf("prd", SHARED_OPTIONS);
     for (const type of ["aws:cfg/recorder:Recorder", "aws:guardduty/detector:Detector", "aws:securityhub/account:Account", "aws:inspector2/enabler:Enabler", "aws:accessanalyzer/analyzer:Analyzer", "aws:apigateway/account:Account"]) {
       assert.equal(r.ofType(type).length, 0, type);
     }
-    const owner = await resourcesOf("dev2");
+    const owner = await resourcesOf("prd");
     for (const type of ["aws:cfg/recorder:Recorder", "aws:guardduty/detector:Detector", "aws:securityhub/account:Account", "aws:inspector2/enabler:Enabler", "aws:accessanalyzer/analyzer:Analyzer", "aws:apigateway/account:Account"]) {
       assert.equal(owner.ofType(type).length, 1, type);
     }

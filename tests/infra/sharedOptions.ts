@@ -1,7 +1,8 @@
 // One prd run with every option that does not exclude another (issue 13: each config-override run
 // costs a whole mocked program run). Tests of those options read this one run: an organisation
 // trail, auditor roles, presign caller roles, mTLS with a private certificate (ownership
-// verification), and API Gateway's account role left to another stack. Options that exclude one
+// verification), and the account-wide singletons (Config, GuardDuty, Security Hub, Inspector,
+// Access Analyzer, API Gateway's account role) left to another stack of the account. Options that exclude one
 // another (no data bucket, chatbot delivery) keep runs of their own.
 import { MOCK_ACCOUNT_ID } from "../../offline/mocks";
 
@@ -25,5 +26,6 @@ export const SHARED_OPTIONS: Record<string, string> = {
   [`${P}:mtlsCertificateArn`]: MTLS_CERTIFICATE_ARN,
   [`${P}:mtlsCertificateSource`]: "acm-private",
   [`${P}:mtlsOwnershipVerificationCertificateArn`]: OWNERSHIP_CERTIFICATE_ARN,
+  [`${P}:accountSingletonsOwner`]: "dev2",
   [`${P}:manageApiGatewayAccount`]: "false",
 };
