@@ -245,7 +245,7 @@ const bool = (d: boolean | KeyDefault): Pick<KeySpec, "kind" | "default"> => ({
 });
 
 export const CONFIG_KEYS: readonly KeySpec[] = [
-  { key: "environment", kind: { type: "enum", values: ENVIRONMENTS }, default: { kind: "derived", describe: "the stack name", value: (_e, stack) => stack }, description: "the rules the stack follows; a stack named `dev2`/`prd` (or `dev2-*`/`prd-*`) cannot declare a weaker one" },
+  { key: "environment", kind: { type: "enum", values: ENVIRONMENTS }, default: { kind: "derived", describe: "the stack name (`prd-eu`: `prd`)", value: (_e, stack) => stack }, description: "the rules the stack follows; a stack named `dev2`/`prd` (or `dev2-*`/`prd-*`) cannot declare a weaker one" },
   { key: "accountId", kind: { type: "string", pattern: ACCOUNT_ID, what: "an AWS account id (12 digits)" }, default: { kind: "unset" }, description: "the account the stack deploys to: the program refuses any other, and stacks sharing an account are checked for one singleton owner" },
   { key: "accountSingletonsOwner", kind: { type: "string", pattern: STACK_NAME, what: "a stack name" }, default: { kind: "derived", describe: "this stack", value: (_e, stack) => stack }, description: "the one stack of the account that creates the account-wide singletons (Config recorder, GuardDuty detector, Security Hub, Inspector, Access Analyzer, API Gateway's logging role); other stacks of the account name it and create none" },
   { key: "namePrefix", kind: { type: "string", pattern: NAME_PREFIX, what: "allowed (2-20 characters: lowercase letters, digits, hyphens; starts with a letter)" }, default: { kind: "constant", value: "audit" }, description: "prefix of every physical name; every composed bucket name must pass S3's naming rules" },
@@ -398,7 +398,7 @@ export function parseProfile(stack: string, raw: RawConfig, rawRegion?: string, 
 
   // The environment decides the rules; by default it is the stack's own name.
   let environment: Environment = "prd";
-  const envRaw = (given.environment as string | undefined) ?? stack;
+  const envRaw = (given.environment as string | undefined) ?? environmentOfStackName(stack) ?? stack;
   if ((ENVIRONMENTS as readonly string[]).includes(envRaw)) environment = envRaw as Environment;
   else if (raw.environment === undefined || raw.environment === "") {
     problems.push(`environment: "${envRaw}" is not an environment (allowed: ${ENVIRONMENTS.join(", ")}; set it explicitly when the stack is not named after one)`);

@@ -165,6 +165,13 @@ describe("environment profile", () => {
       const problems = problemsOf("prd", { environment: "dev", retentionMode: "GOVERNANCE" });
       assert.ok(problems.some((p) => /retentionMode: GOVERNANCE is not allowed in prd/.test(p)), problems.join("\n"));
     });
+    it("a stack named <environment>-<suffix> takes that environment's rules without an explicit label", () => {
+      const p = parseProfile("prd-eu", {});
+      assert.equal(p.environment, "prd");
+      assert.equal(p.protectEvidence, true);
+      assert.equal(p.slackChannel, "bs-notification-prd");
+      assert.equal(parseProfile("dev2-tokyo", {}).environment, "dev2");
+    });
     it("a stronger label is allowed (a dev-named stack run with prd rules), and unnamed stacks take the label", () => {
       assert.equal(parseProfile("dev-hardened", { environment: "prd" }).environment, "prd");
       assert.equal(parseProfile("prd", { environment: "prd" }).protectEvidence, true);
