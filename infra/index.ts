@@ -10,7 +10,7 @@ import { BackupDataBucket } from "./components/backupDataBucket";
 import { DailyReview } from "./components/dailyReview";
 import { ImmutableLogBucket } from "./components/immutableLogBucket";
 import { PresignApi } from "./components/presignApi";
-import { CustomerManagedKey } from "./components/kmsKey";
+import { CustomerManagedKey } from "./components/customerManagedKey";
 import { SecurityPosture } from "./components/securityPosture";
 import { TamperAlerting } from "./components/tamperAlerting";
 import { loadProfile, loadSecrets } from "./config";
@@ -21,7 +21,14 @@ const profile = loadProfile();
 const secrets = loadSecrets();
 const caller = aws.getCallerIdentityOutput();
 const ctx: AccountContext = {
-  accountId: caller.accountId,
+  // A stack that pins its account (config accountId) refuses to run with credentials of another:
+  // prd's configuration applied to a dev account would otherwise create prd's singletons there.
+  accountId: caller.accountId.apply((account) => {
+    if (profile.accountId && account !== profile.accountId) {
+      throw new Error(`stack ${profile.stack} is pinned to account ${profile.accountId} (config accountId) but the credentials are of account ${account}`);
+    }
+    return account;
+  }),
   partition: aws.getPartitionOutput().partition,
   region: profile.region,
 };
@@ -59,7 +66,11 @@ const alertKey = new CustomerManagedKey("alert-key", {
   aliasName: `${prefix}-alerts-${stack}`,
   accountId: ctx.accountId,
   partition: ctx.partition,
-  statements: [logsKeyStatement(ctx.region, estateLogGroupArnPatterns(ctx, prefix, stack, trailLogGroupName)), ...alertingKeyStatements(ctx.accountId)],
+  statements: [
+    logsKeyStatement(ctx.region, estateLogGroupArnPatterns(ctx, prefix, stack, trailLogGroupName)),
+    // The topic's name is fixed by the alert component (<prefix>-<stack>-audit-alerts): known now.
+    ...alertingKeyStatements(ctx.accountId, pulumi.interpolate`arn:${ctx.partition}:sns:${ctx.region}:${ctx.accountId}:${prefix}-${stack}-audit-alerts`),
+  ],
   protect,
 });
 
@@ -67,6 +78,7 @@ const accessLogs = new AccessLogBucket("access-log-bucket", {
   bucketName: bucketName(prefix, "access-logs", stack, ctx),
   accountId: ctx.accountId,
   retentionDays: profile.accessLogRetentionDays,
+  denyObjectDeletion: protect,
   protect,
 });
 
@@ -167,6 +179,7 @@ const api =
         rateLimitPer5Minutes: profile.presignApi.rateLimitPer5Minutes,
         mtls: profile.presignApi.mtls && { ...profile.presignApi.mtls, truststoreBucketName: bucketName(prefix, "mtls-truststore", stack, ctx) },
         manageAccountSettings: profile.presignApi.manageAccountSettings,
+        callerRoleArns: profile.presignApi.callerRoleArns,
       })
     : undefined;
 
@@ -214,6 +227,7 @@ const review = new DailyReview("daily-review", {
   deadLetterQueueArn: alerting.deadLetterQueueArn,
   deployerRoleArns: profile.deployerRoleArns,
   logRetentionDays: profile.logGroupRetentionDays,
+  organizationId: profile.organization.organizationId,
 });
 
 // E7: saved Logs Insights queries (5W1H) and the Athena table over the S3 logs.
@@ -253,4 +267,6 @@ export const alertDeadLetterQueueArn = alerting.deadLetterQueueArn;
 export const configBucketName = posture.configBucketName;
 export const presignApiUrl = api?.invokeUrl;
 export const dailyReviewFunction = review.functionName;
+/** E15: the organisation whose trail this is (consumers: review, verify, export, package, who). */
+export const organizationId = profile.organization.organizationId;
 export const athena = { database: queries.databaseName, table: queries.tableName, workgroup: queries.workgroupName };

@@ -12,6 +12,8 @@ export interface AccessLogBucketArgs {
   accountId: pulumi.Input<string>;
   /** Access logs are kept this long, then expire (this bucket is not the trail's evidence). */
   retentionDays: number;
+  /** dev2/prd: nobody deletes an access log; only the lifecycle rule expires them (PCI DSS 10.5.1). */
+  denyObjectDeletion: boolean;
   protect: boolean;
 }
 
@@ -43,7 +45,11 @@ export class AccessLogBucket extends pulumi.ComponentResource {
             status: "Enabled",
             filter: { prefix: "" },
             expiration: { days: args.retentionDays },
-            noncurrentVersionExpiration: { noncurrentDays: 1 },
+            // PCI DSS 10.5.1 (12 months, the last 3 immediately available): a log overwritten or
+            // hidden by a delete marker keeps its old version as long as a current one is kept, so
+            // no access log disappears before retentionDays (all in STANDARD: immediately
+            // available). The price: a version expired at retentionDays stays as long again.
+            noncurrentVersionExpiration: { noncurrentDays: args.retentionDays },
             abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
           },
         ],
@@ -66,6 +72,19 @@ export class AccessLogBucket extends pulumi.ComponentResource {
               conditions: [{ test: "StringEquals", variable: "aws:SourceAccount", values: [args.accountId] }],
             },
             denyInsecureTransport(bucket.arn),
+            ...(args.denyObjectDeletion
+              ? [
+                  {
+                    // E6/PCI DSS 10.2, 10.3.2: server access logs are erased only by the lifecycle
+                    // rule (S3 itself, which a bucket policy does not constrain), never by a principal.
+                    sid: "DenyDeletesExceptByLifecycle",
+                    effect: "Deny",
+                    principals: [{ type: "*", identifiers: ["*"] }],
+                    actions: ["s3:DeleteObject", "s3:DeleteObjectVersion"],
+                    resources: [pulumi.interpolate`${bucket.arn}/*`],
+                  },
+                ]
+              : []),
           ],
           { parent: this },
         ),

@@ -65,10 +65,6 @@ export class AuditTrail extends pulumi.ComponentResource {
       evidence,
     );
 
-    const sourceConditions = [
-      { test: "StringEquals", variable: "aws:SourceArn", values: [args.trailArn] },
-      { test: "StringEquals", variable: "aws:SourceAccount", values: [args.accountId] },
-    ];
     const deliveryRole = new aws.iam.Role(
       `${name}-cloudwatch-delivery`,
       {
@@ -76,11 +72,15 @@ export class AuditTrail extends pulumi.ComponentResource {
         assumeRolePolicy: policyJson(
           [
             {
-              // Confused-deputy guard: only this trail of this account can assume the role.
+              // AWS's documented form, without conditions: "Confused deputy prevention is not
+              // applicable to the role policy for CloudWatch Logs monitoring. The role policy doesn't
+              // support the use of aws:SourceArn and aws:SourceAccount."
+              // https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-required-policy-for-cloudwatch-logs.html
+              // What the role can do is bounded instead: this one log group's streams.
+              sid: "CloudTrailAssumesToDeliverToCloudWatchLogs",
               effect: "Allow",
               principals: [{ type: "Service", identifiers: ["cloudtrail.amazonaws.com"] }],
               actions: ["sts:AssumeRole"],
-              conditions: sourceConditions,
             },
           ],
           { parent: this },

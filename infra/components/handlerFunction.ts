@@ -50,6 +50,10 @@ export class HandlerFunction extends pulumi.ComponentResource {
   constructor(name: string, args: HandlerFunctionArgs, opts?: pulumi.ComponentResourceOptions) {
     super("auditTrail:compute:HandlerFunction", name, {}, opts);
     const logGroupName = `/aws/lambda/${args.functionName}`;
+    // Known before the function exists: the KMS encryption context names it (below).
+    const region = aws.getRegionOutput({}, { parent: this }).region;
+    const partition = aws.getPartitionOutput({}, { parent: this }).partition;
+    const plannedFunctionArn = pulumi.interpolate`arn:${partition}:lambda:${region}:${args.accountId}:function:${args.functionName}`;
     const logGroup = new aws.cloudwatch.LogGroup(
       `${name}-logs`,
       { name: logGroupName, retentionInDays: args.logRetentionDays, kmsKeyId: args.kmsKeyArn },
@@ -84,12 +88,17 @@ export class HandlerFunction extends pulumi.ComponentResource {
           [
             {
               // Its environment is encrypted with the estate's key; Lambda decrypts it at start-up
-              // with this context (Lambda docs: "Securing environment variables").
+              // with the execution role, through Lambda, under the encryption context
+              // aws:lambda:FunctionArn = the function's ARN ("Securing Lambda environment
+              // variables", https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars-encryption.html).
               sid: "DecryptOwnEnvironment",
               effect: "Allow",
               actions: ["kms:Decrypt"],
               resources: [args.kmsKeyArn],
-              conditions: [{ test: "StringEquals", variable: "kms:EncryptionContext:LambdaFunctionName", values: [args.functionName] }],
+              conditions: [
+                { test: "StringEquals", variable: "kms:EncryptionContext:aws:lambda:FunctionArn", values: [plannedFunctionArn] },
+                { test: "StringEquals", variable: "kms:ViaService", values: [pulumi.interpolate`lambda.${region}.amazonaws.com`] },
+              ],
             },
             {
               sid: "WriteOwnLogs",

@@ -69,9 +69,15 @@ export class ImmutableLogBucket extends pulumi.ComponentResource {
       `${name}-lifecycle`,
       {
         bucket: bucket.id,
+        transitionDefaultMinimumObjectSize: "all_storage_classes_128K",
         rules: [
           {
             // E4: cheaper storage over time, and no expiration of current or noncurrent versions.
+            // Issue 15: GLACIER_IR is read instantly (GetObject, Athena) and DEEP_ARCHIVE only after
+            // a restore, so DEEP_ARCHIVE starts after the first year (profile: >= 366 days in
+            // dev2/prd). Objects under 128 KB, i.e. most CloudTrail log files and every digest, are
+            // never transitioned: S3's default minimum (stated explicitly below) is cheaper for
+            // them than any transition (README "Storage classes and cost", with the figures).
             id: "tier-logs-never-expire",
             status: "Enabled",
             filter: { prefix: "" },
@@ -92,30 +98,46 @@ export class ImmutableLogBucket extends pulumi.ComponentResource {
     serverAccessLogging(name, bucket, args.bucketName, { bucketName: args.accessLogBucketName, ready: args.accessLogReady }, child);
 
     const objects = pulumi.interpolate`${bucket.arn}/*`;
-    const logPaths: pulumi.Input<string>[] = [pulumi.interpolate`${bucket.arn}/AWSLogs/${args.accountId}/*`];
-    if (args.organizationId) logPaths.push(pulumi.interpolate`${bucket.arn}/AWSLogs/${args.organizationId}/*`);
-    const cloudTrailOnly = [
-      { test: "StringEquals", variable: "aws:SourceArn", values: [args.trailArn] },
-      { test: "StringEquals", variable: "aws:SourceAccount", values: [args.accountId] },
-    ];
+    // AWS's documented bucket policy, statement for statement ("Amazon S3 bucket policy for
+    // CloudTrail", https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-s3-bucket-policy-for-cloudtrail.html,
+    // and its organisation-trail example): CloudTrail bound to this trail by aws:SourceArn only. For
+    // an organisation trail the member accounts' logs are delivered under AWSLogs/<o-id>/<account>/
+    // with aws:SourceArn = the management account's trail ARN, so a condition on aws:SourceAccount =
+    // a member account, or a path per member, would refuse them; the example has neither.
+    const thisTrail = { test: "StringEquals", variable: "aws:SourceArn", values: [args.trailArn] };
+    const ownerFullControl = { test: "StringEquals", variable: "s3:x-amz-acl", values: ["bucket-owner-full-control"] };
+    const cloudtrail = [{ type: "Service", identifiers: ["cloudtrail.amazonaws.com"] }];
     const statements: pulumi.Input<Statement>[] = [
       {
-        // CloudTrail docs: "Amazon S3 bucket policy for CloudTrail".
         sid: "AWSCloudTrailAclCheck",
         effect: "Allow",
-        principals: [{ type: "Service", identifiers: ["cloudtrail.amazonaws.com"] }],
+        principals: cloudtrail,
         actions: ["s3:GetBucketAcl"],
         resources: [bucket.arn],
-        conditions: cloudTrailOnly,
+        conditions: [thisTrail],
       },
       {
+        // Also what keeps delivery working if the trail stops being an organisation trail.
         sid: "AWSCloudTrailWrite",
         effect: "Allow",
-        principals: [{ type: "Service", identifiers: ["cloudtrail.amazonaws.com"] }],
+        principals: cloudtrail,
         actions: ["s3:PutObject"],
-        resources: logPaths,
-        conditions: [{ test: "StringEquals", variable: "s3:x-amz-acl", values: ["bucket-owner-full-control"] }, ...cloudTrailOnly],
+        resources: [pulumi.interpolate`${bucket.arn}/AWSLogs/${args.accountId}/*`],
+        conditions: [ownerFullControl, thisTrail],
       },
+      ...(args.organizationId
+        ? [
+            {
+              // E15: every member account's logs and digests, under the organisation's prefix.
+              sid: "AWSCloudTrailOrganizationWrite",
+              effect: "Allow",
+              principals: cloudtrail,
+              actions: ["s3:PutObject"],
+              resources: [pulumi.interpolate`${bucket.arn}/AWSLogs/${args.organizationId}/*`],
+              conditions: [ownerFullControl, thisTrail],
+            },
+          ]
+        : []),
       denyInsecureTransport(bucket.arn),
       {
         // E5: nobody but CloudTrail writes logs. A missing aws:PrincipalServiceName (any IAM

@@ -25,7 +25,9 @@ export interface PresignApiArgs {
   logRetentionDays: number;
   urlExpirySeconds: number;
   rateLimitPer5Minutes: number;
-  mtls?: { domainName: string; certificateArn: string; truststoreBucketName: pulumi.Input<string> };
+  mtls?: { domainName: string; certificateArn: string; ownershipVerificationCertificateArn?: string; truststoreBucketName: pulumi.Input<string> };
+  /** The only roles the API's resource policy lets invoke it (aws:PrincipalArn); empty: nobody. */
+  callerRoleArns: string[];
   /** Manage the account's API Gateway CloudWatch Logs role (one stack per account and region). */
   manageAccountSettings: boolean;
 }
@@ -78,8 +80,20 @@ export class PresignApi extends pulumi.ComponentResource {
     const logs = (id: string, logName: string) =>
       new aws.cloudwatch.LogGroup(`${name}-${id}`, { name: logName, retentionInDays: args.logRetentionDays, kmsKeyId: args.kmsKeyArn }, { parent: this });
 
-    // No.50: file names are logged only as HMACs keyed by this salt (a Pulumi secret).
+    // No.50: file names are logged only as HMACs keyed by this salt. It lives in Secrets Manager
+    // (encrypted with the estate key), not in the Lambda environment any admin can read with
+    // lambda:GetFunctionConfiguration; the handler reads it once per cold start.
     const salt = new random.RandomPassword(`${name}-audit-hash-salt`, { length: 48, special: false }, { parent: this });
+    const saltSecret = new aws.secretsmanager.Secret(
+      `${name}-audit-hash-salt`,
+      { name: `${base}/presign-audit-hash-salt`, description: "HMAC key that pseudonymises file names in the presign audit records (No.50)", kmsKeyId: args.kmsKeyArn },
+      { parent: this },
+    );
+    const saltVersion = new aws.secretsmanager.SecretVersion(
+      `${name}-audit-hash-salt`,
+      { secretId: saltSecret.id, secretString: pulumi.secret(salt.result) },
+      { parent: this },
+    );
 
     const handler = new HandlerFunction(
       `${name}-handler`,
@@ -92,7 +106,7 @@ export class PresignApi extends pulumi.ComponentResource {
           DATA_KMS_KEY_ARN: args.dataKeyArn,
           URL_EXPIRY_SECONDS: String(args.urlExpirySeconds),
           KEY_PREFIX_ROOT: KEY_PREFIX_ROOT,
-          AUDIT_HASH_SALT: pulumi.secret(salt.result),
+          AUDIT_HASH_SALT_SECRET_ARN: saltSecret.arn,
           REQUIRE_CLIENT_CERT: args.mtls ? "true" : "false",
         },
         statements: [
@@ -102,6 +116,23 @@ export class PresignApi extends pulumi.ComponentResource {
             effect: "Allow",
             actions: ["s3:PutObject", "s3:GetObject"],
             resources: [pulumi.interpolate`${args.dataBucketArn}/${KEY_PREFIX_ROOT}*`],
+          },
+          {
+            sid: "ReadAuditHashSalt",
+            effect: "Allow",
+            actions: ["secretsmanager:GetSecretValue"],
+            resources: [saltSecret.arn],
+          },
+          {
+            // Secrets Manager decrypts the salt with the estate key under the context SecretARN.
+            sid: "DecryptAuditHashSaltThroughSecretsManager",
+            effect: "Allow",
+            actions: ["kms:Decrypt"],
+            resources: [args.kmsKeyArn],
+            conditions: [
+              { test: "StringEquals", variable: "kms:ViaService", values: [`secretsmanager.${args.region}.amazonaws.com`] },
+              { test: "StringEquals", variable: "kms:EncryptionContext:SecretARN", values: [saltSecret.arn] },
+            ],
           },
           {
             sid: "DataKeyThroughS3OnThisBucketOnly",
@@ -119,7 +150,7 @@ export class PresignApi extends pulumi.ComponentResource {
         logRetentionDays: args.logRetentionDays,
         timeoutSeconds: 10,
       },
-      { parent: this },
+      { parent: this, dependsOn: [saltVersion] },
     );
 
     const api = new aws.apigateway.RestApi(
@@ -130,6 +161,43 @@ export class PresignApi extends pulumi.ComponentResource {
         endpointConfiguration: { types: "REGIONAL" },
         // With mTLS, the only way in is the custom domain that checks client certificates.
         disableExecuteApiEndpoint: !!args.mtls,
+      },
+      { parent: this },
+    );
+    // Only the configured caller roles may invoke, whatever their IAM policies say (a principal with
+    // a broad execute-api:Invoke must not mint URLs); everyone else is denied explicitly. aws:PrincipalArn
+    // of an assumed-role session is the role's ARN (IAM: "AWS global condition context keys").
+    const invokeArn = pulumi.interpolate`arn:${args.partition}:execute-api:${args.region}:${args.accountId}:${api.id}/*`;
+    const callers = args.callerRoleArns;
+    const resourcePolicy = new aws.apigateway.RestApiPolicy(
+      `${name}-resource-policy`,
+      {
+        restApiId: api.id,
+        policy: policyJson(
+          [
+            ...(callers.length > 0
+              ? [
+                  {
+                    sid: "AllowConfiguredCallerRoles",
+                    effect: "Allow",
+                    principals: [{ type: "AWS", identifiers: ["*"] }],
+                    actions: ["execute-api:Invoke"],
+                    resources: [invokeArn],
+                    conditions: [{ test: "ArnEquals", variable: "aws:PrincipalArn", values: callers }],
+                  },
+                ]
+              : []),
+            {
+              sid: "DenyEveryoneElse",
+              effect: "Deny",
+              principals: [{ type: "*", identifiers: ["*"] }],
+              actions: ["execute-api:Invoke"],
+              resources: [invokeArn],
+              ...(callers.length > 0 ? { conditions: [{ test: "ArnNotEquals", variable: "aws:PrincipalArn", values: callers }] } : {}),
+            },
+          ],
+          { parent: this },
+        ),
       },
       { parent: this },
     );
@@ -160,8 +228,9 @@ export class PresignApi extends pulumi.ComponentResource {
     const accessLogs = logs("access-logs", `/aws/apigateway/${base}-presign-access`);
     const deployment = new aws.apigateway.Deployment(
       `${name}-deployment`,
-      { restApi: api.id, triggers: { routes: ROUTES.join(","), auth: "AWS_IAM" }, description: "Presign API routes" },
-      { parent: this, dependsOn: integrations },
+      // A changed resource policy takes effect only with a new deployment: it is part of the trigger.
+      { restApi: api.id, triggers: { routes: ROUTES.join(","), auth: "AWS_IAM", resourcePolicy: resourcePolicy.policy }, description: "Presign API routes" },
+      { parent: this, dependsOn: [...integrations, resourcePolicy] },
     );
     // REST API access logging writes through the account's API Gateway CloudWatch role, a single
     // setting per account and region (README: manageApiGatewayAccount).
@@ -315,6 +384,9 @@ export class PresignApi extends pulumi.ComponentResource {
       {
         domainName: mtls.domainName,
         regionalCertificateArn: mtls.certificateArn,
+        // A certificate from ACM Private CA, or imported into ACM, needs a public ACM certificate of
+        // the domain to prove ownership for mTLS (aws.apigateway.DomainName, API Gateway mTLS docs).
+        ownershipVerificationCertificateArn: mtls.ownershipVerificationCertificateArn,
         endpointConfiguration: { types: "REGIONAL" },
         securityPolicy: "TLS_1_2",
         mutualTlsAuthentication: { truststoreUri: pulumi.interpolate`s3://${truststore.bucket}/${pem.key}`, truststoreVersion: pem.versionId },

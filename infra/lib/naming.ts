@@ -1,6 +1,7 @@
 // Physical names, derived from project settings, stack, account and region so that they are known
 // at preview time (policies and reviewers can then read them) and unique across accounts.
 import * as pulumi from "@pulumi/pulumi";
+import { bucketNameProblems } from "../config/bucketNames";
 
 export interface AccountContext {
   accountId: pulumi.Output<string>;
@@ -12,11 +13,9 @@ export interface AccountContext {
 export function bucketName(prefix: string, purpose: string, stack: string, ctx: AccountContext): pulumi.Output<string> {
   return ctx.accountId.apply((account) => {
     const name = `${prefix}-${purpose}-${stack}-${account}-${ctx.region}`;
-    // S3 bucket naming rules (docs: "General purpose bucket naming rules"): 3-63 characters.
-    if (name.length > 63) {
-      throw new Error(
-        `bucket name "${name}" is ${name.length} characters; S3 allows 63: shorten namePrefix ("${prefix}") or the stack name`,
-      );
+    const problems = bucketNameProblems(name);
+    if (problems.length > 0) {
+      throw new Error(`bucket name "${name}" is not allowed by S3: ${problems.join("; ")}: change namePrefix ("${prefix}") or the stack name`);
     }
     return name;
   });

@@ -142,18 +142,21 @@ for (const stack of STACKS) {
         assert.equal(statement(policy, "SnsSubscriptionFailures").Condition?.ArnEquals["aws:SourceArn"], topicArn);
         assert.equal(statement(policy, "EventBridgeTargetFailures").Condition?.ArnLike["aws:SourceArn"], `arn:aws:events:${REGION}:${ACCOUNT}:rule/audit-${stack}-*`);
       });
-      it("lets the alert delivery services use the alert key (alarms and SNS for this account only), and not the audit key", () => {
+      it("lets alarms and EventBridge use the alert key for the alert topic only (SNS encryption context), and not the audit key", () => {
         const auditSids = statements(r.one(T.key, "audit-key").inputs.policy).map((x) => x.Sid);
-        assert.ok(!auditSids.includes("AllowAlarmsAndSnsOfThisAccount") && !auditSids.includes("AllowEventBridgeDelivery"));
+        assert.ok(!auditSids.includes("AllowCloudWatchAlarmsToPublish") && !auditSids.includes("AllowEventBridgeRulesToPublish"));
         const policy = r.one(T.key, "alert-key").inputs.policy;
-        const s = statement(policy, "AllowAlarmsAndSnsOfThisAccount");
-        assert.deepEqual(asList((s.Principal as any).Service).sort(), ["cloudwatch.amazonaws.com", "sns.amazonaws.com"]);
+        const s = statement(policy, "AllowCloudWatchAlarmsToPublish");
+        assert.deepEqual(s.Principal, { Service: "cloudwatch.amazonaws.com" });
         assert.equal(s.Condition?.StringEquals["aws:SourceAccount"], ACCOUNT);
-        // EventBridge sends no aws:SourceAccount to KMS: a condition here would drop every alert.
-        const eb = statement(policy, "AllowEventBridgeDelivery");
+        assert.equal(s.Condition?.StringEquals["kms:EncryptionContext:aws:sns:topicArn"], topicArn);
+        // EventBridge sends no aws:SourceAccount to KMS; SNS's encryption context binds it to the topic.
+        const eb = statement(policy, "AllowEventBridgeRulesToPublish");
         assert.deepEqual(eb.Principal, { Service: "events.amazonaws.com" });
         assert.deepEqual(asList(eb.Action).sort(), ["kms:Decrypt", "kms:GenerateDataKey*"]);
-        assert.equal(eb.Condition, undefined);
+        assert.deepEqual(eb.Condition, { StringEquals: { "kms:EncryptionContext:aws:sns:topicArn": topicArn } });
+        // No grant to SNS itself: the DLQ is SSE-SQS.
+        assert.ok(!JSON.stringify(statements(policy)).includes("sns.amazonaws.com"));
       });
       it(`runs the notifier (nodejs22.x, arm64, esbuild bundle) for #${CHANNEL[stack]}`, () => {
         const fn = r.one(T.fn, "tamper-alerting-notifier");
@@ -195,7 +198,7 @@ for (const stack of STACKS) {
         assert.deepEqual(asList(kms.Condition?.StringEquals["kms:ViaService"]), [`secretsmanager.${REGION}.amazonaws.com`]);
         const env = statement(policy, "DecryptOwnEnvironment");
         assert.deepEqual(asList(env.Resource), [alertKeyArn]);
-        assert.equal(env.Condition?.StringEquals["kms:EncryptionContext:LambdaFunctionName"], `audit-${stack}-audit-notifier`);
+        assert.equal(env.Condition?.StringEquals["kms:EncryptionContext:aws:lambda:FunctionArn"], `arn:aws:lambda:${REGION}:${ACCOUNT}:function:audit-${stack}-audit-notifier`);
         assert.deepEqual(statements(policy).map((s) => s.Sid), ["DecryptOwnEnvironment", "WriteOwnLogs", "ReadWebhookSecret", "KeepFailedDeliveries", "DecryptWebhookSecretThroughSecretsManager"]);
       });
       it("alarms as soon as one alert waits in the DLQ", () => {

@@ -3,10 +3,12 @@
 import { strict as assert } from "assert";
 import { MOCK_ACCOUNT_ID } from "../../offline/mocks";
 import { asList, resourcesOf, Resources, statement, statements } from "../support/estate";
+import { CALLER_ROLE_ARNS, OWNERSHIP_CERTIFICATE_ARN, SHARED_OPTIONS } from "./sharedOptions";
 
 const ACCOUNT = MOCK_ACCOUNT_ID;
 const REGION = "ap-northeast-1";
 const P = "audit-trail-estate";
+const SECRET_T = "aws:secretsmanager/secret:Secret";
 const T = {
   resource: "aws:apigateway/resource:Resource",
   method: "aws:apigateway/method:Method",
@@ -24,11 +26,7 @@ const T = {
   ca: "aws:acmpca/certificateAuthority:CertificateAuthority",
   key: "aws:kms/key:Key",
 };
-const MTLS = {
-  [`${P}:mtlsEnabled`]: "true",
-  [`${P}:mtlsDomainName`]: "backup-api.example.org",
-  [`${P}:mtlsCertificateArn`]: `arn:aws:acm:${REGION}:${ACCOUNT}:certificate/12345678-1234-1234-1234-123456789012`,
-};
+const MTLS = SHARED_OPTIONS;
 
 describe("presign API (E12), stack prd", () => {
   let r: Resources;
@@ -61,20 +59,37 @@ describe("presign API (E12), stack prd", () => {
     assert.equal(env.URL_EXPIRY_SECONDS, "300");
     assert.equal(env.KEY_PREFIX_ROOT, "tenants/");
     assert.equal(env.REQUIRE_CLIENT_CERT, "false");
-    // The salt reaches the engine inside a secret (at its own level or an enclosing one).
+    // No.50: the salt is not in the environment (readable with lambda:GetFunctionConfiguration):
+    // the handler reads it from Secrets Manager, encrypted with the estate key.
+    assert.equal(env.AUDIT_HASH_SALT, undefined);
+    const secret = r.one(SECRET_T, "presign-api-audit-hash-salt");
+    assert.equal(env.AUDIT_HASH_SALT_SECRET_ARN, secret.rawOutputs.arn);
+    assert.equal(secret.inputs.kmsKeyId, r.one(T.key, "audit-key").rawOutputs.arn);
+    const version = r.one("aws:secretsmanager/secretVersion:SecretVersion", "presign-api-audit-hash-salt");
+    assert.equal(version.inputs.secretString.length, 48);
     const SIG = "4dabf18193072939515e22adb298388d";
-    let node: any = fn.rawInputs;
-    let secret = false;
-    for (const key of ["environment", "variables", "AUDIT_HASH_SALT"]) {
-      if (node?.[SIG]) {
-        secret = true;
-        node = node.value;
-      }
-      node = node?.[key];
-    }
-    secret ||= !!node?.[SIG];
-    assert.ok(secret, "AUDIT_HASH_SALT is not a secret");
-    assert.equal(env.AUDIT_HASH_SALT.length, 48);
+    assert.ok((version.rawInputs as any).secretString?.[SIG] || (version.rawInputs as any)[SIG], "the salt is a Pulumi secret in state");
+    assert.ok(r.one("auditTrail:compute:HandlerFunction", "presign-api-handler").dependencies.includes(version.urn), "the function starts only after the salt exists");
+  });
+
+  it("lets the handler read the salt's secret, and only that one, decrypting through Secrets Manager for that secret", () => {
+    const policy = r.one(T.rolePolicy, "presign-api-handler-policy").inputs.policy;
+    const secretArn = r.one(SECRET_T, "presign-api-audit-hash-salt").rawOutputs.arn;
+    const read = statement(policy, "ReadAuditHashSalt");
+    assert.equal(read.Action, "secretsmanager:GetSecretValue");
+    assert.equal(read.Resource, secretArn);
+    const kms = statement(policy, "DecryptAuditHashSaltThroughSecretsManager");
+    assert.equal(kms.Action, "kms:Decrypt");
+    assert.equal(kms.Resource, r.one(T.key, "audit-key").rawOutputs.arn);
+    assert.equal(kms.Condition?.StringEquals["kms:ViaService"], `secretsmanager.${REGION}.amazonaws.com`);
+    assert.equal(kms.Condition?.StringEquals["kms:EncryptionContext:SecretARN"], secretArn);
+    const secretActions = statements(policy).filter((s) => asList(s.Action).some((a) => a.startsWith("secretsmanager:")));
+    assert.equal(secretActions.length, 1);
+  });
+
+  it("without presignCallerRoleArns the resource policy denies every caller (closed by default)", () => {
+    const policy = r.one("aws:apigateway/restApiPolicy:RestApiPolicy", "presign-api-resource-policy").inputs.policy;
+    assert.deepEqual(statements(policy).map((s) => [s.Sid, s.Effect, s.Condition]), [["DenyEveryoneElse", "Deny", undefined]]);
   });
 
   it("lets the handler touch objects under tenants/ of the data bucket only, and its key only through S3 for that bucket", () => {
@@ -151,6 +166,20 @@ describe("presign API with mTLS (E12 option)", () => {
   let r: Resources;
   before(async () => {
     r = await resourcesOf("prd", MTLS);
+  });
+  it("proves domain ownership with a public certificate when the domain's certificate is private (ownershipVerificationCertificateArn)", () => {
+    assert.equal(r.one(T.domain, "presign-api-domain").inputs.ownershipVerificationCertificateArn, OWNERSHIP_CERTIFICATE_ARN);
+  });
+  it("lets only the configured caller roles invoke, denying every other principal explicitly, and redeploys when that list changes", () => {
+    const policyRes = r.one("aws:apigateway/restApiPolicy:RestApiPolicy", "presign-api-resource-policy");
+    const allow = statement(policyRes.inputs.policy, "AllowConfiguredCallerRoles");
+    assert.equal(allow.Action, "execute-api:Invoke");
+    assert.deepEqual(asList(allow.Condition?.ArnEquals["aws:PrincipalArn"]), CALLER_ROLE_ARNS);
+    const deny = statement(policyRes.inputs.policy, "DenyEveryoneElse");
+    assert.equal(deny.Principal, "*");
+    assert.deepEqual(asList(deny.Condition?.ArnNotEquals["aws:PrincipalArn"]), CALLER_ROLE_ARNS);
+    const deployment = r.one("aws:apigateway/deployment:Deployment", "presign-api-deployment");
+    assert.equal(deployment.inputs.triggers.resourcePolicy, policyRes.inputs.policy);
   });
   it("uses a regional custom domain with TLS_1_2 (TLS 1.3 negotiated; TLS-1.3-only policies exclude mTLS)", () => {
     const d = r.one(T.domain, "presign-api-domain").inputs;

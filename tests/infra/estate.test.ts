@@ -3,6 +3,7 @@
 import { strict as assert } from "assert";
 import { MOCK_ACCOUNT_ID } from "../../offline/mocks";
 import { asList, resourcesOf, Resources, statement, statements, STACKS } from "../support/estate";
+import { AUDITOR_ROLE_ARN, P, SHARED_OPTIONS } from "./sharedOptions";
 
 const ACCOUNT = MOCK_ACCOUNT_ID;
 const REGION = "ap-northeast-1";
@@ -85,7 +86,7 @@ for (const stack of STACKS) {
         assert.equal(field("eventName"), undefined);
         assert.equal(data.fieldSelectors.length, 3);
       });
-      it("delivers to the KMS-encrypted log group through a role only this trail can assume (E7)", () => {
+      it("delivers to the KMS-encrypted log group through a role with AWS's documented trust (no source conditions) (E7)", () => {
         const t = r.one(T.trail, "audit-trail");
         const group = r.one(T.logGroup, "audit-trail-log-group");
         assert.equal(t.inputs.cloudWatchLogsGroupArn, `${group.rawOutputs.arn}:*`);
@@ -94,10 +95,10 @@ for (const stack of STACKS) {
         assert.equal(group.inputs.retentionInDays, want.logGroupDays);
         const role = r.one(T.role, "audit-trail-cloudwatch-delivery");
         assert.equal(t.inputs.cloudWatchLogsRoleArn, role.rawOutputs.arn);
-        const trust = statements(role.inputs.assumeRolePolicy)[0];
-        assert.deepEqual(trust.Principal, { Service: "cloudtrail.amazonaws.com" });
-        assert.equal(trust.Condition?.StringEquals["aws:SourceArn"], trailArn);
-        assert.equal(trust.Condition?.StringEquals["aws:SourceAccount"], ACCOUNT);
+        const trust = statements(role.inputs.assumeRolePolicy);
+        // cloudtrail-required-policy-for-cloudwatch-logs.html: the role "doesn't support the use of
+        // aws:SourceArn and aws:SourceAccount" (conditions there break delivery).
+        assert.deepEqual(trust, [{ Sid: "CloudTrailAssumesToDeliverToCloudWatchLogs", Effect: "Allow", Principal: { Service: "cloudtrail.amazonaws.com" }, Action: "sts:AssumeRole" }]);
         const policy = statement(r.one(T.rolePolicy, "audit-trail-cloudwatch-delivery").inputs.policy, "DeliverToThisLogGroupOnly");
         assert.deepEqual(asList(policy.Action).sort(), ["logs:CreateLogStream", "logs:PutLogEvents"]);
         assert.deepEqual(asList(policy.Resource), [`${group.rawOutputs.arn}:log-stream:*`]);
@@ -141,19 +142,21 @@ for (const stack of STACKS) {
         assert.equal(pab.restrictPublicBuckets, true);
         assert.equal(r.forBucket(T.ownership, logBucketName).inputs.rule.objectOwnership, "BucketOwnerEnforced");
       });
-      it("tiers to GLACIER_IR at 90 days and DEEP_ARCHIVE at 180 days and never expires a version (E4, M5)", () => {
-        const rules = r.forBucket(T.lifecycle, logBucketName).inputs.rules;
+      it("tiers to GLACIER_IR at 90 days and DEEP_ARCHIVE at 400 days (the first year queryable), objects of 128 KB and more only, and never expires a version (E4, M5)", () => {
+        const lifecycle = r.forBucket(T.lifecycle, logBucketName).inputs;
+        assert.equal(lifecycle.transitionDefaultMinimumObjectSize, "all_storage_classes_128K");
+        const rules = lifecycle.rules;
         assert.equal(rules.length, 1);
         const [rule] = rules;
         assert.equal(rule.status, "Enabled");
         assert.deepEqual(rule.filter, { prefix: "" });
         assert.deepEqual(rule.transitions, [
           { days: 90, storageClass: "GLACIER_IR" },
-          { days: 180, storageClass: "DEEP_ARCHIVE" },
+          { days: 400, storageClass: "DEEP_ARCHIVE" },
         ]);
         assert.deepEqual(rule.noncurrentVersionTransitions, [
           { noncurrentDays: 90, storageClass: "GLACIER_IR" },
-          { noncurrentDays: 180, storageClass: "DEEP_ARCHIVE" },
+          { noncurrentDays: 400, storageClass: "DEEP_ARCHIVE" },
         ]);
         assert.equal(rule.expiration, undefined);
         assert.equal(rule.noncurrentVersionExpiration, undefined);
@@ -176,24 +179,21 @@ for (const stack of STACKS) {
       before(() => {
         policy = r.one(T.policy, "trail-log-bucket-policy").inputs.policy;
       });
-      it("lets CloudTrail read the bucket ACL for this trail of this account only", () => {
+      it("lets CloudTrail read the bucket ACL for this trail only, exactly as AWS documents it (aws:SourceArn)", () => {
         const s = statement(policy, "AWSCloudTrailAclCheck");
         assert.equal(s.Effect, "Allow");
         assert.deepEqual(s.Principal, { Service: "cloudtrail.amazonaws.com" });
         assert.equal(s.Action, "s3:GetBucketAcl");
         assert.equal(s.Resource, `arn:aws:s3:::${logBucketName}`);
-        assert.equal(s.Condition?.StringEquals["aws:SourceArn"], trailArn);
-        assert.equal(s.Condition?.StringEquals["aws:SourceAccount"], ACCOUNT);
+        assert.deepEqual(s.Condition, { StringEquals: { "aws:SourceArn": trailArn } });
       });
-      it("lets CloudTrail write under AWSLogs/<account>/ only, bound to this trail and account", () => {
+      it("lets CloudTrail write under AWSLogs/<account>/ only, bound to this trail (AWS's documented statement)", () => {
         const s = statement(policy, "AWSCloudTrailWrite");
         assert.equal(s.Effect, "Allow");
         assert.deepEqual(s.Principal, { Service: "cloudtrail.amazonaws.com" });
         assert.equal(s.Action, "s3:PutObject");
         assert.deepEqual(asList(s.Resource), [`arn:aws:s3:::${logBucketName}/AWSLogs/${ACCOUNT}/*`]);
-        assert.equal(s.Condition?.StringEquals["aws:SourceArn"], trailArn);
-        assert.equal(s.Condition?.StringEquals["aws:SourceAccount"], ACCOUNT);
-        assert.equal(s.Condition?.StringEquals["s3:x-amz-acl"], "bucket-owner-full-control");
+        assert.deepEqual(s.Condition, { StringEquals: { "s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": trailArn } });
       });
       it("denies every request without TLS", () => {
         const s = statement(policy, "DenyInsecureTransport");
@@ -288,8 +288,19 @@ for (const stack of STACKS) {
           [true, true, true, true],
         );
       });
-      it(`expires access logs after ${want.accessLogDays} days`, () => {
-        assert.equal(r.forBucket(T.lifecycle, accessLogBucketName).inputs.rules[0].expiration.days, want.accessLogDays);
+      it(`expires access logs after ${want.accessLogDays} days, and keeps a replaced or hidden version as long (PCI DSS 10.5.1)`, () => {
+        const rule = r.forBucket(T.lifecycle, accessLogBucketName).inputs.rules[0];
+        assert.equal(rule.expiration.days, want.accessLogDays);
+        assert.equal(rule.noncurrentVersionExpiration.noncurrentDays, want.accessLogDays);
+      });
+      it(`${want.protect ? "denies" : "allows (clean-ups)"} deleting access logs: only the lifecycle rule expires them`, () => {
+        const found = statements(r.one(T.policy, "access-log-bucket-policy").inputs.policy).find((s) => s.Sid === "DenyDeletesExceptByLifecycle");
+        if (!want.protect) return assert.equal(found, undefined);
+        assert.ok(found);
+        assert.equal(found.Effect, "Deny");
+        assert.equal(found.Principal, "*");
+        assert.deepEqual(asList(found.Action).sort(), ["s3:DeleteObject", "s3:DeleteObjectVersion"]);
+        assert.deepEqual(asList(found.Resource), [`arn:aws:s3:::${accessLogBucketName}/*`]);
       });
       it("lets only the S3 logging service of this account write, over TLS", () => {
         const policy = r.one(T.policy, "access-log-bucket-policy").inputs.policy;
@@ -359,17 +370,53 @@ for (const stack of STACKS) {
   });
 }
 
+const AUDITOR = AUDITOR_ROLE_ARN;
+
 describe("estate program options", () => {
-  const P = "audit-trail-estate";
-  it("an organisation trail (E15) is an organisation trail, and CloudTrail may write under the organisation's path", async () => {
-    const r = await resourcesOf("prd", { [`${P}:organizationTrail`]: "true", [`${P}:organizationId`]: "o-abcdef1234" });
+  it("refuses a key in a mistyped namespace (audit-trail-estat:retentionDays), before anything is created", async () => {
+    await assert.rejects(resourcesOf("prd", { "audit-trail-estat:retentionDays": "30" }), /audit-trail-estat:retentionDays: unknown namespace "audit-trail-estat"/);
+  });
+  it("refuses a prd stack relabelled dev (it would lose protect, posture services and its channel)", async () => {
+    await assert.rejects(resourcesOf("prd", { [`${P}:environment`]: "dev" }), /environment: dev is weaker than the stack's name says \(prd is a prd stack\)/);
+  });
+  it("refuses to run in an account other than the one the stack pins", async () => {
+    await assert.rejects(resourcesOf("prd", { [`${P}:accountId`]: "999988887777" }), /stack prd is pinned to account 999988887777 \(config accountId\) but the credentials are of account 123456789012/);
+  });
+  it("a stack that does not own the account's singletons creates none of them", async () => {
+    const r = await resourcesOf("prd", SHARED_OPTIONS);
+    for (const type of ["aws:cfg/recorder:Recorder", "aws:guardduty/detector:Detector", "aws:securityhub/account:Account", "aws:inspector2/enabler:Enabler", "aws:accessanalyzer/analyzer:Analyzer", "aws:apigateway/account:Account"]) {
+      assert.equal(r.ofType(type).length, 0, type);
+    }
+    const owner = await resourcesOf("prd");
+    for (const type of ["aws:cfg/recorder:Recorder", "aws:guardduty/detector:Detector", "aws:securityhub/account:Account", "aws:inspector2/enabler:Enabler", "aws:accessanalyzer/analyzer:Analyzer", "aws:apigateway/account:Account"]) {
+      assert.equal(owner.ofType(type).length, 1, type);
+    }
+  });
+  it("an organisation trail (E15): AWS's organisation-trail bucket statements, the id passed to the review and exported", async () => {
+    const r = await resourcesOf("prd", SHARED_OPTIONS);
     assert.equal(r.one(T.trail, "audit-trail").inputs.isOrganizationTrail, true);
     const bucket = bucketNameOf("trail-logs", "prd");
-    const write = statement(r.one(T.policy, "trail-log-bucket-policy").inputs.policy, "AWSCloudTrailWrite");
-    assert.deepEqual(asList(write.Resource), [
-      `arn:aws:s3:::${bucket}/AWSLogs/${ACCOUNT}/*`,
-      `arn:aws:s3:::${bucket}/AWSLogs/o-abcdef1234/*`,
-    ]);
+    const trail = `arn:aws:cloudtrail:${REGION}:${ACCOUNT}:trail/audit-trail-prd`;
+    const policy = r.one(T.policy, "trail-log-bucket-policy").inputs.policy;
+    assert.deepEqual(asList(statement(policy, "AWSCloudTrailWrite").Resource), [`arn:aws:s3:::${bucket}/AWSLogs/${ACCOUNT}/*`]);
+    const org = statement(policy, "AWSCloudTrailOrganizationWrite");
+    assert.deepEqual(org, {
+      Sid: "AWSCloudTrailOrganizationWrite",
+      Effect: "Allow",
+      Principal: { Service: "cloudtrail.amazonaws.com" },
+      Action: "s3:PutObject",
+      Resource: `arn:aws:s3:::${bucket}/AWSLogs/o-abcdef1234/*`,
+      Condition: { StringEquals: { "s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": trail } },
+    });
+    const env = r.one("aws:lambda/function:Function", "daily-review-function").inputs.environment.variables;
+    assert.equal(env.ORGANIZATION_ID, "o-abcdef1234");
+    assert.equal(r.output("organizationId"), "o-abcdef1234");
+  });
+  it("without an organisation trail: no organisation statement, no ORGANIZATION_ID, no organizationId output", async () => {
+    const r = await resourcesOf("prd");
+    assert.ok(!statements(r.one(T.policy, "trail-log-bucket-policy").inputs.policy).some((s) => s.Sid === "AWSCloudTrailOrganizationWrite"));
+    assert.equal(r.one("aws:lambda/function:Function", "daily-review-function").inputs.environment.variables.ORGANIZATION_ID, undefined);
+    assert.equal(r.output("organizationId"), undefined);
   });
   it("existing data buckets replace the created one in the data events scope (E2, E11)", async () => {
     const r = await resourcesOf("prd", {
@@ -383,11 +430,16 @@ describe("estate program options", () => {
     assert.deepEqual(arns, ["arn:aws:s3:::medical-backups-a/", "arn:aws:s3:::medical-backups-b/"]);
     assert.deepEqual(r.output("dataBucketNames"), ["medical-backups-a", "medical-backups-b"]);
   });
-  it("auditor roles may decrypt the logs through S3 in this account only", async () => {
-    const auditor = `arn:aws:iam::${ACCOUNT}:role/external-auditor`;
-    const r = await resourcesOf("prd", { [`${P}:auditorRoleArns`]: JSON.stringify([auditor]) });
+  it("auditor roles may decrypt the logs through S3 in this account only, named by aws:PrincipalArn (a missing role cannot break the key policy)", async () => {
+    const auditor = AUDITOR;
+    const r = await resourcesOf("prd", SHARED_OPTIONS);
     const s = statement(r.one(T.key, "audit-key").inputs.policy, "AllowAuditorsToDecryptLogsThroughS3");
-    assert.deepEqual(s.Principal, { AWS: auditor });
+    // KMS refuses a key policy naming a principal that does not exist (MalformedPolicyDocumentException):
+    // the principal is the account, and the role is a condition value, which KMS does not resolve.
+    assert.deepEqual(s.Principal, { AWS: `arn:aws:iam::${ACCOUNT}:root` });
+    assert.equal(s.Condition?.ArnEquals["aws:PrincipalArn"], auditor);
+    const keyPrincipals = statements(r.one(T.key, "audit-key").inputs.policy).flatMap((x) => (typeof x.Principal === "object" ? asList((x.Principal as any).AWS) : []));
+    assert.ok(!keyPrincipals.includes(auditor), "no statement names the role as a principal");
     // GenerateDataKey: Athena results of their queries are encrypted with this key.
     assert.deepEqual(asList(s.Action).sort(), ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"]);
     assert.equal(s.Condition?.StringEquals["kms:ViaService"], `s3.${REGION}.amazonaws.com`);
@@ -432,7 +484,7 @@ describe("estate program: review findings", () => {
     assert.ok(regions.includes("ap-northeast-1"));
   });
   it("leaves the account's API Gateway logging role to another stack when told to", async () => {
-    const r = await resourcesOf("prd", { "audit-trail-estate:manageApiGatewayAccount": "false" });
+    const r = await resourcesOf("prd", SHARED_OPTIONS);
     assert.equal(r.ofType("aws:apigateway/account:Account").length, 0);
     assert.equal((await resourcesOf("prd")).ofType("aws:apigateway/account:Account").length, 1);
   });

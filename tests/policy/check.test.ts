@@ -72,7 +72,7 @@ describe("offline check (npm run check)", () => {
       "aws-s3-bucket-require-sse-kms-trail-logs",
     ],
     ["M4 (trail key)", "infra/components/auditTrail.ts", "kmsKeyId: args.kmsKeyArn, // M4", "// no key", "aws-cloudtrail-trail-require-kms-key"],
-    ["M4 (rotation)", "infra/components/kmsKey.ts", "enableKeyRotation: true", "enableKeyRotation: false", "aws-kms-key-enable-rotation"],
+    ["M4 (rotation)", "infra/components/customerManagedKey.ts", "enableKeyRotation: true", "enableKeyRotation: false", "aws-kms-key-enable-rotation"],
     ["M5 (lock days)", "infra/components/immutableLogBucket.ts", "days: args.retention.days", "days: 30", "aws-s3-bucket-require-retention-365-days"],
     ["M5 (expiration)", "infra/components/immutableLogBucket.ts", "abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },\n          },\n        ],", "abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },\n            expiration: { days: 180 },\n          },\n        ],", "aws-s3-bucket-require-retention-365-days"],
     ["M5 (log group)", "infra/components/auditTrail.ts", "retentionInDays: args.logGroupRetentionDays", "retentionInDays: 90", "aws-cloudwatch-loggroup-require-retention-365-days"],
