@@ -8,9 +8,11 @@
  */
 import * as assert from "node:assert/strict";
 import { digestKeyFor, type VerificationResult } from "../../cloudtrail/verify";
+import { LocalExportStore, readPublicKeysFile, S3DigestStore, verifyTrailLogs } from "../../cloudtrail/verify";
 import { main } from "../../evidence/cli";
+import { exportTrailEvidence } from "../../evidence/export";
 import { ChainFixture, gzip, makeSigningKey, makeTempDir, removeDir, type BuiltDigest, type SigningKey } from "./fixtures";
-import { ADAPTERS, CapturedIO, kindsAndKeys, verifyVia } from "./helpers";
+import { ADAPTERS, CapturedIO, kindsAndKeys, mockedAws, verifyVia } from "./helpers";
 import { UNRELATED_1024_TEST_KEY_PEM } from "./test-keys";
 
 type Action = "gap" | "link" | "invalid" | "missing" | "bucket_change";
@@ -268,6 +270,30 @@ describe("aws-cli validate-logs scenarios (E13, issue 15)", function () {
       });
     });
   }
+
+  describe("export of a trail whose bucket changed twice", function () {
+    it("copies every bucket's digests, and the copy verifies offline exactly as online", async function () {
+      const { fixture, end } = scenario(signingKey, ["gap", "bucket_change", "link", "bucket_change", "link"], [1, 1, 1, 1, 1]);
+      const aws = mockedAws();
+      fixture.serve(aws.s3Mock, aws.cloudTrailMock);
+      const store = new S3DigestStore({ s3: aws.s3, cloudTrailFor: () => aws.cloudTrail });
+      const out = await makeTempDir("awscli-export");
+      try {
+        const exported = await exportTrailEvidence({ store, trail: fixture.trail, start: START, end, out, regions: ["eu-west-1"], now: () => new Date("2030-01-01T00:00:00Z") });
+        assert.equal(exported.digests, 5);
+        assert.equal(exported.logFiles, 5);
+        assert.deepEqual(exported.missing, []);
+        const local = new LocalExportStore(out, await readPublicKeysFile(`${out}/public-keys.json`));
+        const offline = await verifyTrailLogs({ store: local, trail: fixture.trail, start: START, end, now: () => new Date("2030-01-01T00:00:00Z") });
+        assert.equal(offline.valid, true, JSON.stringify(kindsAndKeys(offline)));
+        assert.deepEqual(kinds(offline), ["bucket-changed", "bucket-changed"]);
+        assert.equal(offline.digestsChecked, 5);
+        assert.equal(offline.logFilesChecked, 5);
+      } finally {
+        await removeDir(out);
+      }
+    });
+  });
 
   describe("verify --dir on an export whose trail changed buckets", function () {
     it("exits 0 (not 2), reports the changes as information and walks every bucket", async function () {
