@@ -5,13 +5,16 @@
  *   <out>/<bucket>/<digest key>.meta.json  its x-amz-meta-* signature metadata
  *   <out>/<bucket>/<log key>               each log file a digest lists (streamed to disk)
  *   <out>/public-keys.json                 ListPublicKeys for the period, every region walked
+ * When a digest names its predecessor in another bucket (the trail's bucket changed), that bucket's
+ * digests of the period are exported too, under <out>/<that bucket>/, so the offline walk follows
+ * the chain there exactly as the online one does.
  */
 import { createWriteStream, promises as fs } from "node:fs";
 import * as path from "node:path";
 import { pipeline } from "node:stream/promises";
 import { TaskLimiter } from "../cloudtrail/verify/concurrency";
 import { parseStoredDigest } from "../cloudtrail/verify/digest-inspection";
-import { isBackfillDigestKey } from "../cloudtrail/verify/digest-key";
+import { isBackfillDigestKey, recogniseDigestKey } from "../cloudtrail/verify/digest-key";
 import { META_SUFFIX } from "../cloudtrail/verify/local-store";
 import type { PublicKeyRecord } from "../cloudtrail/verify/signature";
 import { isObjectNotFound, type DigestStore } from "../cloudtrail/verify/store";
@@ -60,7 +63,8 @@ export async function exportTrailEvidence(options: ExportOptions): Promise<Expor
   const digestsDone = new Set<string>();
   await fs.mkdir(out, { recursive: true });
 
-  const copyDigest = async (bucket: string, key: string, region: string): Promise<string | null> => {
+  /** Copies one digest; returns its previous pointer (bucket and key), if it names one. */
+  const copyDigest = async (bucket: string, key: string, region: string): Promise<{ bucket: string; key: string } | null> => {
     const id = `${bucket}/${key}`;
     if (digestsDone.has(id)) return null;
     digestsDone.add(id);
@@ -85,7 +89,8 @@ export async function exportTrailEvidence(options: ExportOptions): Promise<Expor
       for (const k of await store.listPublicKeys(region, new Date(at - HOUR_MS), new Date(at + HOUR_MS))) keys.set(k.Fingerprint, k);
     }
     const prev = parsed.document.previousDigestS3Object;
-    return prev && parsed.document.previousDigestS3Bucket === bucket ? prev : null;
+    const prevBucket = parsed.document.previousDigestS3Bucket;
+    return prev && prevBucket ? { bucket: prevBucket, key: prev } : null;
   };
 
   const regions = options.regions ?? (await store.listDigestRegions(trail));
@@ -95,11 +100,27 @@ export async function exportTrailEvidence(options: ExportOptions): Promise<Expor
     for (const k of await store.listPublicKeys(region, start, new Date(Math.min(end.getTime() + 2 * HOUR_MS, now.getTime())))) {
       keys.set(k.Fingerprint, k);
     }
-    const listed = await store.listDigestKeys(trail, region, start, end);
-    const previousPointers = await Promise.all(listed.map((key) => limiter.run(() => copyDigest(trail.bucket, key, region))));
-    // The walk may follow a pointer to a digest just outside the listing; copy those too.
-    for (const prev of previousPointers) {
-      if (prev) await limiter.run(() => copyDigest(trail.bucket, prev, region));
+    // Locations of the trail's digests in this region: its bucket, then any older bucket a
+    // digest points into (each listed over the period, as the walk re-lists after a change).
+    const locations: TrailLocation[] = [trail];
+    const seenLocations = new Set<string>([`${trail.bucket}/${trail.prefix ?? ""}`]);
+    for (let i = 0; i < locations.length; i++) {
+      const location = locations[i];
+      const listed = await store.listDigestKeys(location, region, start, end);
+      const previousPointers = await Promise.all(listed.map((key) => limiter.run(() => copyDigest(location.bucket, key, region))));
+      // The walk may follow a pointer to a digest just outside the listing; copy those too.
+      for (const prev of previousPointers) {
+        if (!prev) continue;
+        await limiter.run(() => copyDigest(prev.bucket, prev.key, region));
+        if (prev.bucket === location.bucket) continue;
+        const recognised = recogniseDigestKey(prev.bucket, prev.key);
+        const older: TrailLocation = recognised && recognised.region === region ? recognised.trail : { ...location, bucket: prev.bucket };
+        const id = `${older.bucket}/${older.prefix ?? ""}`;
+        if (!seenLocations.has(id)) {
+          seenLocations.add(id);
+          locations.push(older);
+        }
+      }
     }
   }
 

@@ -3,7 +3,7 @@
  * No I/O here; the walk (verifier.ts) fetches and calls these functions.
  */
 import { finding, type Finding } from "./findings";
-import { GzipFormatError, gunzipSingleMember } from "./gzip-member";
+import { GzipFormatError, GzipTooLargeError, gunzipSingleMember } from "./gzip-member";
 import {
   buildStringToSign,
   isHexSignature,
@@ -12,7 +12,7 @@ import {
   verifyDigestSignature,
   type PublicKeyIndex,
 } from "./signature";
-import type { StoredDigest } from "./store";
+import { MAX_DIGEST_UNCOMPRESSED_BYTES, type StoredDigest } from "./store";
 
 export interface DigestLogFileEntry {
   s3Bucket: string;
@@ -126,8 +126,13 @@ export function parseStoredDigest(bucket: string, key: string, stored: StoredDig
 
   let uncompressed: Buffer;
   try {
-    uncompressed = gunzipSingleMember(stored.bytes);
+    // Bounded: a digest expanding beyond this is a bomb, not an hour's list of log files (E13).
+    uncompressed = gunzipSingleMember(stored.bytes, MAX_DIGEST_UNCOMPRESSED_BYTES);
   } catch (err) {
+    if (err instanceof GzipTooLargeError) {
+      parsed.findings.push(finding("digest-invalid-format", key, `Digest file ${where} is not a CloudTrail digest: ${err.message} (real digests are kilobytes)`));
+      return parsed;
+    }
     const why = err instanceof GzipFormatError ? err.message : String(err);
     parsed.findings.push(finding("digest-invalid-format", key, `Digest file ${where} is not valid gzip: ${why}`));
     return parsed;

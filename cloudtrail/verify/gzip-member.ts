@@ -153,22 +153,32 @@ export async function hashSingleGzipMember(source: AsyncIterable<Buffer | Uint8A
   return { sha256: hash.digest("hex"), uncompressedBytes, compressedBytes };
 }
 
+/** Raised when a member expands beyond the caller's limit (a gzip bomb; E13 hostile exports). */
+export class GzipTooLargeError extends GzipFormatError {
+  constructor(readonly limit: number) {
+    super(`the content expands to more than ${limit} bytes`);
+    this.name = "GzipTooLargeError";
+  }
+}
+
 /**
  * Decompresses a small in-memory gzip buffer that must be exactly one member (digests).
  * Same rules as the streaming version, returned as bytes because the digest's signature is over
- * its uncompressed bytes exactly as stored.
+ * its uncompressed bytes exactly as stored. `maxOutputBytes` bounds the expansion: zlib stops at
+ * the limit, so a 1 MiB member claiming gigabytes costs at most the limit in memory.
  */
-export function gunzipSingleMember(buf: Buffer): Buffer {
+export function gunzipSingleMember(buf: Buffer, maxOutputBytes = 2 ** 31 - 1): Buffer {
   if (buf.length === 0) throw new GzipFormatError("the object is empty (not gzip data)");
   const headerLength = parseGzipHeader(buf);
   if (headerLength === "need-more") throw new GzipFormatError("truncated gzip header");
   let result: { buffer: Buffer; engine: zlib.InflateRaw };
   try {
-    result = zlib.inflateRawSync(buf.subarray(headerLength), { info: true }) as unknown as {
+    result = zlib.inflateRawSync(buf.subarray(headerLength), { info: true, maxOutputLength: maxOutputBytes }) as unknown as {
       buffer: Buffer;
       engine: zlib.InflateRaw;
     };
   } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE" || err instanceof RangeError) throw new GzipTooLargeError(maxOutputBytes);
     throw new GzipFormatError(`corrupt or truncated deflate data: ${(err as Error).message}`);
   }
   const deflateLength = result.engine.bytesWritten;

@@ -6,6 +6,7 @@ export * from "./gzip-member";
 export * from "./digest-inspection";
 export * from "./store";
 export * from "./verifier";
+export * from "./coverage";
 export * from "./report";
 export { S3DigestStore, isS3NotFound, type S3DigestStoreOptions } from "./s3-store";
 export {
@@ -16,4 +17,6 @@ export {
   keysValidBetween,
   parsePublicKeysDocument,
   readPublicKeysFile,
+  publicKeysFileInsideExport,
+  MAX_PUBLIC_KEYS_FILE_BYTES,
 } from "./local-store";

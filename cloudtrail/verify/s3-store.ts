@@ -9,7 +9,7 @@
  * Public keys: CloudTrail ListPublicKeys in the digest's region (CloudTrail signs with a key per
  * region), all pages.
  */
-import { ListPublicKeysCommand, type CloudTrailClient } from "@aws-sdk/client-cloudtrail";
+import { GetTrailStatusCommand, ListPublicKeysCommand, type CloudTrailClient } from "@aws-sdk/client-cloudtrail";
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import { Readable } from "node:stream";
 import {
@@ -18,13 +18,18 @@ import {
   digestRegionPrefix,
   digestRootPrefix,
   listingStartAfter,
+  trailArnOf,
   type TrailLocation,
 } from "./digest-key";
 import type { PublicKeyRecord } from "./signature";
-import { ObjectNotFoundError, type DigestStore, type StoredDigest } from "./store";
-
-/** Digests are a few KB; anything this large is not a digest and is not read into memory. */
-const MAX_DIGEST_BYTES = 16 * 1024 * 1024;
+import {
+  MAX_DIGEST_COMPRESSED_BYTES,
+  ObjectNotFoundError,
+  ObjectRefusedError,
+  type DigestStore,
+  type StoredDigest,
+  type TrailDeliveryStatus,
+} from "./store";
 
 export interface S3DigestStoreOptions {
   s3: S3Client;
@@ -32,6 +37,8 @@ export interface S3DigestStoreOptions {
   cloudTrailFor: (region: string) => CloudTrailClient;
   /** MaxKeys per ListObjectsV2 page (default: S3's 1000). */
   pageSize?: number;
+  /** Partition of the trail's ARN for GetTrailStatus (default "aws"). */
+  partition?: string;
 }
 
 export function isS3NotFound(err: unknown): boolean {
@@ -48,7 +55,7 @@ function toReadable(body: unknown): Readable {
   throw new Error("GetObject returned no readable body");
 }
 
-async function readAll(stream: Readable, limit: number, what: string): Promise<Buffer> {
+async function readAll(stream: Readable, limit: number, bucket: string, key: string): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let total = 0;
   for await (const chunk of stream) {
@@ -56,7 +63,7 @@ async function readAll(stream: Readable, limit: number, what: string): Promise<B
     total += buf.length;
     if (total > limit) {
       stream.destroy();
-      throw new Error(`${what} is larger than ${limit} bytes; not a CloudTrail digest`);
+      throw new ObjectRefusedError(bucket, key, `digest file is larger than ${limit} bytes; no CloudTrail digest comes near that`);
     }
     chunks.push(buf);
   }
@@ -114,7 +121,11 @@ export class S3DigestStore implements DigestStore {
   async getDigest(bucket: string, key: string): Promise<StoredDigest> {
     try {
       const response = await this.options.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-      const bytes = await readAll(toReadable(response.Body), MAX_DIGEST_BYTES, `s3://${bucket}/${key}`);
+      if (typeof response.ContentLength === "number" && response.ContentLength > MAX_DIGEST_COMPRESSED_BYTES) {
+        toReadable(response.Body).destroy();
+        throw new ObjectRefusedError(bucket, key, `digest file is ${response.ContentLength} bytes; no CloudTrail digest comes near ${MAX_DIGEST_COMPRESSED_BYTES}`);
+      }
+      const bytes = await readAll(toReadable(response.Body), MAX_DIGEST_COMPRESSED_BYTES, bucket, key);
       const metadata: Record<string, string> = {};
       for (const [name, value] of Object.entries(response.Metadata ?? {})) {
         if (typeof value === "string") metadata[name.toLowerCase()] = value;
@@ -154,5 +165,19 @@ export class S3DigestStore implements DigestStore {
       token = page.NextToken;
     } while (token);
     return records;
+  }
+
+  /** GetTrailStatus in the trail's home region (cloudtrail:GetTrailStatus); undefined when it says nothing. */
+  async trailStatus(trail: TrailLocation): Promise<TrailDeliveryStatus | undefined> {
+    const client = this.options.cloudTrailFor(trail.homeRegion);
+    const status = await client.send(new GetTrailStatusCommand({ Name: trailArnOf(trail, this.options.partition ?? "aws") }));
+    if (!status) return undefined;
+    return {
+      isLogging: status.IsLogging,
+      latestDigestDeliveryTime: status.LatestDigestDeliveryTime,
+      latestDigestDeliveryError: status.LatestDigestDeliveryError || undefined,
+      startLoggingTime: status.StartLoggingTime,
+      stopLoggingTime: status.StopLoggingTime,
+    };
   }
 }

@@ -106,6 +106,11 @@ export class PublicKeyIndex {
     return this.records.has(fingerprint.toLowerCase());
   }
 
+  /** The record listed under `fingerprint` (its validity goes into the report). */
+  record(fingerprint: string): PublicKeyRecord | undefined {
+    return this.records.get(fingerprint.toLowerCase());
+  }
+
   fingerprints(): string[] {
     return [...this.records.keys()].sort();
   }

@@ -14,6 +14,18 @@ export interface StoredDigest {
   metadata: Record<string, string>;
 }
 
+/**
+ * What CloudTrail GetTrailStatus says about digest delivery (the online cross-check of coverage,
+ * E13): https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_GetTrailStatus.html
+ */
+export interface TrailDeliveryStatus {
+  isLogging?: boolean;
+  latestDigestDeliveryTime?: Date;
+  latestDigestDeliveryError?: string;
+  startLoggingTime?: Date;
+  stopLoggingTime?: Date;
+}
+
 export interface DigestStore {
   /** Regions that hold digests for the trail (a multi-region trail has one chain per region). */
   listDigestRegions(trail: TrailLocation): Promise<string[]>;
@@ -28,6 +40,11 @@ export interface DigestStore {
   openLogStream(bucket: string, key: string): Promise<Readable>;
   /** Public keys CloudTrail used in `region` between start and end (ListPublicKeys, paged). */
   listPublicKeys(region: string, start: Date, end: Date): Promise<PublicKeyRecord[]>;
+  /**
+   * Optional (an export cannot answer it): the trail's delivery status, used to explain or
+   * confirm an uncovered tail of the period. Stores without it keep working unchanged.
+   */
+  trailStatus?(trail: TrailLocation): Promise<TrailDeliveryStatus | undefined>;
 }
 
 /** Raised by adapters when an object does not exist (S3 NoSuchKey / 404, ENOENT locally). */
@@ -44,3 +61,29 @@ export class ObjectNotFoundError extends Error {
 export function isObjectNotFound(err: unknown): err is ObjectNotFoundError {
   return err instanceof ObjectNotFoundError;
 }
+
+/**
+ * Raised by adapters for an object they refuse to read: not a regular file, outside the export
+ * root, or larger than any CloudTrail object (E13, hostile exports). The walk turns it into an
+ * `object-refused` finding and goes on.
+ */
+export class ObjectRefusedError extends Error {
+  constructor(
+    readonly bucket: string,
+    readonly key: string,
+    readonly reason: string,
+  ) {
+    super(`s3://${bucket}/${key} refused: ${reason}`);
+    this.name = "ObjectRefusedError";
+  }
+}
+
+export function isObjectRefused(err: unknown): err is ObjectRefusedError {
+  return err instanceof ObjectRefusedError;
+}
+
+/** Digests are kilobytes (an hour's list of log files); these bounds are far above any real one. */
+export const MAX_DIGEST_COMPRESSED_BYTES = 16 * 1024 * 1024;
+export const MAX_DIGEST_UNCOMPRESSED_BYTES = 64 * 1024 * 1024;
+/** A `.meta.json` sidecar holds two or three short strings. */
+export const MAX_SIDECAR_BYTES = 64 * 1024;

@@ -2,9 +2,23 @@
  * The digest-chain walk (digest-validation.md, "The walk"), through an injected DigestStore.
  *
  * Per region: list digest keys over [start, end + 1 h], walk them newest to oldest following
- * previousDigestS3Object, authenticate each digest, stream-hash the log files of authenticated
- * digests, and check each link the way the reference tool does not (previous hash and previous
- * signature). Every problem becomes a finding and the walk goes on, so one run lists all of them.
+ * previousDigestS3Bucket/Object (into another bucket when the trail's bucket changed, re-listing
+ * there, as aws-cli's DigestTraverser does), authenticate each digest, stream-hash the log files
+ * of authenticated digests, and check each link the way the reference tool does not (previous
+ * hash and previous signature). Then check that every hour of the period is covered by a digest
+ * (coverage.ts; stricter than aws-cli, E13). Every problem becomes a finding and the walk goes
+ * on, so one run lists all of them.
+ *
+ * Where this walk deliberately differs from aws-cli (validation.py), each because real CloudTrail
+ * output always complies:
+ * - standard or backfill is decided per digest by its key (`_backfill.json.gz`), as aws-cli's
+ *   fetch_digest does, never by the chain being walked: a backfill chain may reach a standard one;
+ * - times (digestStartTime) are taken only from digests that authenticated, as aws-cli takes
+ *   last_start_date only after _load_and_validate_digest succeeded: a forged digest cannot claim
+ *   an early start and end the walk before older tampering is seen;
+ * - an unauthenticated digest's previous pointer is followed only when it cannot skip a listed
+ *   digest and stays inside the period (aws-cli skips to the next listed key instead; following it
+ *   also reports a deleted predecessor).
  */
 import { TaskLimiter } from "./concurrency";
 import {
@@ -18,16 +32,19 @@ import {
 } from "./digest-inspection";
 import {
   digestKeyEndTime,
+  digestRegionPrefix,
   digestRootPrefix,
   formatDisplayDate,
   isBackfillDigestKey,
   parseDigestKey,
+  recogniseDigestKey,
   type TrailLocation,
 } from "./digest-key";
+import { findCoverageFindings, type RegionCoverage } from "./coverage";
 import { finding, isFailure, type Finding } from "./findings";
 import { GzipFormatError, hashSingleGzipMember } from "./gzip-member";
-import { PublicKeyIndex } from "./signature";
-import { isObjectNotFound, type DigestStore, type StoredDigest } from "./store";
+import { PublicKeyIndex, type PublicKeyRecord } from "./signature";
+import { isObjectNotFound, isObjectRefused, type DigestStore, type StoredDigest, type TrailDeliveryStatus } from "./store";
 
 export interface VerifyProgress {
   region: string;
@@ -48,6 +65,22 @@ export interface VerifyOptions {
   /** Clock, for the upper bound of the public key lookup (ListPublicKeys rejects future times). */
   now?: () => Date;
   onProgress?: (progress: VerifyProgress) => void;
+  /**
+   * Time allowed to read one digest or hash one log file (default 10 minutes, far above a real
+   * log file's seconds): past it the file becomes a read-error finding and the walk goes on, so a
+   * crafted export (an endless stream, a decompression bomb) cannot hold the run (E13).
+   */
+  fileTimeoutMs?: number;
+}
+
+/** A public key that authenticated at least one digest of the walk: what the verdict rests on. */
+export interface TrustedPublicKey {
+  fingerprint: string;
+  validityStartTime?: string;
+  validityEndTime?: string;
+  /** Regions whose digests it authenticated. */
+  regions: string[];
+  digestsAuthenticated: number;
 }
 
 export interface VerificationResult {
@@ -58,13 +91,38 @@ export interface VerificationResult {
   logFilesChecked: number;
   uncompressedLogBytes: number;
   regions: string[];
-  /** Fingerprints of the public keys that were available (for the report: what was trusted). */
+  /** Fingerprints of the public keys that were available for the period. */
   publicKeyFingerprints: string[];
+  /**
+   * The keys that authenticated digests, with their validity (E13: an auditor must see what the
+   * verdict trusts). Always set by verifyTrailLogs; optional only so results built by hand (older
+   * callers, test doubles) stay source-compatible.
+   */
+  trustedPublicKeys?: TrustedPublicKey[];
+  /** Buckets the chain was walked in, newest first (more than one when the trail's bucket changed). */
+  buckets?: string[];
 }
 
 const HOUR_MS = 3_600_000;
 const MAX_QUEUED_LOG_CHECKS = 256;
 const DIGEST_PREFETCH = 4;
+const DEFAULT_FILE_TIMEOUT_MS = 10 * 60_000;
+
+/** Raised when one file takes longer than fileTimeoutMs. */
+class FileDeadlineError extends Error {
+  constructor(readonly ms: number) {
+    super(`not finished within ${ms / 1000} s (fileTimeoutMs)`);
+    this.name = "FileDeadlineError";
+  }
+}
+
+function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new FileDeadlineError(ms)), ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
 
 function s3Uri(bucket: string, key: string): string {
   return `s3://${bucket}/${key}`;
@@ -118,10 +176,13 @@ type FetchOutcome = { ok: true; stored: StoredDigest } | { ok: false; error: unk
 class DigestPrefetcher {
   private readonly inFlight = new Map<string, Promise<FetchOutcome>>();
 
-  constructor(private readonly store: DigestStore) {}
+  constructor(
+    private readonly store: DigestStore,
+    private readonly timeoutMs: number,
+  ) {}
 
   private fetch(bucket: string, key: string): Promise<FetchOutcome> {
-    return this.store.getDigest(bucket, key).then(
+    return withDeadline(this.store.getDigest(bucket, key), this.timeoutMs).then(
       (stored): FetchOutcome => ({ ok: true, stored }),
       (error: unknown): FetchOutcome => ({ ok: false, error }),
     );
@@ -152,25 +213,34 @@ export async function checkLogFile(
   store: DigestStore,
   entry: DigestLogFileEntry,
   digestKey: string,
+  timeoutMs = DEFAULT_FILE_TIMEOUT_MS,
 ): Promise<{ findings: Finding[]; uncompressedBytes: number }> {
   const where = s3Uri(entry.s3Bucket, entry.s3Object);
   const key = entry.s3Object;
-  let stream: NodeJS.ReadableStream & { destroy?: () => void };
+  let stream: NodeJS.ReadableStream & { destroy?: (error?: Error) => void };
   try {
-    stream = await store.openLogStream(entry.s3Bucket, entry.s3Object);
+    stream = await withDeadline(store.openLogStream(entry.s3Bucket, entry.s3Object), timeoutMs);
   } catch (err) {
     if (isObjectNotFound(err)) {
       return { findings: [finding("log-missing", key, `Log file ${where} (listed in digest ${digestKey}) not found`)], uncompressedBytes: 0 };
+    }
+    if (isObjectRefused(err)) {
+      return { findings: [finding("object-refused", key, `Log file ${where} (listed in digest ${digestKey}) was not read: ${err.reason}`)], uncompressedBytes: 0 };
     }
     return { findings: [finding("read-error", key, `Log file ${where} could not be read: ${errorText(err)}`)], uncompressedBytes: 0 };
   }
   let sha256: string;
   let uncompressedBytes = 0;
+  // Destroying the stream ends the hashing loop with this error: no file holds the walk longer.
+  const timer = setTimeout(() => stream.destroy?.(new FileDeadlineError(timeoutMs)), timeoutMs);
   try {
     const result = await hashSingleGzipMember(stream as AsyncIterable<Buffer>);
     sha256 = result.sha256;
     uncompressedBytes = result.uncompressedBytes;
   } catch (err) {
+    if (err instanceof FileDeadlineError) {
+      return { findings: [finding("read-error", key, `Log file ${where} (listed in digest ${digestKey}) was not hashed: ${err.message}`)], uncompressedBytes };
+    }
     if (err instanceof GzipFormatError) {
       return { findings: [finding("log-invalid-format", key, `Log file ${where} is invalid: ${err.message}`)], uncompressedBytes };
     }
@@ -179,6 +249,7 @@ export async function checkLogFile(
     }
     return { findings: [finding("read-error", key, `Log file ${where} could not be read: ${errorText(err)}`)], uncompressedBytes };
   } finally {
+    clearTimeout(timer);
     stream.destroy?.();
   }
   if (entry.hashAlgorithm !== undefined && entry.hashAlgorithm !== "SHA-256") {
@@ -211,13 +282,18 @@ class Walk {
   logFilesChecked = 0;
   uncompressedLogBytes = 0;
   readonly fingerprints = new Set<string>();
+  readonly coverage: RegionCoverage[] = [];
+  readonly buckets: string[] = [];
+  private readonly trusted = new Map<string, { record: PublicKeyRecord; regions: Set<string>; digests: number }>();
   private readonly logLimiter: TaskLimiter;
   private readonly logTasks = new Set<Promise<void>>();
   private readonly visited = new Map<string, PreviousDigestObserved>();
+  private readonly timeoutMs: number;
   private region = "";
 
   constructor(private readonly options: VerifyOptions) {
     this.logLimiter = new TaskLimiter(options.concurrency ?? 8);
+    this.timeoutMs = options.fileTimeoutMs ?? DEFAULT_FILE_TIMEOUT_MS;
   }
 
   private report(findings: Finding[]): void {
@@ -233,6 +309,32 @@ class Walk {
     });
   }
 
+  trustedKeys(): TrustedPublicKey[] {
+    return [...this.trusted.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([fingerprint, t]) => ({
+        fingerprint,
+        ...(t.record.ValidityStartTime ? { validityStartTime: t.record.ValidityStartTime } : {}),
+        ...(t.record.ValidityEndTime ? { validityEndTime: t.record.ValidityEndTime } : {}),
+        regions: [...t.regions].sort(),
+        digestsAuthenticated: t.digests,
+      }));
+  }
+
+  private noteTrusted(keys: PublicKeyIndex, fingerprint: string, region: string): void {
+    const id = fingerprint.toLowerCase();
+    const record = keys.record(id);
+    if (!record) return;
+    const entry = this.trusted.get(id) ?? { record, regions: new Set<string>(), digests: 0 };
+    entry.regions.add(region);
+    entry.digests++;
+    this.trusted.set(id, entry);
+  }
+
+  private noteBucket(bucket: string): void {
+    if (!this.buckets.includes(bucket)) this.buckets.push(bucket);
+  }
+
   private async scheduleLogChecks(entries: DigestLogFileEntry[], digestKey: string): Promise<void> {
     for (const entry of entries) {
       // Keep the walk from running far ahead of the hashing (memory stays flat on long ranges).
@@ -240,7 +342,7 @@ class Walk {
       const slot: Finding[] = [];
       this.slots.push(slot);
       const task = this.logLimiter
-        .run(() => checkLogFile(this.options.store, entry, digestKey))
+        .run(() => checkLogFile(this.options.store, entry, digestKey, this.timeoutMs))
         .then((result) => {
           slot.push(...result.findings);
           this.logFilesChecked++;
@@ -262,7 +364,10 @@ class Walk {
     this.region = region;
     const { store, trail, start, end } = this.options;
     const listing = await store.listDigestKeys(trail, region, start, end);
+    const coverage: RegionCoverage = { region, where: digestRegionPrefix(trail, region), listed: listing.length, covered: [], accounted: [], chainStarts: [] };
+    this.coverage.push(coverage);
     if (listing.length === 0) return 0;
+    this.noteBucket(trail.bucket);
 
     const now = this.options.now?.() ?? new Date();
     const keysUntil = new Date(Math.min(end.getTime() + 2 * HOUR_MS, now.getTime()));
@@ -280,11 +385,12 @@ class Walk {
     }
     for (const fp of keys.fingerprints()) this.fingerprints.add(fp);
 
+    // aws-cli separates the one listing into standard and backfill keys and walks each chain
+    // (load_all_digest_keys_in_range); each digest's kind is then read from its own key.
     const standard = listing.filter((k) => !isBackfillDigestKey(k));
     const backfill = listing.filter((k) => isBackfillDigestKey(k));
-    await this.walkChain(region, standard, false, keys);
-    // Backfill digests (late log files) form their own chain; aws-cli walks them separately.
-    await this.walkChain(region, backfill, true, keys);
+    await this.walkChain(region, standard, false, keys, coverage);
+    await this.walkChain(region, backfill, true, keys, coverage);
     return listing.length;
   }
 
@@ -302,18 +408,37 @@ class Walk {
     }
   }
 
-  private async walkChain(region: string, listing: string[], backfill: boolean, keys: PublicKeyIndex): Promise<void> {
+  /** Digests ending in the walk's range in `location`, of the chain's kind (after a bucket change). */
+  private async relist(location: TrailLocation, region: string, backfill: boolean): Promise<string[]> {
+    try {
+      const keys = await this.options.store.listDigestKeys(location, region, this.options.start, this.options.end);
+      return keys.filter((k) => isBackfillDigestKey(k) === backfill);
+    } catch (err) {
+      const where = digestRegionPrefix(location, region);
+      this.report([finding("read-error", `s3://${location.bucket}/${where}`, `Digests in s3://${location.bucket}/${where} could not be listed: ${errorText(err)}`)]);
+      return [];
+    }
+  }
+
+  private async walkChain(region: string, listing: string[], backfill: boolean, keys: PublicKeyIndex, coverage: RegionCoverage): Promise<void> {
     const { store, trail, start } = this.options;
-    const cursor = new ListingCursor(listing);
-    const prefetcher = new DigestPrefetcher(store);
+    let cursor = new ListingCursor(listing);
+    const prefetcher = new DigestPrefetcher(store, this.timeoutMs);
     const backfillKeyHours = new Set<number>();
-    const bucket = trail.bucket;
+    let location = trail;
     let key = cursor.popNewest();
     let lastStart: Date | null = key ? digestKeyEndTime(key) : null;
     let claim: PreviousDigestClaim | null = null;
     let referencedBy: string | null = null;
 
+    /** The hour before a failing digest's key time carries a finding already (coverage.ts). */
+    const accountFor = (failedKey: string): void => {
+      const end = digestKeyEndTime(failedKey);
+      if (end && !isBackfillDigestKey(failedKey)) coverage.accounted.push({ start: end.getTime() - HOUR_MS, end: end.getTime() });
+    };
+
     while (key !== undefined && lastStart !== null && start.getTime() <= lastStart.getTime()) {
+      const bucket = location.bucket;
       // What the newer digest said about this one; consumed here, set again only when an
       // authenticated digest points to its predecessor.
       const currentClaim = claim;
@@ -335,17 +460,22 @@ class Walk {
         if (isObjectNotFound(fetched.error)) {
           const why = currentReferrer ? `referenced as the previous digest by ${currentReferrer}` : "listed in the bucket";
           this.report([finding("digest-missing", key, `Digest file ${s3Uri(bucket, key)} not found (${why})`)]);
+        } else if (isObjectRefused(fetched.error)) {
+          this.report([finding("object-refused", fetched.error.key, `Digest file ${s3Uri(bucket, key)} was not read: ${fetched.error.reason}`)]);
         } else {
           this.report([finding("read-error", key, `Digest file ${s3Uri(bucket, key)} could not be read: ${errorText(fetched.error)}`)]);
         }
+        accountFor(key);
         key = cursor.popBefore(keyTime);
         continue;
       }
 
       this.digestsChecked++;
-      const parsed = parseStoredDigest(bucket, key, fetched.stored, backfill);
+      // Standard or backfill by this digest's own key (aws-cli fetch_digest), not by the chain.
+      const isBackfill = isBackfillDigestKey(key);
+      const parsed = parseStoredDigest(bucket, key, fetched.stored, isBackfill);
       const doc = parsed.document;
-      if (backfill && doc && parsed.backfillGenerationTime && !keys.has(doc.digestPublicKeyFingerprint)) {
+      if (isBackfill && doc && parsed.backfillGenerationTime && !keys.has(doc.digestPublicKeyFingerprint)) {
         await this.loadBackfillKeys(region, parsed.backfillGenerationTime, keys, backfillKeyHours);
       }
       const auth = authenticateDigest(parsed, keys);
@@ -359,8 +489,19 @@ class Walk {
       };
       if (currentClaim) this.report(checkPreviousLink(currentClaim, observed));
       this.visited.set(id, observed);
-      if (parsed.startTime) lastStart = parsed.startTime;
-      if (auth.authenticated && doc) await this.scheduleLogChecks(doc.logFiles, key);
+      this.noteBucket(bucket);
+      if (auth.authenticated && doc) {
+        this.noteTrusted(keys, doc.digestPublicKeyFingerprint, region);
+        // Times only from authenticated digests: a forged digestStartTime cannot end the walk.
+        if (parsed.startTime) lastStart = parsed.startTime;
+        if (!isBackfill && parsed.startTime && parsed.endTime) {
+          coverage.covered.push({ start: parsed.startTime.getTime(), end: parsed.endTime.getTime() });
+          if (doc.previousDigestS3Object === null || doc.previousDigestS3Bucket === null) coverage.chainStarts.push(parsed.startTime.getTime());
+        }
+        await this.scheduleLogChecks(doc.logFiles, key);
+      } else {
+        accountFor(key);
+      }
       this.progress();
 
       const previousKey = doc?.previousDigestS3Object ?? null;
@@ -383,14 +524,24 @@ class Walk {
           continue;
         }
         if (previousBucket !== bucket) {
+          // The trail's bucket changed: follow the signed pointer and list there (aws-cli
+          // traverse_digests reloads the digest list on a bucket change). The older location is
+          // read from the pointer's key, so a prefix changed with the bucket is followed too.
+          const recognised = recogniseDigestKey(previousBucket, previousKey);
+          const older: TrailLocation = recognised && recognised.region === region ? recognised.trail : { ...location, bucket: previousBucket };
           this.report([
             finding(
-              "previous-digest-other-bucket",
+              "bucket-changed",
               key,
-              `Digest file ${s3Uri(bucket, key)} names its previous digest in another bucket, ${s3Uri(previousBucket, previousKey)}; that bucket is not verified here`,
+              `Digest file ${s3Uri(bucket, key)} names its previous digest in another bucket, ${s3Uri(previousBucket, previousKey)}: ` +
+                `the trail's bucket was changed; the chain is followed there. Explain the change (UpdateTrail).`,
             ),
           ]);
-          key = cursor.popBefore(keyTime);
+          location = older;
+          cursor = new ListingCursor(await this.relist(older, region, backfill));
+          claim = previousClaimOf(parsed);
+          referencedBy = key;
+          key = previousKey;
           continue;
         }
         claim = previousClaimOf(parsed);
@@ -400,17 +551,18 @@ class Walk {
       }
 
       // Not authenticated: its pointer is only a hint. Follow it when it cannot skip a listed
-      // digest (so a deleted predecessor is still reported), never trust its link claims.
+      // digest (so a deleted predecessor is still reported) and stays in the period; never trust
+      // its link claims.
       const older = cursor.peekBefore(keyTime);
-      const previousInfo = previousKey !== null ? parseDigestKey(previousKey, trail, region) : null;
+      const previousInfo = previousKey !== null ? parseDigestKey(previousKey, location, region) : null;
       const olderTime = older !== undefined ? (digestKeyEndTime(older) as Date).getTime() : -Infinity;
       if (
         previousKey !== null &&
         previousBucket === bucket &&
         previousInfo !== null &&
-        previousInfo.backfill === backfill &&
         previousInfo.end.getTime() < keyTime.getTime() &&
-        previousInfo.end.getTime() >= olderTime
+        previousInfo.end.getTime() >= olderTime &&
+        previousInfo.end.getTime() >= start.getTime()
       ) {
         referencedBy = `${key} (itself not authenticated)`;
         key = previousKey;
@@ -447,6 +599,26 @@ export async function verifyTrailLogs(options: VerifyOptions): Promise<Verificat
           (regions.length === 0 ? " (no region holds any digest)" : ` (regions: ${regions.join(", ")})`),
       ),
     );
+  } else {
+    let status: TrailDeliveryStatus | undefined;
+    let statusError: string | undefined;
+    if (options.store.trailStatus) {
+      try {
+        status = await options.store.trailStatus(options.trail);
+      } catch (err) {
+        statusError = errorText(err);
+      }
+    }
+    findings.push(
+      ...findCoverageFindings(walk.coverage, {
+        start: options.start,
+        end: options.end,
+        now: options.now?.() ?? new Date(),
+        trailName: options.trail.trailName,
+        status,
+        statusError,
+      }),
+    );
   }
   return {
     valid: !findings.some(isFailure),
@@ -456,5 +628,7 @@ export async function verifyTrailLogs(options: VerifyOptions): Promise<Verificat
     uncompressedLogBytes: walk.uncompressedLogBytes,
     regions,
     publicKeyFingerprints: [...walk.fingerprints].sort(),
+    trustedPublicKeys: walk.trustedKeys(),
+    buckets: walk.buckets,
   };
 }

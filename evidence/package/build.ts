@@ -24,7 +24,7 @@ import { formatDisplayDate } from "../../cloudtrail/verify/digest-key";
 import { isFailure } from "../../cloudtrail/verify/findings";
 import { formatVerificationReport, toVerificationJson } from "../../cloudtrail/verify/report";
 import { S3DigestStore } from "../../cloudtrail/verify/s3-store";
-import { verifyTrailLogs, type VerificationResult, type VerifyProgress } from "../../cloudtrail/verify/verifier";
+import { verifyTrailLogs, type TrustedPublicKey, type VerificationResult, type VerifyProgress } from "../../cloudtrail/verify/verifier";
 import { CONTROLS, ITEM_CONTROLS, type ControlId, type EvidenceItemKind } from "./controls";
 
 export const PACKAGE_SCHEMA = "audit-evidence-package/v1";
@@ -265,6 +265,11 @@ function renderIndexMarkdown(index: PackageIndex): string {
       `(${index.verification.digestsChecked} digest files, ${index.verification.logFilesChecked} log files, ` +
       `${index.verification.failures} failing finding(s), ${index.verification.gaps} gap(s))`,
   );
+  const trusted = index.verification.trustedPublicKeys;
+  lines.push(
+    `- Public keys trusted (CloudTrail ListPublicKeys): ${trusted.length ? "" : "none authenticated a digest"}` +
+      trusted.map((k) => `\`${k.fingerprint}\` (valid ${k.validityStartTime ?? "?"} to ${k.validityEndTime ?? "?"}, ${k.digestsAuthenticated} digest(s))`).join("; "),
+  );
   lines.push("");
   lines.push("Check the package: `sha256sum -c SHA256SUMS` (every file except SHA256SUMS is listed).");
   lines.push("");
@@ -295,7 +300,15 @@ export interface PackageIndex {
   kmsKeyArn?: string;
   period: { start: string; end: string };
   generatedAt: string;
-  verification: { valid: boolean; digestsChecked: number; logFilesChecked: number; failures: number; gaps: number };
+  verification: {
+    valid: boolean;
+    digestsChecked: number;
+    logFilesChecked: number;
+    failures: number;
+    gaps: number;
+    /** The public keys the verdict rests on (E13), with their validity. */
+    trustedPublicKeys: TrustedPublicKey[];
+  };
   controls: typeof CONTROLS;
   items: PackageItem[];
 }
@@ -339,6 +352,7 @@ export async function buildEvidencePackage(options: PackageOptions): Promise<Pac
     period: { start: formatDisplayDate(options.start), end: formatDisplayDate(options.end) },
     regions: verification.regions,
     publicKeyFingerprints: verification.publicKeyFingerprints,
+    buckets: verification.buckets ?? [resolved.location.bucket],
     uncompressedLogBytes: verification.uncompressedLogBytes,
   });
   await writer.writeFile(
@@ -401,6 +415,7 @@ export async function buildEvidencePackage(options: PackageOptions): Promise<Pac
       logFilesChecked: verification.logFilesChecked,
       failures,
       gaps: verification.findings.length - failures,
+      trustedPublicKeys: verification.trustedPublicKeys ?? [],
     },
     controls: CONTROLS,
     items: writer.items,

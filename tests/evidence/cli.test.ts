@@ -57,8 +57,9 @@ describe("evidence CLI", function () {
       const { code, io } = await run(["verify", "--dir", dir, "--public-keys", keysFile, "--start", "2024-03-01T00:00:00Z", "--end", "2024-03-02T00:00:00Z", "--json"]);
       assert.equal(code, 0, io.err);
       const parsed = JSON.parse(io.out);
-      assert.deepEqual(Object.keys(parsed).sort(), ["digestsChecked", "findings", "logFilesChecked", "valid"]);
-      assert.deepEqual(parsed, { valid: true, findings: [], digestsChecked: 24, logFilesChecked: 24 });
+      assert.deepEqual(Object.keys(parsed).sort(), ["digestsChecked", "findings", "logFilesChecked", "trustedPublicKeys", "valid"]);
+      const trusted = [{ fingerprint: signingKey.fingerprint, validityStartTime: signingKey.record.ValidityStartTime, validityEndTime: signingKey.record.ValidityEndTime, regions: ["eu-west-1"], digestsAuthenticated: 24 }];
+      assert.deepEqual(parsed, { valid: true, findings: [], digestsChecked: 24, logFilesChecked: 24, trustedPublicKeys: trusted });
       assert.equal(io.out.trim().split("\n").length, 1, "one JSON object, nothing else on stdout");
     });
 
@@ -179,7 +180,9 @@ describe("evidence CLI", function () {
       serveTrail(aws, fixture);
       const { code, io } = await run(["verify", "--trail-arn", TRAIL_ARN, "--start", "2024-03-01T00:00:00Z", "--end", "2024-03-01T12:00:00Z", "--json"], { clients: aws.clients });
       assert.equal(code, 0, io.err);
-      assert.deepEqual(JSON.parse(io.out), { valid: true, findings: [], digestsChecked: 13, logFilesChecked: 13 });
+      const { trustedPublicKeys, ...verdict } = JSON.parse(io.out);
+      assert.deepEqual(verdict, { valid: true, findings: [], digestsChecked: 13, logFilesChecked: 13 });
+      assert.deepEqual(trustedPublicKeys.map((k: { fingerprint: string; digestsAuthenticated: number }) => [k.fingerprint, k.digestsAuthenticated]), [[signingKey.fingerprint, 13]]);
       assert.ok(aws.regionsAsked.includes("cloudtrail:eu-west-1"), "GetTrail and ListPublicKeys in the home region");
     });
 

@@ -22,6 +22,7 @@ import {
   type PublicKeyRecord,
   type TrailLocation,
 } from "../../cloudtrail/verify";
+import { CLOUDTRAIL_TEST_KEY_PEM } from "./test-keys";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any SDK client's mock
 export type AnyStub = AwsStub<any, any, any>;
@@ -32,10 +33,29 @@ export interface SigningKey {
   fingerprint: string;
 }
 
-/** 2048-bit RSA like CloudTrail's; slow to generate, so tests make one per file. */
-export function makeSigningKey(validFrom = new Date("2020-01-01T00:00:00Z"), validTo = new Date("2030-01-01T00:00:00Z")): SigningKey {
-  const { privateKey, publicKey } = crypto.generateKeyPairSync("rsa", { modulusLength: 2048 });
-  return signingKeyFrom(privateKey, publicKey, validFrom, validTo);
+const parsedTestKeys = new Map<string, crypto.KeyObject>();
+
+/** One of the committed test-only keys (test-keys.ts), parsed once per process. */
+export function testPrivateKey(pem: string = CLOUDTRAIL_TEST_KEY_PEM): crypto.KeyObject {
+  let key = parsedTestKeys.get(pem);
+  if (!key) {
+    key = crypto.createPrivateKey(pem);
+    parsedTestKeys.set(pem, key);
+  }
+  return key;
+}
+
+/**
+ * 2048-bit RSA like CloudTrail's: the committed test key shared by every evidence test (no fresh
+ * key per file, issue 13). `pem` picks another committed key when a test needs a second signer.
+ */
+export function makeSigningKey(
+  validFrom = new Date("2020-01-01T00:00:00Z"),
+  validTo = new Date("2030-01-01T00:00:00Z"),
+  pem: string = CLOUDTRAIL_TEST_KEY_PEM,
+): SigningKey {
+  const privateKey = testPrivateKey(pem);
+  return signingKeyFrom(privateKey, crypto.createPublicKey(privateKey), validFrom, validTo);
 }
 
 export function signingKeyFrom(privateKey: crypto.KeyObject, publicKey: crypto.KeyObject, validFrom: Date, validTo: Date): SigningKey {
@@ -76,6 +96,8 @@ export interface ChainOptions {
   start: Date;
   digests: number;
   logsPerDigest?: number;
+  /** Log files of the n-th digest of this call (overrides logsPerDigest). */
+  logsFor?: (n: number) => number;
   /** Hours with no digest before digest i (logging stopped): digest i then has no previous. */
   gapHoursBefore?: Record<number, number>;
   /** Change a digest document before it is serialised and signed (a validly signed oddity). */
@@ -133,7 +155,8 @@ export function logFileContent(region: string, accountId: string, at: Date, even
 }
 
 export class ChainFixture {
-  readonly trail: TrailLocation;
+  /** Where the next digests go; moveToBucket changes it (a trail whose bucket changed). */
+  trail: TrailLocation;
   readonly region: string;
   /** `bucket/key` -> stored object */
   readonly objects = new Map<string, StoredObject>();
@@ -168,7 +191,8 @@ export class ChainFixture {
       const key = digestKeyFor(this.trail, this.region, end);
       const logKeys: string[] = [];
       const logFiles = [];
-      for (let j = 0; j < logsPerDigest; j++) {
+      const logs = options.logsFor?.(n) ?? logsPerDigest;
+      for (let j = 0; j < logs; j++) {
         const at = new Date(start.getTime() + (j + 1) * 60_000 * 5);
         const logKey = this.logKeyFor(at, `${index}-${j}`);
         const content = Buffer.from(logFileContent(this.region, this.trail.accountId, at, options.eventsPerLog ?? 3, `${index}-${j}`));
@@ -206,8 +230,19 @@ export class ChainFixture {
     }
   }
 
-  /** Adds a backfill digest (own chain, no previous) ending at `end`, generated at `generatedAt`. */
-  addBackfillDigest(end: Date, generatedAt: Date, signingKey: SigningKey, logs = 1): BuiltDigest {
+  /**
+   * The trail's bucket changes (UpdateTrail S3BucketName): digests appended from now on go to
+   * `bucket`, and the first of them names its predecessor in the old bucket, as CloudTrail does.
+   */
+  moveToBucket(bucket: string): void {
+    this.trail = { ...this.trail, bucket };
+  }
+
+  /**
+   * Adds a backfill digest ending at `end`, generated at `generatedAt`: its own chain (no
+   * previous), or linked to `previous` (a backfill or a standard digest) when given.
+   */
+  addBackfillDigest(end: Date, generatedAt: Date, signingKey: SigningKey, logs = 1, previous?: BuiltDigest): BuiltDigest {
     const key = digestKeyFor(this.trail, this.region, end, true);
     const logFiles = [];
     const logKeys: string[] = [];
@@ -227,11 +262,11 @@ export class ChainFixture {
       digestS3Object: key,
       digestPublicKeyFingerprint: signingKey.fingerprint,
       digestSignatureAlgorithm: "SHA256withRSA",
-      previousDigestS3Bucket: null,
-      previousDigestS3Object: null,
-      previousDigestHashValue: null,
-      previousDigestHashAlgorithm: null,
-      previousDigestSignature: null,
+      previousDigestS3Bucket: previous ? previous.bucket : null,
+      previousDigestS3Object: previous ? previous.key : null,
+      previousDigestHashValue: previous ? sha256Hex(previous.uncompressed) : null,
+      previousDigestHashAlgorithm: previous ? "SHA-256" : null,
+      previousDigestSignature: previous ? previous.signature : null,
       logFiles,
     };
     const digest = this.storeDigest(-1, key, doc, signingKey, { "backfill-generation-timestamp": generatedAt.toISOString() });

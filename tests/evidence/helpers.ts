@@ -3,7 +3,7 @@
  * AWS clients are mocked per instance (never on the class prototype), so these tests cannot
  * interfere with other suites that mock the same SDK clients.
  */
-import { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
+import { CloudTrailClient, GetTrailStatusCommand } from "@aws-sdk/client-cloudtrail";
 import { ConfigServiceClient } from "@aws-sdk/client-config-service";
 import { S3Client } from "@aws-sdk/client-s3";
 import { mockClient } from "aws-sdk-client-mock";
@@ -61,6 +61,16 @@ export interface RunOptions {
   publicKeys?: PublicKeyRecord[];
   now?: Date;
   concurrency?: number;
+  regions?: string[];
+  fileTimeoutMs?: number;
+  /** S3 only: what GetTrailStatus answers (the export has no trail status). */
+  trailStatus?: { IsLogging?: boolean; LatestDigestDeliveryTime?: Date; StopLoggingTime?: Date; LatestDigestDeliveryError?: string };
+  /** Local export only: changes the written export before it is verified (symlinks, FIFOs, bombs). */
+  prepareExport?: (dir: string) => Promise<void>;
+}
+
+function walkOptions(options: RunOptions): { concurrency?: number; regions?: string[]; fileTimeoutMs?: number } {
+  return { concurrency: options.concurrency, regions: options.regions, fileTimeoutMs: options.fileTimeoutMs };
 }
 
 export async function verifyVia(adapter: Adapter, fixture: ChainFixture, options: RunOptions): Promise<VerificationResult> {
@@ -70,8 +80,9 @@ export async function verifyVia(adapter: Adapter, fixture: ChainFixture, options
     const dir = await makeTempDir("verify");
     try {
       await fixture.writeExport(dir);
+      await options.prepareExport?.(dir);
       const store = new LocalExportStore(dir, keys);
-      return await verifyTrailLogs({ store, trail: fixture.trail, start: options.start, end: options.end, now, concurrency: options.concurrency });
+      return await verifyTrailLogs({ store, trail: fixture.trail, start: options.start, end: options.end, now, ...walkOptions(options) });
     } finally {
       await removeDir(dir);
     }
@@ -80,8 +91,9 @@ export async function verifyVia(adapter: Adapter, fixture: ChainFixture, options
   const saved = fixture.publicKeys.splice(0, fixture.publicKeys.length, ...keys);
   try {
     fixture.serve(aws.s3Mock, aws.cloudTrailMock);
+    if (options.trailStatus) aws.cloudTrailMock.on(GetTrailStatusCommand).resolves(options.trailStatus);
     const store = new S3DigestStore({ s3: aws.s3, cloudTrailFor: () => aws.cloudTrail });
-    return await verifyTrailLogs({ store, trail: fixture.trail, start: options.start, end: options.end, now, concurrency: options.concurrency });
+    return await verifyTrailLogs({ store, trail: fixture.trail, start: options.start, end: options.end, now, ...walkOptions(options) });
   } finally {
     fixture.publicKeys.splice(0, fixture.publicKeys.length, ...saved);
   }

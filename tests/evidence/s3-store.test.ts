@@ -1,7 +1,8 @@
-import { ListPublicKeysCommand } from "@aws-sdk/client-cloudtrail";
+import { GetTrailStatusCommand, ListPublicKeysCommand } from "@aws-sdk/client-cloudtrail";
+import { Readable } from "node:stream";
 import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import * as assert from "node:assert/strict";
-import { digestRegionPrefix, listingStartAfter, S3DigestStore, verifyTrailLogs } from "../../cloudtrail/verify";
+import { digestRegionPrefix, listingStartAfter, MAX_DIGEST_COMPRESSED_BYTES, S3DigestStore, verifyTrailLogs } from "../../cloudtrail/verify";
 import { ChainFixture, makeSigningKey, type SigningKey } from "./fixtures";
 import { mockedAws } from "./helpers";
 
@@ -13,6 +14,35 @@ describe("evidence verify: S3 adapter", function () {
 
   before(function () {
     signingKey = makeSigningKey();
+  });
+
+  it("refuses a digest object larger than any CloudTrail digest from its Content-Length, and walks on (E13)", async function () {
+    const fixture = ChainFixture.build({ signingKey, start: START, digests: 6, logsPerDigest: 1 });
+    const aws = mockedAws();
+    fixture.serve(aws.s3Mock, aws.cloudTrailMock);
+    const d2 = fixture.digests[2];
+    let bodyRead = false;
+    const body = new Readable({ read() { bodyRead = true; this.push(Buffer.alloc(1024)); } });
+    aws.s3Mock.on(GetObjectCommand, { Bucket: d2.bucket, Key: d2.key }).resolves({ Body: body as never, ContentLength: 300_000_000, Metadata: {} });
+    const store = new S3DigestStore({ s3: aws.s3, cloudTrailFor: () => aws.cloudTrail });
+    const result = await verifyTrailLogs({ store, trail: fixture.trail, start: START, end: new Date("2024-03-01T06:00:00Z"), regions: ["eu-west-1"], now: NOW });
+    assert.deepEqual(result.findings.map((f) => [f.kind, f.key]), [["object-refused", d2.key]]);
+    assert.match(result.findings[0].message, new RegExp(`300000000 bytes; no CloudTrail digest comes near ${MAX_DIGEST_COMPRESSED_BYTES}`));
+    assert.equal(bodyRead, false, "the body was not read");
+    assert.equal(result.digestsChecked, 5);
+  });
+
+  it("asks GetTrailStatus for the trail's ARN in its home region", async function () {
+    const fixture = ChainFixture.build({ signingKey, start: START, digests: 3, logsPerDigest: 1 });
+    const aws = mockedAws();
+    fixture.serve(aws.s3Mock, aws.cloudTrailMock);
+    const delivered = new Date("2024-03-01T03:05:00Z");
+    aws.cloudTrailMock.on(GetTrailStatusCommand).resolves({ IsLogging: true, LatestDigestDeliveryTime: delivered, LatestDigestDeliveryError: "" });
+    const regions: string[] = [];
+    const store = new S3DigestStore({ s3: aws.s3, cloudTrailFor: (r) => (regions.push(r), aws.cloudTrail) });
+    assert.deepEqual(await store.trailStatus(fixture.trail), { isLogging: true, latestDigestDeliveryTime: delivered, latestDigestDeliveryError: undefined, startLoggingTime: undefined, stopLoggingTime: undefined });
+    assert.deepEqual(aws.cloudTrailMock.commandCalls(GetTrailStatusCommand).map((c) => c.args[0].input), [{ Name: "arn:aws:cloudtrail:eu-west-1:123456789012:trail/audit-trail" }]);
+    assert.deepEqual(regions, ["eu-west-1"]);
   });
 
   it("pages through ListObjectsV2 from a computed StartAfter under the region prefix", async function () {

@@ -1,7 +1,8 @@
 import * as assert from "node:assert/strict";
 import * as crypto from "node:crypto";
 import { digestKeyFor, sha256Hex, type VerificationResult } from "../../cloudtrail/verify";
-import { ChainFixture, gzip, makeSigningKey, signingKeyFrom, type SigningKey } from "./fixtures";
+import { ChainFixture, gzip, makeSigningKey, testPrivateKey, type SigningKey } from "./fixtures";
+import { LATE_BACKFILL_TEST_KEY_PEM, UNRELATED_1024_TEST_KEY_PEM } from "./test-keys";
 import { ADAPTERS, corruptHex, kindsAndKeys, verifyVia } from "./helpers";
 
 const START = new Date("2024-03-01T00:00:00Z");
@@ -80,8 +81,7 @@ describe("evidence verify: digest chain walk", function () {
 
       it("reports a key whose bytes do not match its listed fingerprint", async function () {
         const fixture = sixHourChain();
-        const { publicKey } = crypto.generateKeyPairSync("rsa", { modulusLength: 1024 });
-        const other = publicKey.export({ format: "der", type: "pkcs1" }).toString("base64");
+        const other = crypto.createPublicKey(testPrivateKey(UNRELATED_1024_TEST_KEY_PEM)).export({ format: "der", type: "pkcs1" }).toString("base64");
         const forged = { ...signingKey.record, Value: other };
         const result = await verifyVia(adapter, fixture, { start: START, end: SIX_HOURS_LATER, publicKeys: [forged] });
         assertFinding(result, "public-key-invalid", fixture.digests[5].key);
@@ -268,25 +268,13 @@ describe("evidence verify: digest chain walk", function () {
         const fixture = sixHourChain({ gapHoursBefore: { 3: 5 } });
         const d2 = fixture.digests[2];
         const d3 = fixture.digests[3];
-        const result = await verifyVia(adapter, fixture, { start: START, end: new Date("2024-03-01T12:00:00Z") });
+        // The last digest ends at 11:00; a period reaching past it would leave an uncovered tail.
+        const result = await verifyVia(adapter, fixture, { start: START, end: new Date("2024-03-01T11:00:00Z") });
         assertFinding(result, "gap", d3.key);
         const gap = result.findings[0];
         assert.ok(gap.message.includes(`between ${d2.doc.digestEndTime} and ${d3.doc.digestStartTime}`), gap.message);
         assert.equal(result.valid, true, "a gap alone does not fail verification");
         assert.equal(result.digestsChecked, 6);
-      });
-
-      it("reports a previous digest in another bucket and continues in this bucket", async function () {
-        const fixture = sixHourChain({
-          mutate: (i, doc) => {
-            if (i === 3) doc.previousDigestS3Bucket = "previous-trail-bucket";
-          },
-        });
-        const result = await verifyVia(adapter, fixture, { start: START, end: SIX_HOURS_LATER });
-        assertFinding(result, "previous-digest-other-bucket", fixture.digests[3].key);
-        assertOnlyKinds(result, ["previous-digest-other-bucket"]);
-        assert.equal(result.digestsChecked, 6);
-        assert.equal(result.valid, false);
       });
 
       it("checks previousDigestHashValue against the previous digest's bytes", async function () {
@@ -339,8 +327,7 @@ describe("evidence verify: digest chain walk", function () {
     before(function () {
       // A key only valid around the backfill generation time, far after the period: it is found
       // only by the extra lookup aws-cli makes for backfill digests (generation time +- 1 h).
-      const { privateKey, publicKey } = crypto.generateKeyPairSync("rsa", { modulusLength: 2048 });
-      lateKey = signingKeyFrom(privateKey, publicKey, new Date("2024-03-10T00:00:00Z"), new Date("2024-03-10T12:00:00Z"));
+      lateKey = makeSigningKey(new Date("2024-03-10T00:00:00Z"), new Date("2024-03-10T12:00:00Z"), LATE_BACKFILL_TEST_KEY_PEM);
     });
 
     for (const adapter of ADAPTERS) {
