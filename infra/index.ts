@@ -214,6 +214,7 @@ const review = new DailyReview("daily-review", {
   deadLetterQueueArn: alerting.deadLetterQueueArn,
   deployerRoleArns: profile.deployerRoleArns,
   logRetentionDays: profile.logGroupRetentionDays,
+  organizationId: profile.organization.organizationId,
 });
 
 // E7: saved Logs Insights queries (5W1H) and the Athena table over the S3 logs.
@@ -254,3 +255,5 @@ export const configBucketName = posture.configBucketName;
 export const presignApiUrl = api?.invokeUrl;
 export const dailyReviewFunction = review.functionName;
 export const athena = { database: queries.databaseName, table: queries.tableName, workgroup: queries.workgroupName };
+// Issue 11: the organization trail's id for verify/export/package/who (undefined: single-account trail).
+export const organizationId = profile.organization.organizationId;

@@ -23,6 +23,8 @@ export interface DailyReviewArgs {
   deadLetterQueueArn: pulumi.Input<string>;
   deployerRoleArns: string[];
   logRetentionDays: number;
+  /** E15: the organization trail's AWS Organizations id (its keys start with AWSLogs/<id>/). */
+  organizationId?: string;
 }
 
 /** 01:30 UTC: after the digest that closes the previous UTC day has been delivered. */
@@ -49,6 +51,8 @@ export class DailyReview extends pulumi.ComponentResource {
           KMS_KEY_ARN: args.kmsKeyArn,
           ALERT_TOPIC_ARN: args.alertTopicArn,
           DEPLOYER_ROLE_ARNS: JSON.stringify(args.deployerRoleArns),
+          // Issue 11: without it the review cannot find an organization trail's digests.
+          ...(args.organizationId ? { ORGANIZATION_ID: args.organizationId } : {}),
         },
         statements: [
           { sid: "ReadTrailStatus", effect: "Allow", actions: ["cloudtrail:GetTrail", "cloudtrail:GetTrailStatus"], resources: [args.trailArn] },

@@ -108,7 +108,7 @@ const SUCCEEDED = ["athena-get-query-execution-queued", "athena-get-query-execut
 
 describe("evidence CLI: who", function () {
   describe("Athena", function () {
-    it("runs the built statement with bound parameters, pages through 3 result pages skipping the header, and prints one JSON object", async function () {
+    it("runs the built statement (values inlined, no ExecutionParameters), pages through 3 result pages skipping the header, and prints one JSON object", async function () {
       const h = harness();
       serveAthena(h, SUCCEEDED);
       const { code, out, err } = await run(h, ["--bucket", DATA_BUCKET, "--key", "patients/0042/*", ...ATHENA_PERIOD, "--stack", "prd", "--source", "athena", "--format", "json"]);
@@ -120,11 +120,10 @@ describe("evidence CLI: who", function () {
       const expected = buildAthenaStatement(
         { bucket: DATA_BUCKET, key: { value: "patients/0042/", match: "prefix" }, start: new Date("2025-03-01T00:00:00Z"), end: new Date("2025-03-03T00:00:00Z") },
         { database: "audit_prd_audit", table: "cloudtrail_logs" },
-        { region: "ap-northeast-1", today: NOW },
+        { account: "111122223333", region: "ap-northeast-1", today: NOW },
       );
       assert.deepEqual(starts[0].args[0].input, {
         QueryString: expected.sql,
-        ExecutionParameters: [`'${DATA_BUCKET}'`, "'patients/0042/'", "'2025-03-01T00:00:00Z'", "'2025-03-03T00:00:00Z'"],
         WorkGroup: "audit-prd-audit",
         QueryExecutionContext: { Catalog: "AwsDataCatalog", Database: "audit_prd_audit" },
       });
@@ -163,6 +162,7 @@ describe("evidence CLI: who", function () {
       assert.equal(code, 0, err);
       const progress = err.split("\n").filter((l) => l.startsWith("progress: "));
       assert.deepEqual(progress, [
+        `progress: checking 3 log folder(s) of s3://${LOG_BUCKET} for archived objects`,
         `progress: Athena query ${QUERY_EXECUTION_ID} submitted`,
         `progress: Athena query ${QUERY_EXECUTION_ID}: QUEUED, 0 bytes scanned, 1 s`,
         `progress: Athena query ${QUERY_EXECUTION_ID}: RUNNING, 20.5 MiB (21474836 bytes) scanned, 2 s`,
@@ -189,7 +189,7 @@ describe("evidence CLI: who", function () {
       const { code, out } = await run(h, ["--bucket", DATA_BUCKET, ...ATHENA_PERIOD, "--stack", "prd", "--source", "athena", "--format", "csv"]);
       assert.equal(code, 0);
       const records = out.split("\r\n");
-      assert.equal(records[0], "time,principal,role,identityType,accessKeyId,mfa,action,bucket,key,sourceIp,userAgent,result,errorCode,errorMessage,eventId,region,logFile,digest");
+      assert.equal(records[0], "time,principal,role,identityType,accessKeyId,mfa,action,bucket,key,copySource,sourceIp,userAgent,result,errorCode,errorMessage,eventId,region,logFile,digest");
       assert.equal(records.length, 7, "header, 5 records, empty after the last CRLF");
       assert.ok(records[5].includes(',"patients/0042/notes ""draft"", v2.txt",'));
       assert.ok(records[2].startsWith("2025-03-01T04:23:51Z,arn:aws:sts::111122223333:assumed-role/SupportRole/bob,arn:aws:iam::111122223333:role/SupportRole,AssumedRole,ASIA3XFRBF23ASDFGH34,no,GetObject,"));
@@ -384,7 +384,7 @@ describe("evidence CLI: who", function () {
       slow.who.logsMock.on(StopQueryCommand).resolves({ success: true });
       const timedOut = await run(slow, ["--bucket", DATA_BUCKET, ...LOGS_PERIOD, "--stack", "prd", "--source", "logs", "--timeout", "3"]);
       assert.equal(timedOut.code, 3);
-      assert.match(timedOut.err, /Logs Insights query .* did not complete within 3 s \(last status Running\); it was stopped/);
+      assert.match(timedOut.err, /Logs Insights query .* did not complete within 3 s \(3 polls, last status Running\); it was stopped\. Narrow the period, or raise --timeout\./);
       assert.equal(slow.who.logsMock.commandCalls(InsightsGetQueryResultsCommand).length, 3);
       assert.deepEqual(slow.who.logsMock.commandCalls(StopQueryCommand).map((c) => c.args[0].input), [{ queryId: INSIGHTS_QUERY_ID }]);
     });

@@ -115,7 +115,7 @@ describe("daily review (E14): Lambda adapter", function () {
     assert.equal(summary.outcome, "attention");
     const alert = JSON.parse(published[0].message);
     assert.deepEqual(alert.findings.map((f: { kind: string; key: string }) => [f.kind, f.key]), [["query-failed", ENV.LOG_GROUP_NAME]]);
-    assert.match(alert.findings[0].message, /did not complete after 3 polls/);
+    assert.match(alert.findings[0].message, /did not complete within \d+ s \(3 polls, last status Running\); it was stopped/);
   });
 
   it("fails with an error naming the bad variable", async function () {
