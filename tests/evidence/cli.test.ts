@@ -6,6 +6,7 @@ import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
+import { digestWalkReporter, StderrProgress } from "../../cli/progress";
 import { main } from "../../evidence/cli";
 import { ChainFixture, gzip, makeSigningKey, makeTempDir, removeDir, type SigningKey } from "./fixtures";
 import { CapturedIO, mockedAws, type MockedAws } from "./helpers";
@@ -378,5 +379,41 @@ describe("evidence CLI", function () {
       assert.match(report.err, /--start "yesterday" is not an ISO 8601 time/);
       assert.equal(report.sdk, 0, "no AWS SDK module loaded");
     });
+  });
+});
+
+describe("cli/progress: the one stderr progress display", function () {
+  const sink = (isTTY: boolean) => {
+    const lines: string[] = [];
+    return { lines, stderr: { isTTY, write: (t: string) => void lines.push(t) } };
+  };
+
+  it("off a terminal prints milestones and every Nth update as progress: lines", function () {
+    const s = sink(false);
+    const p = new StderrProgress(s.stderr, { every: 3 });
+    for (let i = 1; i <= 7; i++) p.update(`step ${i}`, i === 1);
+    p.done();
+    assert.deepEqual(s.lines, ["progress: step 1\n", "progress: step 3\n", "progress: step 6\n"]);
+  });
+
+  it("on a terminal redraws one line at most every 200 ms (milestones always), and clears it at the end", function () {
+    const s = sink(true);
+    let now = 0;
+    const p = new StderrProgress(s.stderr, { clock: () => now });
+    p.update("a");
+    now = 100;
+    p.update("b");
+    p.update("c", true);
+    now = 350;
+    p.update("d");
+    p.done();
+    assert.deepEqual(s.lines, ["\ra\u001b[K", "\rc\u001b[K", "\rd\u001b[K", "\r\u001b[K"]);
+  });
+
+  it("reports a digest walk every N digests off a terminal", function () {
+    const s = sink(false);
+    const report = digestWalkReporter(new StderrProgress(s.stderr, { every: Infinity }), 10);
+    for (let d = 1; d <= 25; d++) report({ region: "eu-west-1", digestsChecked: d, logFilesChecked: d * 2, uncompressedLogBytes: d * 1024 * 1024 });
+    assert.deepEqual(s.lines, ["progress: eu-west-1: 10 digests, 20 log files, 10.0 MiB verified\n", "progress: eu-west-1: 20 digests, 40 log files, 20.0 MiB verified\n"]);
   });
 });
