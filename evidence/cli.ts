@@ -8,10 +8,9 @@
  */
 import { UsageError } from "../cli/args";
 import { EXIT_ERROR, EXIT_OK, EXIT_USAGE } from "../cli/exit-codes";
-import { ArchivedObjectsError, archivedObjectsMessage } from "../cloudtrail/archived-objects";
-import { defaultAwsClients, TrailResolutionError } from "../cloudtrail/aws";
+import type { AwsClients } from "../cloudtrail/aws";
 import { commandHelp, COMMAND_HELP, USAGE } from "./commands/help";
-import { FLAG_OF_INPUT, type CliDeps, type CliIO, type CommandRunner } from "./commands/common";
+import type { CliDeps, CliIO, CommandRunner } from "./commands/common";
 import type { WhoServices } from "./who/run";
 
 export { EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE } from "../cli/exit-codes";
@@ -38,8 +37,11 @@ export interface CliOverrides extends Partial<Omit<CliDeps, "who">> {
 
 export async function main(argv: string[], io: CliIO = process, overrides: CliOverrides = {}): Promise<number> {
   let whoServices = overrides.who;
+  let clients = overrides.clients;
   const deps: CliDeps = {
-    clients: overrides.clients ?? defaultAwsClients(),
+    get clients(): AwsClients {
+      return (clients ??= (require("../cloudtrail/aws") as typeof import("../cloudtrail/aws")).defaultAwsClients()); // eslint-disable-line @typescript-eslint/no-require-imports
+    },
     readStackOutputs:
       overrides.readStackOutputs ??
       ((stack) => (require("./package/stack-outputs") as typeof import("./package/stack-outputs")).readPulumiStackOutputs(stack)), // eslint-disable-line @typescript-eslint/no-require-imports
@@ -70,6 +72,12 @@ export async function main(argv: string[], io: CliIO = process, overrides: CliOv
   try {
     return await load()(rest, io, deps);
   } catch (err) {
+    // Loaded by the command that threw them, if at all.
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const { TrailResolutionError } = require("../cloudtrail/aws") as typeof import("../cloudtrail/aws");
+    const { ArchivedObjectsError, archivedObjectsMessage } = require("../cloudtrail/archived-objects") as typeof import("../cloudtrail/archived-objects");
+    const { FLAG_OF_INPUT } = require("./commands/common") as typeof import("./commands/common");
+    /* eslint-enable @typescript-eslint/no-require-imports */
     if (err instanceof UsageError) {
       io.stderr.write(`error: ${err.message}\n\nRun "npm run evidence -- ${command} --help" for usage.\n`);
       return EXIT_USAGE;
