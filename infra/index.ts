@@ -255,5 +255,5 @@ export const configBucketName = posture.configBucketName;
 export const presignApiUrl = api?.invokeUrl;
 export const dailyReviewFunction = review.functionName;
 export const athena = { database: queries.databaseName, table: queries.tableName, workgroup: queries.workgroupName };
-// Issue 11: the organization trail's id for verify/export/package/who (undefined: single-account trail).
-export const organizationId = profile.organization.organizationId;
+// Issue 11: the organization trail's id for verify/export/package/who (null: single-account trail).
+export const organizationId = profile.organization.organizationId ?? null;
