@@ -9,6 +9,10 @@
  * https://docs.aws.amazon.com/athena/latest/ug/querying-glacier.html
  */
 import type { S3Client, _Object } from "@aws-sdk/client-s3";
+import type { Readable } from "node:stream";
+import type { TrailLocation } from "./verify/digest-key";
+import type { PublicKeyRecord } from "./verify/signature";
+import type { DigestStore, StoredDigest } from "./verify/store";
 
 /** Storage classes whose objects need a RestoreObject before GetObject. */
 export const ARCHIVE_STORAGE_CLASSES: ReadonlySet<string> = new Set(["GLACIER", "DEEP_ARCHIVE"]);
@@ -119,4 +123,50 @@ export async function findArchivedObjects(
     } while (token);
   }
   return { objects, total, listed };
+}
+
+/**
+ * A DigestStore that notes every object S3 refused as archived (InvalidObjectState) and passes the
+ * error on unchanged, so a command can tell "restore first" from "could not read".
+ */
+export class ArchiveDetectingStore implements DigestStore {
+  readonly archived: ArchivedObject[] = [];
+
+  constructor(private readonly inner: DigestStore) {}
+
+  private note(bucket: string, key: string, err: unknown): never {
+    if (isInvalidObjectState(err)) {
+      const storageClass = (err as { StorageClass?: string }).StorageClass;
+      this.archived.push({ bucket, key, storageClass: storageClass && ARCHIVE_STORAGE_CLASSES.has(storageClass) ? storageClass : "GLACIER or DEEP_ARCHIVE" });
+    }
+    throw err;
+  }
+
+  listDigestRegions(trail: TrailLocation): Promise<string[]> {
+    return this.inner.listDigestRegions(trail);
+  }
+
+  listDigestKeys(trail: TrailLocation, region: string, start: Date, end: Date): Promise<string[]> {
+    return this.inner.listDigestKeys(trail, region, start, end);
+  }
+
+  async getDigest(bucket: string, key: string): Promise<StoredDigest> {
+    try {
+      return await this.inner.getDigest(bucket, key);
+    } catch (err) {
+      return this.note(bucket, key, err);
+    }
+  }
+
+  async openLogStream(bucket: string, key: string): Promise<Readable> {
+    try {
+      return await this.inner.openLogStream(bucket, key);
+    } catch (err) {
+      return this.note(bucket, key, err);
+    }
+  }
+
+  listPublicKeys(region: string, start: Date, end: Date): Promise<PublicKeyRecord[]> {
+    return this.inner.listPublicKeys(region, start, end);
+  }
 }

@@ -1,7 +1,8 @@
 /** `evidence export`: copy digests, their log files, signature metadata and public keys for an offline verify. */
 import * as path from "node:path";
 import { optionalString, parseFlags, parsePeriod, parsePositiveInteger, parseRegionList, requireString, type FlagSpec } from "../../cli/args";
-import { EXIT_FINDINGS, EXIT_OK } from "../../cli/exit-codes";
+import { EXIT_ERROR, EXIT_FINDINGS, EXIT_OK } from "../../cli/exit-codes";
+import { ArchiveDetectingStore, ArchivedObjectsError, archivedObjectsMessage } from "../../cloudtrail/archived-objects";
 import { StderrProgress } from "../../cli/progress";
 import { resolveTrail } from "../../cloudtrail/aws";
 import { S3DigestStore } from "../../cloudtrail/verify/s3-store";
@@ -22,7 +23,7 @@ export async function runExport(argv: string[], io: CliIO, deps: CliDeps): Promi
   const regions = parseRegionList("export", optionalString(flags, "regions"));
   const concurrency = parsePositiveInteger("export", "concurrency", optionalString(flags, "concurrency"), 8, 64);
   const resolved = await resolveTrail(deps.clients, trailArn, validateOrgAndAccount("export", flags));
-  const store = new S3DigestStore({ s3: deps.clients.s3(resolved.location.homeRegion), cloudTrailFor: (r) => deps.clients.cloudTrail(r) });
+  const store = new ArchiveDetectingStore(new S3DigestStore({ s3: deps.clients.s3(resolved.location.homeRegion), cloudTrailFor: (r) => deps.clients.cloudTrail(r) }));
   const progress = new StderrProgress(io.stderr, { every: Infinity });
   let lastShown = 0;
   const result = await exportTrailEvidence({
@@ -48,5 +49,9 @@ export async function runExport(argv: string[], io: CliIO, deps: CliDeps): Promi
       `Public keys (${result.publicKeys}) in ${path.join(out, PUBLIC_KEYS_FILE)}.\n` +
       `Verify offline with: npm run evidence -- verify --dir ${out} --public-keys <independently obtained keys, e.g. ${path.join(out, PUBLIC_KEYS_FILE)}> --start ${start.toISOString()} --end ${end.toISOString()}\n`,
   );
+  if (store.archived.length > 0) {
+    io.stderr.write(`error: the export is incomplete: ${archivedObjectsMessage(new ArchivedObjectsError(store.archived))}\n`);
+    return EXIT_ERROR;
+  }
   return result.failed.length > 0 ? EXIT_FINDINGS : EXIT_OK;
 }

@@ -293,6 +293,25 @@ describe("evidence CLI", function () {
       assert.match(io.err, /needs s3:RestoreObject/);
     });
 
+    it("export exits 3 with the restore command when a log file is archived, instead of a silent gap", async function () {
+      const aws = mockedAws();
+      serveTrail(aws, fixture);
+      const archived = fixture.digests[1].logKeys[0];
+      aws.s3Mock
+        .on(GetObjectCommand, { Bucket: fixture.trail.bucket, Key: archived })
+        .rejects(Object.assign(new Error("The operation is not valid for the object's storage class"), { name: "InvalidObjectState", StorageClass: "GLACIER" }));
+      const out = await makeTempDir("cli-export-archived");
+      try {
+        const { code, io } = await run(["export", "--trail-arn", TRAIL_ARN, "--start", "2024-03-01T00:00:00Z", "--end", "2024-03-01T04:00:00Z", "--out", out], { clients: aws.clients });
+        assert.equal(code, 3, io.err);
+        assert.match(io.err, /error: the export is incomplete: 1 object\(s\) needed for this answer are in an archive storage class/);
+        assert.ok(io.err.includes(`  GLACIER: s3://${fixture.trail.bucket}/${archived}`), io.err);
+        assert.ok(io.err.includes(`aws s3api restore-object --bucket '${fixture.trail.bucket}' --key '${archived}'`), io.err);
+      } finally {
+        await removeDir(out);
+      }
+    });
+
     it("exports what the offline verify needs, and the offline verify then agrees with S3", async function () {
       const tamperedFixture = ChainFixture.build({ signingKey, start: START, digests: 8, logsPerDigest: 2 });
       const deleted = tamperedFixture.digests[3];
