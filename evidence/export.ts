@@ -19,19 +19,15 @@ import { META_SUFFIX } from "../cloudtrail/verify/local-store";
 import type { PublicKeyRecord } from "../cloudtrail/verify/signature";
 import { isObjectNotFound, type DigestStore } from "../cloudtrail/verify/store";
 import type { TrailLocation } from "../cloudtrail/verify/digest-key";
+import type { TrailPeriodOptions } from "../cloudtrail/trail-verification";
 
 export const PUBLIC_KEYS_FILE = "public-keys.json";
 const HOUR_MS = 3_600_000;
 
-export interface ExportOptions {
+export interface ExportOptions extends TrailPeriodOptions {
   store: DigestStore;
   trail: TrailLocation;
-  start: Date;
-  end: Date;
   out: string;
-  regions?: string[];
-  concurrency?: number;
-  now?: () => Date;
   onProgress?: (copied: number) => void;
 }
 

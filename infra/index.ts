@@ -267,6 +267,6 @@ export const alertDeadLetterQueueArn = alerting.deadLetterQueueArn;
 export const configBucketName = posture.configBucketName;
 export const presignApiUrl = api?.invokeUrl;
 export const dailyReviewFunction = review.functionName;
-/** E15: the organisation whose trail this is (consumers: review, verify, export, package, who). */
-export const organizationId = profile.organization.organizationId;
 export const athena = { database: queries.databaseName, table: queries.tableName, workgroup: queries.workgroupName };
+/** E15: the organisation whose trail this is, for review, verify, export, package, who (null: single-account trail). */
+export const organizationId = profile.organization.organizationId ?? null;

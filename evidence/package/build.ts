@@ -30,6 +30,7 @@ import { CONTROLS, ITEM_CONTROLS, type ControlId, type EvidenceItemKind } from "
 export const PACKAGE_SCHEMA = "audit-evidence-package/v1";
 export const CHECKSUM_FILE = "SHA256SUMS";
 import { REVIEW_PREFIX } from "../../cloudtrail/constants";
+import type { TrailPeriodOptions } from "../../cloudtrail/trail-verification";
 export { REVIEW_PREFIX };
 
 export type ItemStatus = "collected" | "absent" | "error";
@@ -45,18 +46,13 @@ export interface PackageItem {
   controls: ControlId[];
 }
 
-export interface PackageOptions extends TrailResolutionOptions {
+export interface PackageOptions extends TrailResolutionOptions, TrailPeriodOptions {
   clients: AwsClients;
   stack: string;
   trailArn: string;
   logBucket: string;
   kmsKeyArn?: string;
-  start: Date;
-  end: Date;
   out: string;
-  regions?: string[];
-  concurrency?: number;
-  now?: () => Date;
   onProgress?: (progress: VerifyProgress) => void;
 }
 

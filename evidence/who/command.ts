@@ -2,12 +2,15 @@
  * `npm run evidence -- who ...`: the auditor's question in one command. Parses and validates the
  * flags, fills what is missing from the stack outputs, runs (run.ts), prints (format.ts).
  *
- * Exit codes: 0 answered (also when there are no events); 1 --verify-digests left at least one
- * row's log file unverified; 2 usage error, or the period is outside what the source keeps;
- * 3 the query failed, was cancelled or timed out, or AWS could not be reached.
+ * Exit codes (cli/exit-codes.ts): 0 answered (also when there are no events); 1 --verify-digests
+ * left at least one row's log file unverified; 2 usage error, or the period is outside what the
+ * source keeps; 3 the query failed, was cancelled or timed out, AWS could not be reached, or log
+ * files of the period are archived (Glacier) and must be restored first.
  */
+import { EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE } from "../../cli/exit-codes";
 import { optionalString, parseChoice, parseFlags, parsePeriod, parsePositiveInteger, requireString, UsageError, type FlagSpec, type ParsedFlags } from "../../cli/args";
-import type { AwsClients } from "../../cloudtrail/aws";
+import { ArchivedObjectsError, archivedObjectsMessage } from "../../cloudtrail/archived-objects";
+import { ACCOUNT_ID_PATTERN, ORGANIZATION_ID_PATTERN, type AwsClients } from "../../cloudtrail/aws";
 import type { StackOutputReader, StackOutputs } from "../package/stack-outputs";
 import { parseTrailArn } from "../../cloudtrail/verify/digest-key";
 import { DIGEST_VERIFIED } from "./digests";
@@ -26,25 +29,9 @@ import {
 } from "./inputs";
 import { StderrProgress, silentProgress, WhoQueryError, runWho, type AthenaTarget, type WhoPlan, type WhoServices } from "./run";
 
-export const WHO_EXIT = { OK: 0, UNVERIFIED: 1, USAGE: 2, ERROR: 3 } as const;
+export const WHO_EXIT = { OK: EXIT_OK, UNVERIFIED: EXIT_FINDINGS, USAGE: EXIT_USAGE, ERROR: EXIT_ERROR } as const;
 
-export const WHO_USAGE = `  who      Who accessed an S3 object, key prefix or bucket in a period: one row per S3 data event
-           with time (UTC), principal and role, MFA, action, key, source IP, user agent, result,
-           event id and the log file it came from (A1-A6)
-      who --bucket <name> [--key <key> | --key <prefix>*] [--principal <arn>] --start <time> --end <time>
-          [--stack <name>] [--format table|csv|json] [--source auto|athena|logs] [--verify-digests]
-        --key: an exact key, or a prefix followed by * (quote it in the shell)
-        --principal: an IAM user/role ARN (also matches the role's sessions) or an STS session ARN
-        --end is exclusive. --source auto: Logs Insights when the whole period is within the log
-          group's retention, else Athena over the trail's S3 logs (which --verify-digests needs)
-        --verify-digests: check each row's log file against the trail's signed digest chain
-        Without --stack: --workgroup <wg> --database <db> --table <t> (Athena) and/or
-          --log-group <name> (Logs Insights), --home-region <region> (where they live; default
-          $AWS_REGION), --trail-arn <arn> (for --verify-digests)
-        Other options: [--region <bucket region>] [--timeout <seconds, default 900>]
-        Exit codes: 0 answered (also with no events), 1 a row's log file did not verify,
-          2 usage error or period not kept by the source, 3 query failed/cancelled/timed out.
-`;
+export { WHO_USAGE } from "../commands/help";
 
 export const WHO_FLAGS: Record<string, FlagSpec> = {
   bucket: { type: "string", describe: "S3 bucket name" },
@@ -64,6 +51,8 @@ export const WHO_FLAGS: Record<string, FlagSpec> = {
   "home-region": { type: "string", describe: "AWS region of the workgroup and log group" },
   "trail-arn": { type: "string", describe: "trail ARN, arn:aws:cloudtrail:<region>:<account>:trail/<name>" },
   timeout: { type: "string", describe: "seconds to wait for the query, 1-3600" },
+  account: { type: "string", describe: "12-digit AWS account id whose logs to read" },
+  "organization-id": { type: "string", describe: "AWS Organizations id, o-xxxxxxxxxx" },
 };
 
 export interface WhoCommandIO {
@@ -177,6 +166,15 @@ export async function buildWhoPlan(argv: string[], deps: WhoCommandDeps): Promis
     throw new UsageError(`${COMMAND}: --home-region is required without --stack (the region of the Athena workgroup and the log group), or set AWS_REGION`);
   }
 
+  const accountText = optionalString(flags, "account");
+  if (accountText !== undefined && !ACCOUNT_ID_PATTERN.test(accountText)) {
+    throw new UsageError(`${COMMAND}: --account "${accountText}" is not a 12-digit AWS account id`);
+  }
+  const organizationId = pick(flags, "organization-id", outputs, stack, "organizationId", (c, label, text) => {
+    if (!ORGANIZATION_ID_PATTERN.test(text)) throw new UsageError(`${c}: ${label} "${text}" is not an AWS Organizations id (o- followed by 10-32 lowercase letters or digits)`);
+    return text;
+  });
+
   let bucketRegion: string | undefined;
   const regionText = optionalString(flags, "region");
   if (regionText !== undefined) bucketRegion = validateRegion(COMMAND, "--region", regionText);
@@ -191,7 +189,9 @@ export async function buildWhoPlan(argv: string[], deps: WhoCommandDeps): Promis
       athena,
       logGroup,
       bucketRegion,
+      account: accountText ?? (trailArnText !== undefined ? parseTrailArn(trailArnText)?.accountId : undefined),
       trailArn: trailArnText,
+      organizationId,
       verifyDigests,
       timeoutMs: timeoutSeconds * 1000,
     },
@@ -214,6 +214,10 @@ export async function runWhoCommand(argv: string[], io: WhoCommandIO, deps: WhoC
   } catch (err) {
     if (err instanceof WhoQueryError) {
       io.stderr.write(`error: ${COMMAND}: ${err.message}\n`);
+      return WHO_EXIT.ERROR;
+    }
+    if (err instanceof ArchivedObjectsError) {
+      io.stderr.write(`error: ${COMMAND}: ${archivedObjectsMessage(err)}\n`);
       return WHO_EXIT.ERROR;
     }
     throw err;

@@ -1,6 +1,6 @@
 /**
  * `who --verify-digests`: did the log file each event was read from verify against the trail's
- * signed digest chain? Reuses evidence/verify unchanged: the S3 adapter, wrapped to record which
+ * signed digest chain? Reuses the one trail verification (cloudtrail/trail-verification.ts): the S3 adapter, wrapped to record which
  * log files the verifier hashed (it opens only files listed in an authenticated digest), and the
  * verifier's findings, which name the log file's key. Per file:
  *   verified     hashed against an authenticated digest, no finding
@@ -9,20 +9,21 @@
  *                or not delivered yet: digests follow their log files by up to an hour)
  */
 import type { Readable } from "node:stream";
-import { resolveTrail, type AwsClients } from "../../cloudtrail/aws";
+import type { AwsClients } from "../../cloudtrail/aws";
+import { verifyTrailOnS3 } from "../../cloudtrail/trail-verification";
 import type { TrailLocation } from "../../cloudtrail/verify/digest-key";
-import { S3DigestStore } from "../../cloudtrail/verify/s3-store";
 import type { PublicKeyRecord } from "../../cloudtrail/verify/signature";
 import type { DigestStore, StoredDigest } from "../../cloudtrail/verify/store";
-import { verifyTrailLogs, type VerificationResult, type VerifyProgress } from "../../cloudtrail/verify/verifier";
+import type { VerificationResult, VerifyProgress } from "../../cloudtrail/verify/verifier";
 
 export const DIGEST_VERIFIED = "verified";
 export const DIGEST_NOT_LISTED = "not verified: no authenticated digest lists it";
-export const DIGEST_NOT_APPLICABLE = "n/a (CloudWatch Logs)";
 
 export interface LogFileCheckRequest {
   clients: AwsClients;
   trailArn: string;
+  /** Organization trails: the o-... id in their keys (else looked up, see cloudtrail/aws.ts). */
+  organizationId?: string;
   /** s3:// URIs of the log files the rows came from. */
   logFiles: string[];
   /** The query period, used when the log file names carry no delivery time. */
@@ -122,19 +123,18 @@ export function logFileStatuses(logFiles: readonly string[], check: LogFileCheck
 
 /** The real check: GetTrail, then the digest-chain walk over the files' delivery window on S3. */
 export const verifyLogFilesOnS3: LogFileVerifier = async (request) => {
-  const resolved = await resolveTrail(request.clients, request.trailArn);
-  const store = new RecordingDigestStore(
-    new S3DigestStore({ s3: request.clients.s3(resolved.location.homeRegion), cloudTrailFor: (r) => request.clients.cloudTrail(r) }),
-  );
+  let recording: RecordingDigestStore | undefined;
   const window = verificationWindow(request.logFiles, request);
-  const result = await verifyTrailLogs({
-    store,
-    trail: resolved.location,
+  const { resolved, result } = await verifyTrailOnS3({
+    clients: request.clients,
+    trailArn: request.trailArn,
+    organizationId: request.organizationId,
     start: window.start,
     end: window.end,
-    regions: window.regions ?? resolved.regions ?? undefined,
+    regions: window.regions,
     now: request.now,
     onProgress: request.onProgress,
+    wrapStore: (store) => (recording = new RecordingDigestStore(store)),
   });
-  return { result, bucket: resolved.location.bucket, checkedKeys: store.openedLogKeys };
+  return { result, bucket: resolved.location.bucket, checkedKeys: recording?.openedLogKeys ?? new Set<string>() };
 };

@@ -22,11 +22,11 @@ export interface WhoReportQuery {
   end: string;
   /** The statement that was run (SQL or Logs Insights query), for reproducibility. */
   statement: string;
-  /** Athena: ExecutionParameters in order. */
-  parameters?: string[];
   workgroup?: string;
   database?: string;
   table?: string;
+  /** Athena: the account partition read (the trail's account or an organization member). */
+  account?: string;
   /** Athena: the region partition read, null when every region was read. */
   region?: string | null;
   partitionDays?: string[];
@@ -68,6 +68,7 @@ export const CSV_COLUMNS: ReadonlyArray<keyof WhoRow> = [
   "action",
   "bucket",
   "key",
+  "copySource",
   "sourceIp",
   "userAgent",
   "result",
@@ -129,7 +130,7 @@ const TABLE_COLUMNS: Array<[string, (r: WhoRow) => string]> = [
   ["ROLE", (r) => r.role || "-"],
   ["MFA", (r) => r.mfa],
   ["ACTION", (r) => r.action],
-  ["KEY", (r) => r.key || "-"],
+  ["KEY", (r) => (r.copySource ? `${r.key || "-"} (copy of ${r.copySource})` : r.key || "-")],
   ["SOURCE IP", (r) => r.sourceIp],
   ["USER AGENT", (r) => shorten(r.userAgent, 40)],
   ["RESULT", (r) => shorten(r.result, 60)],
@@ -161,7 +162,7 @@ export function describeSource(q: WhoReportQuery): string {
   if (q.source === "athena") {
     const days = q.partitionDays ?? [];
     const range = days.length > 1 ? `${days[0]}..${days[days.length - 1]}` : (days[0] ?? "none");
-    return `Athena ${q.database}.${q.table} (workgroup ${q.workgroup}), partitions ${range}, region ${q.region ?? "all projected regions"}`;
+    return `Athena ${q.database}.${q.table} (workgroup ${q.workgroup}), partitions ${range}, account ${q.account ?? "unknown"}, region ${q.region ?? "all projected regions"}`;
   }
   return `CloudWatch Logs Insights, log group ${q.logGroup}`;
 }

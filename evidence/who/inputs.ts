@@ -3,8 +3,8 @@
  *
  * Every value that reaches a query passes an allow-list here first, so the query builders only
  * ever see names of a known shape; the one free-text value, the object key, is length- and
- * character-checked here and escaped (Athena: a bound execution parameter, Logs Insights: a
- * string or regex literal) by the builders. Messages name the argument and say what is allowed.
+ * character-checked here and escaped (Athena: an inlined SQL string literal, Logs Insights: an
+ * anchored regex literal) by the builders. Messages name the argument and say what is allowed.
  */
 import { UsageError } from "../../cli/args";
 
@@ -125,10 +125,4 @@ export function periodToSeconds(start: Date, end: Date): { start: Date; end: Dat
 /** `YYYY-MM-DDTHH:MM:SSZ`, the form of CloudTrail's eventTime. */
 export function eventTimeText(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, "Z");
-}
-
-/** How the key filter reads in messages: `s3://b/k`, `s3://b/prefix*`, `s3://b`. */
-export function describeTarget(query: Pick<WhoQuery, "bucket" | "key">): string {
-  if (!query.key) return `s3://${query.bucket} (any object)`;
-  return query.key.match === "prefix" ? `s3://${query.bucket}/${query.key.value}* (key prefix)` : `s3://${query.bucket}/${query.key.value}`;
 }

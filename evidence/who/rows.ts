@@ -10,6 +10,12 @@ export type Mfa = "yes" | "no" | "unknown";
 
 export const LOG_FILE_NOT_AVAILABLE = "n/a (CloudWatch Logs)";
 export const DIGEST_NOT_CHECKED = "not checked";
+/**
+ * The KEY of a DeleteObjects row: the keys are in the request body, which CloudTrail does not
+ * record (its requestParameters carry only `delete: ""`), so the batch may have removed the object
+ * asked about. Listed, never dropped, so the auditor sees it.
+ */
+export const KEYS_NOT_RECORDED = "(object keys not recorded by S3)";
 
 export interface WhoRow {
   /** A1: UTC, ISO 8601 with Z. */
@@ -28,6 +34,8 @@ export interface WhoRow {
   /** A4 */
   bucket: string;
   key: string;
+  /** CopyObject/UploadPartCopy: the object read (x-amz-copy-source as recorded); "" otherwise. */
+  copySource: string;
   /** A5 */
   sourceIp: string;
   userAgent: string;
@@ -103,6 +111,7 @@ interface EventFields extends IdentityFields {
   errorMessage: string;
   bucket: string;
   key: string;
+  copySource: string;
   logFile: string;
 }
 
@@ -116,7 +125,8 @@ function toRow(f: EventFields): WhoRow {
     mfa: mfaOf(f.mfaAuthenticated),
     action: f.eventName,
     bucket: f.bucket,
-    key: f.key,
+    key: f.key || (f.eventName === "DeleteObjects" ? KEYS_NOT_RECORDED : ""),
+    copySource: f.copySource,
     sourceIp: f.sourceIp,
     userAgent: f.userAgent,
     result: resultOf(f.errorCode, f.errorMessage),
@@ -230,6 +240,7 @@ export function rowFromAthena(record: Record<string, string | null>): WhoRow {
     errorMessage: v("errormessage"),
     bucket: v("bucket"),
     key: v("object_key"),
+    copySource: v("copy_source"),
     // "$path" is already s3://bucket/key.
     logFile: record.log_file || "unknown",
   });
@@ -258,6 +269,7 @@ export function rowFromInsights(fields: readonly ResultField[]): WhoRow {
     errorMessage: v("errorMessage"),
     bucket: v("bucket"),
     key: v("objectKey"),
+    copySource: v("copySource"),
     logFile: LOG_FILE_NOT_AVAILABLE,
   });
 }

@@ -4,24 +4,13 @@
  * page), maps rows, and optionally checks each row's log file against the digest chain.
  * Decisions that need no AWS call live in the pure modules next to this one.
  */
-import {
-  AthenaClient,
-  GetQueryExecutionCommand,
-  GetQueryResultsCommand as AthenaGetQueryResultsCommand,
-  GetTableMetadataCommand,
-  StartQueryExecutionCommand,
-  StopQueryExecutionCommand,
-} from "@aws-sdk/client-athena";
-import {
-  CloudWatchLogsClient,
-  DescribeLogGroupsCommand,
-  GetQueryResultsCommand as InsightsGetQueryResultsCommand,
-  StartQueryCommand,
-  StopQueryCommand,
-} from "@aws-sdk/client-cloudwatch-logs";
-import { GetBucketLocationCommand } from "@aws-sdk/client-s3";
+import type { AthenaClient } from "@aws-sdk/client-athena";
+import type { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import { UsageError } from "../../cli/args";
+import { StderrProgress, silentProgress, type ProgressSink } from "../../cli/progress";
+import { ArchivedObjectsError, findArchivedObjects } from "../../cloudtrail/archived-objects";
 import type { AwsClients } from "../../cloudtrail/aws";
+import { InsightsQueryError, runInsightsQuery } from "../../cloudtrail/insights-query";
 import { formatDisplayDate } from "../../cloudtrail/verify/digest-key";
 import type { VerifyProgress } from "../../cloudtrail/verify/verifier";
 import {
@@ -30,13 +19,16 @@ import {
   DEFAULT_PROJECTION_START,
   estimateAthenaUsd,
   parsePartitionDay,
+  partitionDays,
+  partitionPrefixes,
   projectionFromTableParameters,
   type AthenaStatement,
+  type TableProjection,
 } from "./athena";
 import { logFileStatuses, verifyLogFilesOnS3, type LogFileVerifier } from "./digests";
 import { formatBytes, type WhoReport, type WhoReportQuery, type WhoSource } from "./format";
 import { eventTimeText, type WhoQuery } from "./inputs";
-import { buildInsightsQuery, INSIGHTS_MAX_ROWS, insightsTimeRange } from "./insights";
+import { buildInsightsQuery, INSIGHTS_MAX_ROWS } from "./insights";
 import { athenaHeader, athenaRecord, rowFromAthena, rowFromInsights, type WhoRow } from "./rows";
 
 export interface WhoServices {
@@ -50,6 +42,12 @@ export interface WhoServices {
   defaultRegion(): string | undefined;
 }
 
+/* eslint-disable @typescript-eslint/no-require-imports -- each SDK loads only when its engine is used */
+const athenaSdk = () => require("@aws-sdk/client-athena") as typeof import("@aws-sdk/client-athena");
+const logsSdk = () => require("@aws-sdk/client-cloudwatch-logs") as typeof import("@aws-sdk/client-cloudwatch-logs");
+const s3Sdk = () => require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3");
+/* eslint-enable @typescript-eslint/no-require-imports */
+
 export function defaultWhoServices(): WhoServices {
   const cache = new Map<string, unknown>();
   const memo = <T>(id: string, make: () => T): T => {
@@ -57,8 +55,8 @@ export function defaultWhoServices(): WhoServices {
     return cache.get(id) as T;
   };
   return {
-    athena: (region) => memo(`athena:${region}`, () => new AthenaClient({ region })),
-    logs: (region) => memo(`logs:${region}`, () => new CloudWatchLogsClient({ region })),
+    athena: (region) => memo(`athena:${region}`, () => new (athenaSdk().AthenaClient)({ region })),
+    logs: (region) => memo(`logs:${region}`, () => new (logsSdk().CloudWatchLogsClient)({ region })),
     sleep: (ms) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
     pollIntervalMs: 1000,
     verifyLogFiles: verifyLogFilesOnS3,
@@ -81,44 +79,17 @@ export interface WhoPlan {
   logGroup?: string;
   /** The bucket's region (the `region` partition); looked up when undefined. */
   bucketRegion?: string;
+  /** The `account` partition: --account, else the table's default (the trail's account). */
+  account?: string;
   trailArn?: string;
+  /** Organization trails: for --verify-digests (GetTrail does not return it). */
+  organizationId?: string;
   verifyDigests: boolean;
   timeoutMs: number;
 }
 
-/** Progress lines on stderr; see StderrProgress. */
-export interface ProgressSink {
-  /** `milestone`: a state change, always shown (non-TTY: others every N updates). */
-  update(line: string, milestone?: boolean): void;
-  done(): void;
-}
-
-export const silentProgress: ProgressSink = { update: () => undefined, done: () => undefined };
-
-export class StderrProgress implements ProgressSink {
-  private calls = 0;
-  private wrote = false;
-
-  constructor(
-    private readonly stderr: { write(text: string): unknown; isTTY?: boolean },
-    private readonly every = 10,
-  ) {}
-
-  update(line: string, milestone = false): void {
-    this.calls++;
-    if (this.stderr.isTTY) {
-      this.stderr.write(`\r${line}\u001b[K`);
-      this.wrote = true;
-    } else if (milestone || this.calls % this.every === 0) {
-      this.stderr.write(`progress: ${line}\n`);
-    }
-  }
-
-  done(): void {
-    if (this.wrote) this.stderr.write("\r\u001b[K");
-    this.wrote = false;
-  }
-}
+// The one stderr progress display (cli/progress.ts).
+export { StderrProgress, silentProgress, type ProgressSink };
 
 export interface WhoContext {
   clients: AwsClients;
@@ -171,7 +142,7 @@ export interface LogGroupInfo {
 export async function describeLogGroup(logs: CloudWatchLogsClient, name: string): Promise<LogGroupInfo | null> {
   let token: string | undefined;
   for (let page = 0; page < 50; page++) {
-    const out = await logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: name, nextToken: token }));
+    const out = await logs.send(new (logsSdk().DescribeLogGroupsCommand)({ logGroupNamePrefix: name, nextToken: token }));
     const group = (out?.logGroups ?? []).find((g) => g.logGroupName === name);
     if (group) {
       return {
@@ -245,24 +216,58 @@ export async function chooseSource(plan: WhoPlan, ctx: WhoContext): Promise<{ so
 // Athena
 
 /** The table's own partition projection (GetTableMetadata); the estate default when unreadable. */
-export async function readProjection(athena: AthenaClient, target: AthenaTarget, ctx: WhoContext): Promise<{ start: Date; regions?: string[] }> {
+export async function readProjection(athena: AthenaClient, target: AthenaTarget, ctx: WhoContext): Promise<TableProjection> {
   const fallback = parsePartitionDay(DEFAULT_PROJECTION_START) as Date;
   try {
     const out = await athena.send(
-      new GetTableMetadataCommand({ CatalogName: "AwsDataCatalog", DatabaseName: target.database, TableName: target.table, WorkGroup: target.workgroup }),
+      new (athenaSdk().GetTableMetadataCommand)({ CatalogName: "AwsDataCatalog", DatabaseName: target.database, TableName: target.table, WorkGroup: target.workgroup }),
     );
     const projection = projectionFromTableParameters(out?.TableMetadata?.Parameters);
-    return { start: projection.start ?? fallback, regions: projection.regions };
+    return { ...projection, start: projection.start ?? fallback };
   } catch (err) {
     ctx.note(`Could not read the partition projection of ${target.database}.${target.table} (${errorText(err)}); assuming it starts ${DEFAULT_PROJECTION_START}.`);
     return { start: fallback };
   }
 }
 
+/** Concurrent ListObjectsV2 calls when looking for archived log files. */
+const ARCHIVE_CHECK_CONCURRENCY = 8;
+
+/**
+ * Athena skips log files in S3 Glacier Flexible Retrieval / Deep Archive that are not restored,
+ * so an answer over them would be silently incomplete: list the partitions the statement reads
+ * and refuse (exit 3, with the restore command) while any object there is archived.
+ */
+export async function checkNotArchived(plan: WhoPlan, projection: TableProjection, account: string, regions: readonly string[], days: readonly string[], ctx: WhoContext): Promise<void> {
+  const target = projection.locationTemplate ? partitionPrefixes(projection.locationTemplate, account, regions, days) : null;
+  if (!target) {
+    ctx.note("The table's storage.location.template could not be read, so archived (Glacier) log files could not be looked for; the answer may miss events in them.");
+    return;
+  }
+  const s3 = ctx.clients.s3(plan.homeRegion);
+  const chunks: string[][] = Array.from({ length: ARCHIVE_CHECK_CONCURRENCY }, () => []);
+  target.prefixes.forEach((p, i) => chunks[i % ARCHIVE_CHECK_CONCURRENCY].push(p));
+  ctx.progress.update(`checking ${target.prefixes.length} log folder(s) of s3://${target.bucket} for archived objects`, true);
+  let found;
+  try {
+    found = await Promise.all(chunks.filter((c) => c.length > 0).map((c) => findArchivedObjects(s3, target.bucket, c)));
+  } catch (err) {
+    ctx.progress.done();
+    throw new WhoQueryError(
+      `could not check whether the log files of the period are archived (ListObjectsV2 on s3://${target.bucket}: ${errorText(err)}); ` +
+        "the evidence principal needs s3:ListBucket on the log bucket",
+    );
+  }
+  ctx.progress.done();
+  const objects = found.flatMap((f) => f.objects);
+  const total = found.reduce((n, f) => n + f.total, 0);
+  if (total > 0) throw new ArchivedObjectsError(objects, total);
+}
+
 /** GetBucketLocation; undefined when it cannot be read (then every region is read). */
 export async function lookUpBucketRegion(clients: AwsClients, homeRegion: string, bucket: string, ctx: WhoContext): Promise<string | undefined> {
   try {
-    const out = await clients.s3(homeRegion).send(new GetBucketLocationCommand({ Bucket: bucket }));
+    const out = await clients.s3(homeRegion).send(new (s3Sdk().GetBucketLocationCommand)({ Bucket: bucket }));
     if (!out) throw new Error("no response");
     const constraint = out.LocationConstraint as string | undefined;
     if (!constraint) return "us-east-1";
@@ -288,9 +293,8 @@ export async function runAthenaStatement(
   ctx: WhoContext,
 ): Promise<EngineResult> {
   const started = await athena.send(
-    new StartQueryExecutionCommand({
+    new (athenaSdk().StartQueryExecutionCommand)({
       QueryString: statement.sql,
-      ExecutionParameters: statement.parameters,
       WorkGroup: target.workgroup,
       QueryExecutionContext: { Catalog: "AwsDataCatalog", Database: target.database },
     }),
@@ -302,7 +306,7 @@ export async function runAthenaStatement(
   let lastState: string | undefined;
   let bytes = 0;
   for (let poll = 0; ; poll++) {
-    const execution = (await athena.send(new GetQueryExecutionCommand({ QueryExecutionId: id })))?.QueryExecution;
+    const execution = (await athena.send(new (athenaSdk().GetQueryExecutionCommand)({ QueryExecutionId: id })))?.QueryExecution;
     const state = execution?.Status?.State;
     bytes = execution?.Statistics?.DataScannedInBytes ?? bytes;
     if (state === "SUCCEEDED") break;
@@ -314,7 +318,7 @@ export async function runAthenaStatement(
     if (poll + 1 >= polls) {
       ctx.progress.done();
       try {
-        await athena.send(new StopQueryExecutionCommand({ QueryExecutionId: id }));
+        await athena.send(new (athenaSdk().StopQueryExecutionCommand)({ QueryExecutionId: id }));
       } catch {
         // Reported below either way.
       }
@@ -334,7 +338,7 @@ export async function runAthenaStatement(
   let token: string | undefined;
   let page = 0;
   do {
-    const out = await athena.send(new AthenaGetQueryResultsCommand({ QueryExecutionId: id, NextToken: token, MaxResults: 1000 }));
+    const out = await athena.send(new (athenaSdk().GetQueryResultsCommand)({ QueryExecutionId: id, NextToken: token, MaxResults: 1000 }));
     const list = out?.ResultSet?.Rows ?? [];
     let first = 0;
     if (header === undefined && list.length > 0) {
@@ -354,43 +358,36 @@ export async function runAthenaStatement(
 // Logs Insights
 
 export async function runInsights(logs: CloudWatchLogsClient, logGroup: string, queryString: string, plan: WhoPlan, ctx: WhoContext): Promise<EngineResult> {
-  const started = await logs.send(
-    new StartQueryCommand({ logGroupName: logGroup, queryString, ...insightsTimeRange(plan.query), limit: INSIGHTS_MAX_ROWS }),
-  );
-  const id = started?.queryId;
-  if (!id) throw new WhoQueryError("Logs Insights StartQuery returned no queryId");
-  ctx.progress.update(`Logs Insights query ${id} submitted`, true);
-  const polls = maxPolls(plan, ctx.services);
   let lastStatus: string | undefined;
-  for (let poll = 0; ; poll++) {
-    const out = await logs.send(new InsightsGetQueryResultsCommand({ queryId: id }));
-    const status = out?.status;
-    const bytes = out?.statistics?.bytesScanned ?? 0;
-    if (status === "Complete") {
-      ctx.progress.done();
-      const rows = (out?.results ?? []).map(rowFromInsights);
-      return { rows, bytesScanned: bytes, id, truncated: rows.length >= INSIGHTS_MAX_ROWS };
+  try {
+    const out = await runInsightsQuery(logs, {
+      logGroupName: logGroup,
+      queryString,
+      start: plan.query.start,
+      end: plan.query.end,
+      limit: INSIGHTS_MAX_ROWS,
+      pollIntervalMs: ctx.services.pollIntervalMs,
+      maxPolls: maxPolls(plan, ctx.services),
+      sleep: ctx.services.sleep,
+      onStatus: (s) => {
+        if (s.submitted) {
+          ctx.progress.update(`Logs Insights query ${s.queryId} submitted`, true);
+          return;
+        }
+        const elapsed = Math.round((s.polls * ctx.services.pollIntervalMs) / 1000);
+        ctx.progress.update(`Logs Insights query ${s.queryId}: ${s.status}, ${formatBytes(s.bytesScanned)} scanned, ${elapsed} s`, s.status !== lastStatus);
+        lastStatus = s.status;
+      },
+    });
+    ctx.progress.done();
+    const rows = out.results.map(rowFromInsights);
+    return { rows, bytesScanned: out.bytesScanned, id: out.queryId, truncated: rows.length >= INSIGHTS_MAX_ROWS };
+  } catch (err) {
+    ctx.progress.done();
+    if (err instanceof InsightsQueryError) {
+      throw new WhoQueryError(err.reason === "timeout" ? `${err.message}. Narrow the period, or raise --timeout.` : err.message);
     }
-    if (status === "Failed" || status === "Cancelled" || status === "Timeout" || status === "Unknown") {
-      ctx.progress.done();
-      throw new WhoQueryError(`Logs Insights query ${id} ended with status ${status} (Logs Insights gives no further reason)`);
-    }
-    if (poll + 1 >= polls) {
-      ctx.progress.done();
-      try {
-        await logs.send(new StopQueryCommand({ queryId: id }));
-      } catch {
-        // Reported below either way.
-      }
-      throw new WhoQueryError(
-        `Logs Insights query ${id} did not complete within ${Math.round(plan.timeoutMs / 1000)} s (last status ${status ?? "unknown"}); it was stopped. ` +
-          "Narrow the period, or raise --timeout.",
-      );
-    }
-    const elapsed = Math.round(((poll + 1) * ctx.services.pollIntervalMs) / 1000);
-    ctx.progress.update(`Logs Insights query ${id}: ${status ?? "unknown"}, ${formatBytes(bytes)} scanned, ${elapsed} s`, status !== lastStatus);
-    lastStatus = status;
-    await ctx.services.sleep(ctx.services.pollIntervalMs);
+    throw err;
   }
 }
 
@@ -428,21 +425,30 @@ async function athenaReport(plan: WhoPlan, ctx: WhoContext): Promise<WhoReport> 
         `(its partition projection starts ${first.replace(/-/g, "/")}); give --start ${first} or later, or query older logs some other way`,
     );
   }
+  const account = plan.account ?? projection.defaultAccount;
+  if (account === undefined) {
+    throw new UsageError(
+      `who: which account's logs to read is not known: the Athena table ${target.database}.${target.table} names no default account; give --account <12-digit id> (or --trail-arn / --stack)`,
+    );
+  }
   const region = plan.bucketRegion ?? (await lookUpBucketRegion(ctx.clients, plan.homeRegion, plan.query.bucket, ctx));
   if (region !== undefined && projection.regions && !projection.regions.includes(region)) {
     throw new PeriodNotKeptError(
       `who: the bucket's region ${region} is not among the regions the Athena table projects (${projection.regions.join(", ")}); its logs cannot be read through ${target.database}.${target.table}`,
     );
   }
-  const statement = buildAthenaStatement(plan.query, target, { region, today: ctx.now() });
+  const days = partitionDays(plan.query.start, plan.query.end, ctx.now());
+  const regions = region !== undefined ? [region] : (projection.regions ?? []);
+  await checkNotArchived(plan, projection, account, regions, days, ctx);
+  const statement = buildAthenaStatement(plan.query, target, { account, region, today: ctx.now() });
   const result = await runAthenaStatement(athena, statement, target, plan, ctx);
   return {
     query: {
       ...baseQuery(plan, "athena", statement.sql),
-      parameters: statement.parameters,
       workgroup: target.workgroup,
       database: target.database,
       table: target.table,
+      account,
       region: region ?? null,
       partitionDays: statement.partitionDays,
     },
@@ -479,6 +485,7 @@ async function verifyRows(report: WhoReport, plan: WhoPlan, ctx: WhoContext): Pr
     const check = await ctx.services.verifyLogFiles({
       clients: ctx.clients,
       trailArn: plan.trailArn as string,
+      organizationId: plan.organizationId,
       logFiles: files,
       start: plan.query.start,
       end: plan.query.end,

@@ -3,19 +3,16 @@
  * the responses; decisions live in review.ts.
  */
 import { GetTrailCommand, GetTrailStatusCommand } from "@aws-sdk/client-cloudtrail";
-import {
-  GetQueryResultsCommand,
-  StartQueryCommand,
-  StopQueryCommand,
-  type CloudWatchLogsClient,
-} from "@aws-sdk/client-cloudwatch-logs";
+import type { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
-import { resolveTrail, type AwsClients } from "../../cloudtrail/aws";
+import { TrailResolutionError, type AwsClients } from "../../cloudtrail/aws";
+import { insightsRecord, runInsightsQuery } from "../../cloudtrail/insights-query";
+import { verifyTrailOnS3 } from "../../cloudtrail/trail-verification";
 import { parseTrailArn } from "../../cloudtrail/verify/digest-key";
-import { S3DigestStore } from "../../cloudtrail/verify/s3-store";
-import { verifyTrailLogs } from "../../cloudtrail/verify/verifier";
 import type { DailyReviewConfig } from "./config";
 import type { DailyReviewPorts, TrailStatusSnapshot } from "./review";
+
+export { InsightsQueryError } from "../../cloudtrail/insights-query";
 
 /** Publishes one alert (SNS Publish to ALERT_TOPIC_ARN in production). */
 export type PublishAlert = (topicArn: string, subject: string, message: string) => Promise<void>;
@@ -31,67 +28,12 @@ export interface AwsPortDeps {
   concurrency?: number;
 }
 
-export class InsightsQueryError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "InsightsQueryError";
-  }
-}
-
-export interface InsightsQueryOptions {
-  logGroupName: string;
-  queryString: string;
-  start: Date;
-  end: Date;
-  pollIntervalMs: number;
-  maxPolls: number;
-  sleep: (ms: number) => Promise<void>;
-}
-
-/** StartQuery, then GetQueryResults until Complete, at most `maxPolls` times (then StopQuery). */
-export async function runInsightsQuery(logs: CloudWatchLogsClient, options: InsightsQueryOptions): Promise<Array<Record<string, string>>> {
-  const started = await logs.send(
-    new StartQueryCommand({
-      logGroupName: options.logGroupName,
-      queryString: options.queryString,
-      startTime: Math.floor(options.start.getTime() / 1000),
-      // endTime is inclusive in seconds; stop one second before the next day.
-      endTime: Math.floor(options.end.getTime() / 1000) - 1,
-    }),
-  );
-  const queryId = started.queryId;
-  if (!queryId) throw new InsightsQueryError("StartQuery returned no queryId");
-  for (let poll = 0; poll < options.maxPolls; poll++) {
-    const response = await logs.send(new GetQueryResultsCommand({ queryId }));
-    switch (response.status) {
-      case "Complete":
-        return (response.results ?? []).map((fields) => {
-          const row: Record<string, string> = {};
-          for (const f of fields) if (f.field && f.field !== "@ptr" && f.value !== undefined) row[f.field] = f.value;
-          return row;
-        });
-      case "Failed":
-      case "Cancelled":
-      case "Timeout":
-      case "Unknown":
-        throw new InsightsQueryError(`Logs Insights query ${queryId} ended with status ${response.status}`);
-      default:
-        await options.sleep(options.pollIntervalMs);
-    }
-  }
-  try {
-    await logs.send(new StopQueryCommand({ queryId }));
-  } catch {
-    // It may have finished meanwhile; the timeout is reported either way.
-  }
-  throw new InsightsQueryError(`Logs Insights query ${queryId} did not complete after ${options.maxPolls} polls`);
-}
+/** The Lambda's own configuration names for the trail inputs (no CLI flags in its errors). */
+const ENV_OF_INPUT = { trailArn: "TRAIL_ARN", organizationId: "ORGANIZATION_ID", accountId: "TRAIL_ARN" } as const;
 
 export function createAwsPorts(config: DailyReviewConfig, deps: AwsPortDeps): DailyReviewPorts {
   const homeRegion = parseTrailArn(config.trailArn)?.homeRegion ?? "us-east-1";
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  let resolved: ReturnType<typeof resolveTrail> | undefined;
-  const trail = () => (resolved ??= resolveTrail(deps.clients, config.trailArn));
 
   return {
     async getTrailStatus(): Promise<TrailStatusSnapshot> {
@@ -114,13 +56,26 @@ export function createAwsPorts(config: DailyReviewConfig, deps: AwsPortDeps): Da
     },
 
     async verify(start, end) {
-      const { location, regions } = await trail();
-      const store = new S3DigestStore({ s3: deps.clients.s3(location.homeRegion), cloudTrailFor: (r) => deps.clients.cloudTrail(r) });
-      return verifyTrailLogs({ store, trail: location, start, end, regions: regions ?? undefined, concurrency: deps.concurrency });
+      try {
+        const { result } = await verifyTrailOnS3({
+          clients: deps.clients,
+          trailArn: config.trailArn,
+          organizationId: config.organizationId,
+          start,
+          end,
+          concurrency: deps.concurrency,
+        });
+        return result;
+      } catch (err) {
+        if (err instanceof TrailResolutionError && err.input) {
+          throw new TrailResolutionError(`${err.message} (Lambda environment variable ${ENV_OF_INPUT[err.input]})`, err.isUsageError, err.input);
+        }
+        throw err;
+      }
     },
 
-    runInsightsQuery(queryString, start, end) {
-      return runInsightsQuery(deps.logs, {
+    async runInsightsQuery(queryString, start, end) {
+      const { results } = await runInsightsQuery(deps.logs, {
         logGroupName: config.logGroupName,
         queryString,
         start,
@@ -129,6 +84,7 @@ export function createAwsPorts(config: DailyReviewConfig, deps: AwsPortDeps): Da
         maxPolls: deps.maxPolls ?? 120,
         sleep,
       });
+      return results.map(insightsRecord);
     },
 
     async putRecord(key, body) {

@@ -3,6 +3,7 @@
  * malformed is a ConfigError naming the variable and what is allowed, so a broken deployment fails
  * loudly on its first run instead of silently reviewing nothing.
  */
+import { ORGANIZATION_ID_PATTERN } from "../../cloudtrail/aws";
 import { parseTrailArn } from "../../cloudtrail/verify/digest-key";
 
 export interface DailyReviewConfig {
@@ -13,6 +14,12 @@ export interface DailyReviewConfig {
   alertTopicArn: string;
   /** IAM role ARNs of the deployment pipeline: their (expected) changes are not flagged. */
   deployerRoleArns: string[];
+  /**
+   * E15: the AWS Organizations id (o-...) of an organization trail, whose keys start with
+   * AWSLogs/<id>/. Optional: without it an organization trail's id is read with Organizations
+   * DescribeOrganization (cloudtrail/aws.ts), which needs organizations:DescribeOrganization.
+   */
+  organizationId?: string;
 }
 
 export class ConfigError extends Error {
@@ -26,6 +33,8 @@ export class ConfigError extends Error {
 }
 
 export const ENV_VARS = ["TRAIL_ARN", "LOG_BUCKET", "LOG_GROUP_NAME", "KMS_KEY_ARN", "ALERT_TOPIC_ARN", "DEPLOYER_ROLE_ARNS"] as const;
+/** Optional variables: ORGANIZATION_ID (organization trails; the same contract as the stack output organizationId). */
+export const OPTIONAL_ENV_VARS = ["ORGANIZATION_ID"] as const;
 
 const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const LOG_GROUP = /^[A-Za-z0-9_\-/.#]{1,512}$/;
@@ -71,5 +80,10 @@ export function parseDailyReviewEnv(env: Record<string, string | undefined>): Da
     }
     return arn;
   });
-  return { trailArn, logBucket, logGroupName, kmsKeyArn, alertTopicArn, deployerRoleArns };
+  const organizationText = env.ORGANIZATION_ID?.trim();
+  const organizationId = organizationText ? organizationText : undefined;
+  if (organizationId !== undefined && !ORGANIZATION_ID_PATTERN.test(organizationId)) {
+    throw new ConfigError("ORGANIZATION_ID", `is "${organizationId}"; expected an AWS Organizations id, o- followed by 10-32 lowercase letters or digits (or unset for a single-account trail)`);
+  }
+  return { trailArn, logBucket, logGroupName, kmsKeyArn, alertTopicArn, deployerRoleArns, ...(organizationId ? { organizationId } : {}) };
 }

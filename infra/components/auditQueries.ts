@@ -72,6 +72,54 @@ export const CLOUDTRAIL_COLUMNS: { name: string; type: string }[] = [
   { name: "tlsdetails", type: "struct<tlsversion:string,ciphersuite:string,clientprovidedhostheader:string>" },
 ];
 
+/** Partition columns, in the order of the key layout. */
+export const CLOUDTRAIL_PARTITION_KEYS = [
+  { name: "account", type: "string" },
+  { name: "region", type: "string" },
+  { name: "timestamp", type: "string" },
+];
+
+/** Table parameter naming the account a query reads when it names none (the trail's own). */
+export const DEFAULT_ACCOUNT_PARAMETER = "audit_trail.default_account";
+
+/**
+ * The table's parameters: partition projection as in AWS's "Create the table for CloudTrail logs
+ * in Athena using partition projection"
+ * (https://docs.aws.amazon.com/athena/latest/ug/create-cloudtrail-table-partition-projection.html:
+ * region enum, timestamp date yyyy/MM/dd from a start to NOW), plus the account as an `injected`
+ * partition (https://docs.aws.amazon.com/athena/latest/ug/partition-projection-dynamic-id-partitioning.html):
+ * an organization's accounts are not known at deploy time and change, and an injected column makes
+ * every query name its account(s), so a query never lists the whole organization by accident.
+ */
+export function cloudTrailTableParameters(input: {
+  logRoot: pulumi.Input<string>;
+  regions: pulumi.Input<string[]>;
+  projectionStart: string;
+  defaultAccount: pulumi.Input<string>;
+}): Record<string, pulumi.Input<string>> {
+  return {
+    EXTERNAL: "TRUE",
+    classification: "cloudtrail",
+    // Partition projection: partitions computed from the query, no crawler, no MSCK REPAIR.
+    "projection.enabled": "true",
+    "projection.account.type": "injected",
+    "projection.region.type": "enum",
+    "projection.region.values": pulumi.output(input.regions).apply((r) => r.join(",")),
+    "projection.timestamp.type": "date",
+    "projection.timestamp.format": "yyyy/MM/dd",
+    "projection.timestamp.interval": "1",
+    "projection.timestamp.interval.unit": "DAYS",
+    "projection.timestamp.range": `${input.projectionStart},NOW`,
+    "storage.location.template": pulumi.interpolate`${input.logRoot}/\${account}/CloudTrail/\${region}/\${timestamp}`,
+    // Logs moved to S3 Glacier Flexible Retrieval / Deep Archive are skipped by Athena unless
+    // this is set, and then only their restored copies are read
+    // (https://docs.aws.amazon.com/athena/latest/ug/querying-glacier.html). `who` lists the
+    // partitions it reads and refuses to answer while any object there is still archived.
+    read_restored_glacier_objects: "true",
+    [DEFAULT_ACCOUNT_PARAMETER]: input.defaultAccount,
+  };
+}
+
 export class AuditQueries extends pulumi.ComponentResource {
   readonly databaseName: pulumi.Output<string>;
   readonly tableName: pulumi.Output<string>;
@@ -126,35 +174,27 @@ export class AuditQueries extends pulumi.ComponentResource {
     );
 
     const database = new aws.glue.CatalogDatabase(`${name}-database`, { name: `${base.replace(/-/g, "_")}_audit` }, { parent: this });
+    // CloudTrail's key layout: AWSLogs/[<o-id>/]<account>/CloudTrail/<region>/<yyyy>/<mm>/<dd>/
+    // (organization trails add the organization id: E15). The account is a partition too, so one
+    // table serves every member account of an organization trail (issue 11).
     const logRoot = args.organizationId
-      ? pulumi.interpolate`s3://${args.logBucketName}/AWSLogs/${args.organizationId}/${args.logPathAccount}/CloudTrail`
-      : pulumi.interpolate`s3://${args.logBucketName}/AWSLogs/${args.logPathAccount}/CloudTrail`;
+      ? pulumi.interpolate`s3://${args.logBucketName}/AWSLogs/${args.organizationId}`
+      : pulumi.interpolate`s3://${args.logBucketName}/AWSLogs`;
     const table = new aws.glue.CatalogTable(
       `${name}-cloudtrail-table`,
       {
         name: "cloudtrail_logs",
         databaseName: database.name,
         tableType: "EXTERNAL_TABLE",
-        parameters: {
-          EXTERNAL: "TRUE",
-          classification: "cloudtrail",
-          // Partition projection: partitions computed from the query, no crawler, no MSCK REPAIR.
-          "projection.enabled": "true",
-          "projection.region.type": "enum",
-          "projection.region.values": pulumi.output(args.regions).apply((r) => r.join(",")),
-          "projection.timestamp.type": "date",
-          "projection.timestamp.format": "yyyy/MM/dd",
-          "projection.timestamp.interval": "1",
-          "projection.timestamp.interval.unit": "DAYS",
-          "projection.timestamp.range": `${args.projectionStart},NOW`,
-          "storage.location.template": pulumi.interpolate`${logRoot}/\${region}/\${timestamp}`,
-        },
-        partitionKeys: [
-          { name: "region", type: "string" },
-          { name: "timestamp", type: "string" },
-        ],
+        parameters: cloudTrailTableParameters({
+          logRoot,
+          regions: args.regions,
+          projectionStart: args.projectionStart,
+          defaultAccount: args.logPathAccount,
+        }),
+        partitionKeys: CLOUDTRAIL_PARTITION_KEYS,
         storageDescriptor: {
-          location: logRoot,
+          location: pulumi.interpolate`${logRoot}/`,
           inputFormat: "com.amazon.emr.cloudtrail.CloudTrailInputFormat",
           outputFormat: "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
           serDeInfo: { serializationLibrary: "org.apache.hive.hcatalog.data.JsonSerDe" },

@@ -51,6 +51,7 @@ export class DailyReview extends pulumi.ComponentResource {
           KMS_KEY_ARN: args.kmsKeyArn,
           ALERT_TOPIC_ARN: args.alertTopicArn,
           DEPLOYER_ROLE_ARNS: JSON.stringify(args.deployerRoleArns),
+          // E15: without it the review cannot find an organisation trail's digests.
           ...(args.organizationId ? { ORGANIZATION_ID: args.organizationId } : {}),
         },
         statements: [

@@ -1,9 +1,13 @@
 import { GetTrailCommand } from "@aws-sdk/client-cloudtrail";
+import { DescribeOrganizationCommand, OrganizationsClient } from "@aws-sdk/client-organizations";
+import { GetObjectCommand } from "@aws-sdk/client-s3";
+import { mockClient } from "aws-sdk-client-mock";
 import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
-import { main, USAGE } from "../../evidence/cli";
+import { digestWalkReporter, StderrProgress } from "../../cli/progress";
+import { main } from "../../evidence/cli";
 import { ChainFixture, gzip, makeSigningKey, makeTempDir, removeDir, type SigningKey } from "./fixtures";
 import { CapturedIO, mockedAws, type MockedAws } from "./helpers";
 
@@ -147,6 +151,26 @@ describe("evidence CLI", function () {
       });
     }
 
+    it("--start after the last digest of the export names --start and what the export covers", async function () {
+      const { code, io } = await run(["verify", "--dir", dir, "--public-keys", keysFile, "--start", "2024-03-05T00:00:00Z"]);
+      assert.equal(code, 2);
+      assert.match(io.err, /verify: --start 2024-03-05T00:00:00Z is after the last digest of the export; the export's digests cover 2024-03-01T00:00:00Z to 2024-03-02T00:00:00Z, so nothing would be verified; give an earlier --start/);
+      assert.equal(io.out, "");
+    });
+
+    it("--end before the first digest names --end, not --start", async function () {
+      const { code, io } = await run(["verify", "--dir", dir, "--public-keys", keysFile, "--end", "2024-02-20T00:00:00Z"]);
+      assert.equal(code, 2);
+      assert.match(io.err, /verify: --end 2024-02-20T00:00:00Z is before the first digest of the export; .*give a later --end/);
+      assert.doesNotMatch(io.err, /--start/);
+    });
+
+    it("a window inside the export's span but between digests is verified and reported, not refused", async function () {
+      const { code, io } = await run(["verify", "--dir", dir, "--public-keys", keysFile, "--start", "2024-03-01T05:00:00Z", "--end", "2024-03-01T07:00:00Z", "--json"]);
+      assert.equal(code, 0, io.err);
+      assert.ok(JSON.parse(io.out).digestsChecked >= 2);
+    });
+
     it("a corrupt public keys file", async function () {
       const corrupt = path.join(dir, "corrupt-keys.json");
       await fs.writeFile(corrupt, '{"PublicKeyList": [{"Value": 1}]}');
@@ -191,7 +215,7 @@ describe("evidence CLI", function () {
       aws.cloudTrailMock.on(GetTrailCommand).rejects(Object.assign(new Error("Unknown trail"), { name: "TrailNotFoundException" }));
       const missing = await run(["verify", "--trail-arn", TRAIL_ARN, "--start", "2024-03-01", "--end", "2024-03-02"], { clients: aws.clients });
       assert.equal(missing.code, 2);
-      assert.match(missing.io.err, /--trail-arn .*no such trail/);
+      assert.match(missing.io.err, /--trail-arn: .*no such trail/);
       aws.cloudTrailMock.reset();
       aws.cloudTrailMock.on(GetTrailCommand).rejects(Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException" }));
       const failed = await run(["verify", "--trail-arn", TRAIL_ARN, "--start", "2024-03-01", "--end", "2024-03-02"], { clients: aws.clients });
@@ -199,12 +223,96 @@ describe("evidence CLI", function () {
       assert.match(failed.io.err, /verify could not complete: ThrottlingException: Rate exceeded/);
     });
 
-    it("asks for --organization-id on an organization trail", async function () {
+    describe("organization trails (E15, issue 11)", function () {
+      const ORG = "o-a1b2c3d4e5";
+      let orgFixture: ChainFixture;
+      before(function () {
+        orgFixture = ChainFixture.build({ signingKey, start: START, digests: 6, logsPerDigest: 1, trail: { organizationId: ORG } });
+      });
+      function withOrganizations(aws: MockedAws, answer: "id" | "denied") {
+        const organizations = new OrganizationsClient({ region: "us-east-1", credentials: { accessKeyId: "AKIDTEST", secretAccessKey: "test" } });
+        const mock = mockClient(organizations);
+        if (answer === "id") mock.on(DescribeOrganizationCommand).resolves({ Organization: { Id: ORG, Arn: `arn:aws:organizations::123456789012:organization/${ORG}` } });
+        else mock.on(DescribeOrganizationCommand).rejects(Object.assign(new Error("You don't have permissions to access this resource."), { name: "AccessDeniedException" }));
+        return { clients: { ...aws.clients, organizations: () => organizations }, mock };
+      }
+      const period = ["--start", "2024-03-01T00:00:00Z", "--end", "2024-03-01T06:00:00Z", "--json"];
+
+      it("reads the organization id with Organizations DescribeOrganization, as aws-cli does, and walks AWSLogs/<o-id>/", async function () {
+        const aws = mockedAws();
+        serveTrail(aws, orgFixture, { IsOrganizationTrail: true });
+        const { clients, mock } = withOrganizations(aws, "id");
+        const { code, io } = await run(["verify", "--trail-arn", TRAIL_ARN, ...period], { clients });
+        assert.equal(code, 0, io.err);
+        assert.deepEqual(JSON.parse(io.out), { valid: true, findings: [], digestsChecked: 6, logFilesChecked: 6 });
+        assert.equal(mock.commandCalls(DescribeOrganizationCommand).length, 1);
+        assert.ok(orgFixture.digests[0].key.includes(`/AWSLogs/${ORG}/123456789012/CloudTrail-Digest/`), orgFixture.digests[0].key);
+      });
+
+      it("uses --organization-id when given, without calling Organizations", async function () {
+        const aws = mockedAws();
+        serveTrail(aws, orgFixture, { IsOrganizationTrail: true });
+        const { clients, mock } = withOrganizations(aws, "denied");
+        const { code, io } = await run(["verify", "--trail-arn", TRAIL_ARN, "--organization-id", ORG, ...period], { clients });
+        assert.equal(code, 0, io.err);
+        assert.equal(JSON.parse(io.out).digestsChecked, 6);
+        assert.equal(mock.commandCalls(DescribeOrganizationCommand).length, 0);
+      });
+
+      it("exits 2 naming --organization-id when DescribeOrganization is denied", async function () {
+        const aws = mockedAws();
+        serveTrail(aws, orgFixture, { IsOrganizationTrail: true });
+        const { clients } = withOrganizations(aws, "denied");
+        const { code, io } = await run(["verify", "--trail-arn", TRAIL_ARN, ...period], { clients });
+        assert.equal(code, 2);
+        assert.match(io.err, /error: verify: --organization-id: .*is an organization trail: .*DescribeOrganization failed \(AccessDeniedException: .*\); give the organization id/);
+        assert.equal(io.out, "");
+      });
+
+      it("refuses a malformed --organization-id before calling AWS", async function () {
+        const aws = mockedAws();
+        const { code, io } = await run(["verify", "--trail-arn", TRAIL_ARN, "--organization-id", "o-SHORT", ...period], { clients: aws.clients });
+        assert.equal(code, 2);
+        assert.match(io.err, /--organization-id "o-SHORT" is not an AWS Organizations id \(o- followed by 10-32 lowercase letters or digits\)/);
+        assert.equal(aws.cloudTrailMock.commandCalls(GetTrailCommand).length, 0);
+      });
+    });
+
+    it("exits 3 with the restore command when a log file is archived (S3 InvalidObjectState)", async function () {
       const aws = mockedAws();
-      serveTrail(aws, fixture, { IsOrganizationTrail: true });
-      const { code, io } = await run(["verify", "--trail-arn", TRAIL_ARN, "--start", "2024-03-01", "--end", "2024-03-02"], { clients: aws.clients });
-      assert.equal(code, 2);
-      assert.match(io.err, /organization trail: pass --organization-id/);
+      serveTrail(aws, fixture);
+      const archived = fixture.digests[2].logKeys[0];
+      aws.s3Mock
+        .on(GetObjectCommand, { Bucket: fixture.trail.bucket, Key: archived })
+        .rejects(Object.assign(new Error("The operation is not valid for the object's storage class"), { name: "InvalidObjectState", StorageClass: "DEEP_ARCHIVE" }));
+      const { code, io } = await run(["verify", "--trail-arn", TRAIL_ARN, "--start", "2024-03-01T00:00:00Z", "--end", "2024-03-01T06:00:00Z", "--json"], { clients: aws.clients });
+      assert.equal(code, 3, io.err);
+      assert.deepEqual(JSON.parse(io.out).findings.map((f: { kind: string; key: string }) => [f.kind, f.key]), [["read-error", archived]]);
+      assert.match(io.err, /1 object\(s\) needed for this answer are in an archive storage class and cannot be read until they are restored/);
+      assert.ok(
+        io.err.includes(`aws s3api restore-object --bucket '${fixture.trail.bucket}' --key '${archived}' --restore-request '{"Days":7,"GlacierJobParameters":{"Tier":"Bulk"}}'`),
+        io.err,
+      );
+      assert.match(io.err, /needs s3:RestoreObject/);
+    });
+
+    it("export exits 3 with the restore command when a log file is archived, instead of a silent gap", async function () {
+      const aws = mockedAws();
+      serveTrail(aws, fixture);
+      const archived = fixture.digests[1].logKeys[0];
+      aws.s3Mock
+        .on(GetObjectCommand, { Bucket: fixture.trail.bucket, Key: archived })
+        .rejects(Object.assign(new Error("The operation is not valid for the object's storage class"), { name: "InvalidObjectState", StorageClass: "GLACIER" }));
+      const out = await makeTempDir("cli-export-archived");
+      try {
+        const { code, io } = await run(["export", "--trail-arn", TRAIL_ARN, "--start", "2024-03-01T00:00:00Z", "--end", "2024-03-01T04:00:00Z", "--out", out], { clients: aws.clients });
+        assert.equal(code, 3, io.err);
+        assert.match(io.err, /error: the export is incomplete: 1 object\(s\) needed for this answer are in an archive storage class/);
+        assert.ok(io.err.includes(`  GLACIER: s3://${fixture.trail.bucket}/${archived}`), io.err);
+        assert.ok(io.err.includes(`aws s3api restore-object --bucket '${fixture.trail.bucket}' --key '${archived}'`), io.err);
+      } finally {
+        await removeDir(out);
+      }
     });
 
     it("exports what the offline verify needs, and the offline verify then agrees with S3", async function () {
@@ -235,18 +343,99 @@ describe("evidence CLI", function () {
     });
   });
 
+  describe("help", function () {
+    const synopsis: Record<string, RegExp> = {
+      verify: /verify --dir <exportRoot> --public-keys <file>/,
+      export: /export --trail-arn <arn> --start <time> --end <time> --out <dir>/,
+      package: /package --stack <name> --start <time> --end <time> --out <dir>/,
+      who: /who --bucket <name> \[--key <key> \| --key <prefix>\*\]/,
+    };
+    for (const command of Object.keys(synopsis)) {
+      it(`${command} --help prints that command's usage on stdout and exits 0, calling nothing`, async function () {
+        const aws = mockedAws();
+        for (const argv of [[command, "--help"], [command, "-h"], ["help", command], [command, "--dir", "x", "--help"]]) {
+          const { code, io } = await run(argv, { clients: aws.clients });
+          assert.equal(code, 0, `${argv.join(" ")}: ${io.err}`);
+          assert.match(io.out, synopsis[command]);
+          for (const other of Object.keys(synopsis).filter((c) => c !== command)) assert.doesNotMatch(io.out, synopsis[other], `${command} help shows only ${command}`);
+          assert.match(io.out, /Exit codes .*0 valid \/ done, 1 findings/s);
+          assert.equal(io.err, "");
+        }
+        assert.equal(aws.regionsAsked.length, 0, "no AWS client was asked for");
+      });
+    }
+
+    it("a usage error points to the command's own help", async function () {
+      const { code, io } = await run(["export", "--trail-arn", TRAIL_ARN]);
+      assert.equal(code, 2);
+      assert.match(io.err, /Run "npm run evidence -- export --help" for usage\./);
+    });
+  });
+
   describe("as a process", function () {
-    it("runs through ts-node with the documented exit codes (smoke test)", function () {
+    it("runs through ts-node with the documented exit codes, loading no AWS SDK for help or an offline verify (smoke test)", function () {
       this.timeout(60_000);
       const cli = path.join(REPO, "evidence/cli.ts");
-      const args = ["-r", "ts-node/register/transpile-only", cli];
-      const ok = spawnSync(process.execPath, [...args, "verify", "--dir", dir, "--public-keys", keysFile, "--json"], { cwd: REPO, encoding: "utf8" });
+      const ok = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", cli, "verify", "--dir", dir, "--public-keys", keysFile, "--json"], { cwd: REPO, encoding: "utf8" });
       assert.equal(ok.status, 0, ok.stderr);
       assert.equal(JSON.parse(ok.stdout).valid, true);
-      const bad = spawnSync(process.execPath, [...args, "verify", "--trail-arn", TRAIL_ARN, "--start", "yesterday", "--end", "2024-03-02"], { cwd: REPO, encoding: "utf8" });
-      assert.equal(bad.status, 2);
-      assert.match(bad.stderr, /--start "yesterday" is not an ISO 8601 time/);
-      assert.ok(USAGE.includes("verify --dir <exportRoot> --public-keys <file>"));
+      // One more process runs help, an offline verify and a usage error, then reports which
+      // @aws-sdk modules were loaded: none (issue 15: subcommands load their clients lazily).
+      const script = `
+        const { main } = require(${JSON.stringify(cli)});
+        const io = { out: "", err: "", stdout: { write: (t) => (io.out += t) }, stderr: { write: (t) => (io.err += t) } };
+        (async () => {
+          const codes = [
+            await main(["verify", "--help"], io),
+            await main(["verify", "--dir", ${JSON.stringify(dir)}, "--public-keys", ${JSON.stringify(keysFile)}, "--json"], io),
+            await main(["verify", "--trail-arn", ${JSON.stringify(TRAIL_ARN)}, "--start", "yesterday", "--end", "2024-03-02"], io),
+          ];
+          const sdk = Object.keys(require.cache).filter((k) => k.includes("/@aws-sdk/") || k.includes("/@smithy/"));
+          process.stdout.write(JSON.stringify({ codes, sdk: sdk.length, err: io.err, help: io.out.includes("verify --dir <exportRoot> --public-keys <file>") }));
+        })();`;
+      const probe = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", script], { cwd: REPO, encoding: "utf8" });
+      assert.equal(probe.status, 0, probe.stderr);
+      const report = JSON.parse(probe.stdout);
+      assert.deepEqual(report.codes, [0, 0, 2]);
+      assert.equal(report.help, true);
+      assert.match(report.err, /--start "yesterday" is not an ISO 8601 time/);
+      assert.equal(report.sdk, 0, "no AWS SDK module loaded");
     });
+  });
+});
+
+describe("cli/progress: the one stderr progress display", function () {
+  const sink = (isTTY: boolean) => {
+    const lines: string[] = [];
+    return { lines, stderr: { isTTY, write: (t: string) => void lines.push(t) } };
+  };
+
+  it("off a terminal prints milestones and every Nth update as progress: lines", function () {
+    const s = sink(false);
+    const p = new StderrProgress(s.stderr, { every: 3 });
+    for (let i = 1; i <= 7; i++) p.update(`step ${i}`, i === 1);
+    p.done();
+    assert.deepEqual(s.lines, ["progress: step 1\n", "progress: step 3\n", "progress: step 6\n"]);
+  });
+
+  it("on a terminal redraws one line at most every 200 ms (milestones always), and clears it at the end", function () {
+    const s = sink(true);
+    let now = 0;
+    const p = new StderrProgress(s.stderr, { clock: () => now });
+    p.update("a");
+    now = 100;
+    p.update("b");
+    p.update("c", true);
+    now = 350;
+    p.update("d");
+    p.done();
+    assert.deepEqual(s.lines, ["\ra\u001b[K", "\rc\u001b[K", "\rd\u001b[K", "\r\u001b[K"]);
+  });
+
+  it("reports a digest walk every N digests off a terminal", function () {
+    const s = sink(false);
+    const report = digestWalkReporter(new StderrProgress(s.stderr, { every: Infinity }), 10);
+    for (let d = 1; d <= 25; d++) report({ region: "eu-west-1", digestsChecked: d, logFilesChecked: d * 2, uncompressedLogBytes: d * 1024 * 1024 });
+    assert.deepEqual(s.lines, ["progress: eu-west-1: 10 digests, 20 log files, 10.0 MiB verified\n", "progress: eu-west-1: 20 digests, 40 log files, 20.0 MiB verified\n"]);
   });
 });

@@ -11,13 +11,15 @@ import {
   StartQueryCommand,
   StopQueryCommand,
 } from "@aws-sdk/client-cloudwatch-logs";
-import { GetBucketLocationCommand } from "@aws-sdk/client-s3";
+import { GetBucketLocationCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import * as assert from "node:assert/strict";
-import { main, USAGE } from "../../evidence/cli";
+import { main } from "../../evidence/cli";
 import { buildAthenaStatement } from "../../evidence/who/athena";
 import { WHO_USAGE } from "../../evidence/who/command";
 import { parseS3Uri, type LogFileCheck } from "../../evidence/who/digests";
-import { buildInsightsQuery } from "../../evidence/who/insights";
+import { formatRowsTable } from "../../evidence/who/format";
+import { buildInsightsQuery, insightsTargetFilter } from "../../evidence/who/insights";
+import { rowFromInsights } from "../../evidence/who/rows";
 import { lookUpBucketRegion, silentProgress } from "../../evidence/who/run";
 import { CapturedIO, mockedAws, type MockedAws } from "./helpers";
 import {
@@ -108,7 +110,7 @@ const SUCCEEDED = ["athena-get-query-execution-queued", "athena-get-query-execut
 
 describe("evidence CLI: who", function () {
   describe("Athena", function () {
-    it("runs the built statement with bound parameters, pages through 3 result pages skipping the header, and prints one JSON object", async function () {
+    it("runs the built statement (values inlined, no ExecutionParameters), pages through 3 result pages skipping the header, and prints one JSON object", async function () {
       const h = harness();
       serveAthena(h, SUCCEEDED);
       const { code, out, err } = await run(h, ["--bucket", DATA_BUCKET, "--key", "patients/0042/*", ...ATHENA_PERIOD, "--stack", "prd", "--source", "athena", "--format", "json"]);
@@ -120,11 +122,10 @@ describe("evidence CLI: who", function () {
       const expected = buildAthenaStatement(
         { bucket: DATA_BUCKET, key: { value: "patients/0042/", match: "prefix" }, start: new Date("2025-03-01T00:00:00Z"), end: new Date("2025-03-03T00:00:00Z") },
         { database: "audit_prd_audit", table: "cloudtrail_logs" },
-        { region: "ap-northeast-1", today: NOW },
+        { account: "111122223333", region: "ap-northeast-1", today: NOW },
       );
       assert.deepEqual(starts[0].args[0].input, {
         QueryString: expected.sql,
-        ExecutionParameters: [`'${DATA_BUCKET}'`, "'patients/0042/'", "'2025-03-01T00:00:00Z'", "'2025-03-03T00:00:00Z'"],
         WorkGroup: "audit-prd-audit",
         QueryExecutionContext: { Catalog: "AwsDataCatalog", Database: "audit_prd_audit" },
       });
@@ -143,6 +144,7 @@ describe("evidence CLI: who", function () {
       assert.deepEqual(Object.keys(report), ["query", "rows", "stats"]);
       assert.deepEqual(report.rows.map((r: { eventId: string }) => r.eventId), EVENT_IDS);
       assert.ok(!report.rows.some((r: { time: string }) => r.time === "eventtime"), "header row skipped");
+      assert.equal(report.rows.length, 5, "every() below is over the five rows, not over nothing");
       assert.ok(report.rows.every((r: { digest: string }) => r.digest === "not checked"));
       assert.deepEqual(report.stats, { rows: 5, bytesScanned: 48213377, estimatedUsd: 0.000219, queryExecutionId: QUERY_EXECUTION_ID });
       assert.equal(report.query.source, "athena");
@@ -163,6 +165,7 @@ describe("evidence CLI: who", function () {
       assert.equal(code, 0, err);
       const progress = err.split("\n").filter((l) => l.startsWith("progress: "));
       assert.deepEqual(progress, [
+        `progress: checking 3 log folder(s) of s3://${LOG_BUCKET} for archived objects`,
         `progress: Athena query ${QUERY_EXECUTION_ID} submitted`,
         `progress: Athena query ${QUERY_EXECUTION_ID}: QUEUED, 0 bytes scanned, 1 s`,
         `progress: Athena query ${QUERY_EXECUTION_ID}: RUNNING, 20.5 MiB (21474836 bytes) scanned, 2 s`,
@@ -189,7 +192,7 @@ describe("evidence CLI: who", function () {
       const { code, out } = await run(h, ["--bucket", DATA_BUCKET, ...ATHENA_PERIOD, "--stack", "prd", "--source", "athena", "--format", "csv"]);
       assert.equal(code, 0);
       const records = out.split("\r\n");
-      assert.equal(records[0], "time,principal,role,identityType,accessKeyId,mfa,action,bucket,key,sourceIp,userAgent,result,errorCode,errorMessage,eventId,region,logFile,digest");
+      assert.equal(records[0], "time,principal,role,identityType,accessKeyId,mfa,action,bucket,key,copySource,sourceIp,userAgent,result,errorCode,errorMessage,eventId,region,logFile,digest");
       assert.equal(records.length, 7, "header, 5 records, empty after the last CRLF");
       assert.ok(records[5].includes(',"patients/0042/notes ""draft"", v2.txt",'));
       assert.ok(records[2].startsWith("2025-03-01T04:23:51Z,arn:aws:sts::111122223333:assumed-role/SupportRole/bob,arn:aws:iam::111122223333:role/SupportRole,AssumedRole,ASIA3XFRBF23ASDFGH34,no,GetObject,"));
@@ -327,6 +330,7 @@ describe("evidence CLI: who", function () {
       assert.equal(report.query.logGroup, LOG_GROUP);
       assert.deepEqual(report.stats, { rows: 3, bytesScanned: 391823114, queryId: INSIGHTS_QUERY_ID });
       assert.deepEqual(report.rows.map((r: { mfa: string }) => r.mfa), ["yes", "no", "unknown"]);
+      assert.equal(report.rows.length, 3);
       assert.ok(report.rows.every((r: { logFile: string; digest: string }) => r.logFile === "n/a (CloudWatch Logs)" && r.digest === "not checked"));
     });
 
@@ -384,7 +388,7 @@ describe("evidence CLI: who", function () {
       slow.who.logsMock.on(StopQueryCommand).resolves({ success: true });
       const timedOut = await run(slow, ["--bucket", DATA_BUCKET, ...LOGS_PERIOD, "--stack", "prd", "--source", "logs", "--timeout", "3"]);
       assert.equal(timedOut.code, 3);
-      assert.match(timedOut.err, /Logs Insights query .* did not complete within 3 s \(last status Running\); it was stopped/);
+      assert.match(timedOut.err, /Logs Insights query .* did not complete within 3 s \(3 polls, last status Running\); it was stopped\. Narrow the period, or raise --timeout\./);
       assert.equal(slow.who.logsMock.commandCalls(InsightsGetQueryResultsCommand).length, 3);
       assert.deepEqual(slow.who.logsMock.commandCalls(StopQueryCommand).map((c) => c.args[0].input), [{ queryId: INSIGHTS_QUERY_ID }]);
     });
@@ -465,6 +469,7 @@ describe("evidence CLI: who", function () {
       });
       const { code, out, err } = await run(h, ["--bucket", DATA_BUCKET, ...ATHENA_PERIOD, "--stack", "prd", "--verify-digests", "--format", "json"]);
       assert.equal(code, 3);
+      assert.equal(JSON.parse(out).rows.length, 5, "the rows are still printed");
       assert.ok(JSON.parse(out).rows.every((r: { digest: string }) => r.digest === "not verified: the check failed (ThrottlingException: Rate exceeded)"));
       assert.match(err, /the digest check could not run: ThrottlingException: Rate exceeded/);
     });
@@ -511,8 +516,170 @@ describe("evidence CLI: who", function () {
     }
   });
 
-  it("is listed in the CLI usage", function () {
-    assert.ok(USAGE.includes(WHO_USAGE));
-    assert.match(USAGE, /who --bucket <name> \[--key <key> \| --key <prefix>\*\] \[--principal <arn>\] --start <time> --end <time>/);
+  it("who --help prints its usage and exits 0; the overview lists it too", async function () {
+    const h = harness();
+    const help = await run(h, ["--help"]);
+    assert.equal(help.code, 0);
+    assert.ok(help.out.includes(WHO_USAGE));
+    assert.match(help.out, /who --bucket <name> \[--key <key> \| --key <prefix>\*\] \[--principal <arn>\] --start <time> --end <time>\n\s+\[--account <12-digit id>\]/);
+    assert.equal(h.who.athenaMock.calls().length + h.who.logsMock.calls().length + h.aws.s3Mock.calls().length, 0);
+    const io = new CapturedIO();
+    assert.equal(await main(["help"], io), 0);
+    assert.ok(io.out.includes(WHO_USAGE));
+  });
+
+  describe("accounts and organization trails (issue 11)", function () {
+    const ORG_TEMPLATE = `s3://${LOG_BUCKET}/AWSLogs/o-a1b2c3d4e5/\${account}/CloudTrail/\${region}/\${timestamp}`;
+    function orgTable(): object {
+      const metadata = recorded("athena-get-table-metadata");
+      metadata.TableMetadata.Parameters["storage.location.template"] = ORG_TEMPLATE;
+      return metadata;
+    }
+
+    it("--account reads only that member account's partitions, and lists only its folders for archived objects", async function () {
+      const h = harness();
+      serveAthena(h, SUCCEEDED, "three", orgTable());
+      const { code, out, err } = await run(h, ["--bucket", DATA_BUCKET, ...ATHENA_PERIOD, "--stack", "prd", "--source", "athena", "--account", "444455556666", "--format", "json"]);
+      assert.equal(code, 0, err);
+      const sql = h.who.athenaMock.commandCalls(StartQueryExecutionCommand)[0].args[0].input.QueryString as string;
+      assert.match(sql, /WHERE "timestamp" IN \('2025\/03\/01', '2025\/03\/02', '2025\/03\/03'\)\n  AND account = '444455556666'\n  AND region = 'ap-northeast-1'\n/);
+      const listed = h.aws.s3Mock.commandCalls(ListObjectsV2Command).map((c) => [c.args[0].input.Bucket, c.args[0].input.Prefix]);
+      assert.deepEqual(listed.sort(), [
+        [LOG_BUCKET, "AWSLogs/o-a1b2c3d4e5/444455556666/CloudTrail/ap-northeast-1/2025/03/01/"],
+        [LOG_BUCKET, "AWSLogs/o-a1b2c3d4e5/444455556666/CloudTrail/ap-northeast-1/2025/03/02/"],
+        [LOG_BUCKET, "AWSLogs/o-a1b2c3d4e5/444455556666/CloudTrail/ap-northeast-1/2025/03/03/"],
+      ]);
+      assert.equal(JSON.parse(out).query.account, "444455556666");
+    });
+
+    it("defaults to the trail's account, and refuses a malformed --account before any call", async function () {
+      const h = harness();
+      serveAthena(h, SUCCEEDED);
+      const { code } = await run(h, ["--bucket", DATA_BUCKET, ...ATHENA_PERIOD, "--stack", "prd", "--source", "athena"]);
+      assert.equal(code, 0);
+      assert.match(h.who.athenaMock.commandCalls(StartQueryExecutionCommand)[0].args[0].input.QueryString as string, /AND account = '111122223333'\n/);
+      const bad = harness();
+      const refused = await run(bad, ["--bucket", DATA_BUCKET, ...ATHENA_PERIOD, "--stack", "prd", "--account", "4444-5555-6666"]);
+      assert.equal(refused.code, 2);
+      assert.match(refused.err, /--account "4444-5555-6666" is not a 12-digit AWS account id/);
+      assert.equal(bad.who.athenaMock.calls().length, 0);
+    });
+
+    it("passes the stack's organizationId to --verify-digests", async function () {
+      const h = harness();
+      h.outputs.organizationId = "o-a1b2c3d4e5";
+      serveAthena(h, SUCCEEDED);
+      h.who.setVerifier(async (request) => ({
+        result: { valid: true, findings: [], digestsChecked: 1, logFilesChecked: 0, uncompressedLogBytes: 0, regions: [], publicKeyFingerprints: [] },
+        bucket: LOG_BUCKET,
+        checkedKeys: new Set(request.logFiles.map((f) => parseS3Uri(f)!.key)),
+      }));
+      const { code } = await run(h, ["--bucket", DATA_BUCKET, ...ATHENA_PERIOD, "--stack", "prd", "--verify-digests", "--format", "json"]);
+      assert.equal(code, 0);
+      assert.deepEqual(h.who.verifyRequests.map((r) => r.organizationId), ["o-a1b2c3d4e5"]);
+    });
+  });
+
+  describe("archived log files (Glacier, Deep Archive)", function () {
+    function archiveIn(h: Harness, storageClass: string, restore?: object) {
+      h.aws.s3Mock.on(ListObjectsV2Command).callsFake((input: { Prefix: string }) => ({
+        IsTruncated: false,
+        Contents: input.Prefix.endsWith("2025/03/02/")
+          ? [{ Key: `${input.Prefix}111122223333_CloudTrail_ap-northeast-1_20250302T0005Z_Ab12Cd34Ef56Gh78.json.gz`, StorageClass: storageClass, ...(restore ? { RestoreStatus: restore } : {}) }]
+          : [{ Key: `${input.Prefix}111122223333_CloudTrail_ap-northeast-1_20250301T0005Z_Zz12Cd34Ef56Gh78.json.gz`, StorageClass: "STANDARD_IA" }],
+      }));
+    }
+
+    it("exits 3 without querying, naming the archived file and the restore command", async function () {
+      const h = harness();
+      serveAthena(h, SUCCEEDED);
+      archiveIn(h, "DEEP_ARCHIVE");
+      const { code, out, err } = await run(h, ["--bucket", DATA_BUCKET, ...ATHENA_PERIOD, "--stack", "prd", "--source", "athena"]);
+      assert.equal(code, 3);
+      assert.equal(out, "");
+      const key = "AWSLogs/111122223333/CloudTrail/ap-northeast-1/2025/03/02/111122223333_CloudTrail_ap-northeast-1_20250302T0005Z_Ab12Cd34Ef56Gh78.json.gz";
+      assert.match(err, /error: who: 1 object\(s\) needed for this answer are in an archive storage class/);
+      assert.ok(err.includes(`  DEEP_ARCHIVE: s3://${LOG_BUCKET}/${key}`), err);
+      assert.ok(err.includes(`aws s3api restore-object --bucket '${LOG_BUCKET}' --key '${key}' --restore-request '{"Days":7,"GlacierJobParameters":{"Tier":"Bulk"}}'`), err);
+      assert.equal(h.who.athenaMock.commandCalls(StartQueryExecutionCommand).length, 0, "no incomplete answer is computed");
+      const requests = h.aws.s3Mock.commandCalls(ListObjectsV2Command).map((c) => c.args[0].input);
+      assert.equal(requests.length, 3);
+      assert.ok(requests.every((r) => r.Bucket === LOG_BUCKET && (r.OptionalObjectAttributes as string[]).includes("RestoreStatus")));
+    });
+
+    it("answers when the archived file has a finished restore (Athena reads restored copies: read_restored_glacier_objects)", async function () {
+      const h = harness();
+      serveAthena(h, SUCCEEDED);
+      archiveIn(h, "GLACIER", { IsRestoreInProgress: false, RestoreExpiryDate: new Date("2025-07-07T00:00:00Z") });
+      const { code, err } = await run(h, ["--bucket", DATA_BUCKET, ...ATHENA_PERIOD, "--stack", "prd", "--source", "athena"]);
+      assert.equal(code, 0, err);
+      assert.equal(h.who.athenaMock.commandCalls(StartQueryExecutionCommand).length, 1);
+    });
+
+    it("still refuses while a restore is in progress", async function () {
+      const h = harness();
+      serveAthena(h, SUCCEEDED);
+      archiveIn(h, "GLACIER", { IsRestoreInProgress: true });
+      const { code, err } = await run(h, ["--bucket", DATA_BUCKET, ...ATHENA_PERIOD, "--stack", "prd", "--source", "athena"]);
+      assert.equal(code, 3);
+      assert.match(err, /GLACIER: s3:\/\//);
+    });
+  });
+
+  describe("copies and batch deletes (real CloudTrail records: fixtures-who/cloudtrail-copy-delete.json)", function () {
+    const records = recorded("cloudtrail-copy-delete");
+    /** What Logs Insights returns for a record under the query's `fields` aliases. */
+    function insightsResult(record: any, extra: Record<string, string>): Array<{ field: string; value: string }> {
+      const fields: Record<string, unknown> = {
+        eventTime: extra.eventTime,
+        eventId: extra.eventId,
+        eventName: record.eventName,
+        awsRegion: extra.awsRegion,
+        identityType: "IAMUser",
+        principalArn: extra.principalArn,
+        sourceIPAddress: extra.sourceIPAddress,
+        userAgent: "[stratus-red-team_4a1b]",
+        bucket: record.requestParameters.bucketName,
+        objectKey: record.requestParameters.key,
+        copySource: record.requestParameters["x-amz-copy-source"],
+      };
+      return Object.entries(fields)
+        .filter(([, v]) => v !== undefined)
+        .map(([field, value]) => ({ field, value: String(value) }));
+    }
+
+    it("lists DeleteObjects on the bucket with --key, as 'object keys not recorded by S3'", async function () {
+      const h = harness();
+      const bucket = records.DeleteObjects.requestParameters.bucketName;
+      const complete = {
+        status: "Complete",
+        statistics: { recordsMatched: 1, recordsScanned: 1000, bytesScanned: 4096 },
+        results: [insightsResult(records.DeleteObjects, { eventTime: "2025-06-21T06:08:38Z", eventId: "b9e1f0c2-0d4a-4f7b-9a61-2f5c8e3d7a10", awsRegion: "us-east-1", principalArn: "arn:aws:iam::012345678901:user/attacker", sourceIPAddress: "198.51.100.77" })],
+      };
+      serveInsights(h, [complete]);
+      const { code, out, err } = await run(h, ["--bucket", bucket, "--key", "invoices/2025/0042.pdf", ...LOGS_PERIOD, "--stack", "prd", "--source", "logs", "--region", "us-east-1", "--format", "json"]);
+      assert.equal(code, 0, err);
+      const query = h.who.logsMock.commandCalls(StartQueryCommand)[0].args[0].input.queryString as string;
+      assert.ok(query.includes(`(requestParameters.bucketName = "${bucket}" and (requestParameters.key like /^invoices\\/2025\\/0042\\.pdf$/ or eventName = "DeleteObjects"))`), query);
+      const rows = JSON.parse(out).rows;
+      assert.equal(rows.length, 1);
+      assert.equal(rows[0].action, "DeleteObjects");
+      assert.equal(rows[0].key, "(object keys not recorded by S3)");
+      assert.equal(rows[0].principal, "arn:aws:iam::012345678901:user/attacker");
+    });
+
+    it("matches the recorded CopyObject by its x-amz-copy-source, for the exact key and a prefix, and shows the source", function () {
+      const copy = records.CopyObject;
+      const source = copy.requestParameters["x-amz-copy-source"];
+      const regexes = (key: { value: string; match: "exact" | "prefix" }) =>
+        [...insightsTargetFilter({ bucket: "target bucket", key }).matchAll(/`requestParameters\.x-amz-copy-source` like \/(.*?)\/(?= or |\))/g)].map((m) => new RegExp(m[1]));
+      assert.ok(regexes({ value: "target file.txt", match: "exact" }).some((r) => r.test(source)));
+      assert.ok(regexes({ value: "target", match: "prefix" }).some((r) => r.test(source)));
+      assert.ok(!regexes({ value: "target file.tx", match: "exact" }).some((r) => r.test(source)));
+      assert.ok(!regexes({ value: "other", match: "prefix" }).some((r) => r.test(source)));
+      const [row] = [rowFromInsights(insightsResult(copy, { eventTime: "2025-06-21T06:10:00Z", eventId: "e1", awsRegion: "us-east-1", principalArn: "arn:aws:iam::012345678901:user/attacker", sourceIPAddress: "198.51.100.77" }))];
+      assert.equal(row.copySource, "target bucket/target file.txt");
+      assert.match(formatRowsTable([row]), /target file\.txt \(copy of target bucket\/target file\.txt\)/);
+    });
   });
 });

@@ -70,10 +70,10 @@ function report(rows: WhoRow[]): WhoReport {
       start: "2025-03-01T00:00:00Z",
       end: "2025-03-03T00:00:00Z",
       statement: "SELECT ...",
-      parameters: [`'${DATA_BUCKET}'`],
       workgroup: "audit-prd-audit",
       database: "audit_prd_audit",
       table: "cloudtrail_logs",
+      account: "111122223333",
       region: "ap-northeast-1",
       partitionDays: ["2025/03/01", "2025/03/02", "2025/03/03"],
     },
@@ -97,7 +97,7 @@ describe("who: output formats", function () {
       const rows = recordedRows();
       rows[0].errorMessage = "first line\nsecond line";
       const csv = formatCsv(rows);
-      assert.ok(csv.startsWith("time,principal,role,identityType,accessKeyId,mfa,action,bucket,key,sourceIp,userAgent,result,errorCode,errorMessage,eventId,region,logFile,digest\r\n"));
+      assert.ok(csv.startsWith("time,principal,role,identityType,accessKeyId,mfa,action,bucket,key,copySource,sourceIp,userAgent,result,errorCode,errorMessage,eventId,region,logFile,digest\r\n"));
       const parsed = parseCsv(csv);
       assert.deepEqual(parsed[0], [...CSV_COLUMNS]);
       assert.equal(parsed.length, 6);
@@ -170,7 +170,7 @@ describe("who: output formats", function () {
       rows[1].result = "AccessDenied: a\nb";
       const text = formatTable(report(rows));
       assert.ok(text.startsWith(`Who accessed s3://${DATA_BUCKET}/patients/0042/* (key prefix) from 2025-03-01T00:00:00Z to 2025-03-03T00:00:00Z (end exclusive)\nPrincipal: anyone\n`));
-      assert.match(text, /Source: Athena audit_prd_audit\.cloudtrail_logs \(workgroup audit-prd-audit\), partitions 2025\/03\/01\.\.2025\/03\/03, region ap-northeast-1\n/);
+      assert.match(text, /Source: Athena audit_prd_audit\.cloudtrail_logs \(workgroup audit-prd-audit\), partitions 2025\/03\/01\.\.2025\/03\/03, account 111122223333, region ap-northeast-1\n/);
       assert.match(text, /AccessDenied: a\\nb/);
       assert.match(text, /\n5 event\(s\)\. Athena scanned 46\.0 MiB \(48213377 bytes\), estimated 0\.000219 USD at 5 USD\/TB \(10 MB minimum\)\. Query execution id: c5e2f0a4-9b1d-4c7e-8f3a-2d6b1e9a7c40\.\n$/);
     });

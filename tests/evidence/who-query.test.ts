@@ -2,8 +2,11 @@ import * as assert from "node:assert/strict";
 import * as fc from "fast-check";
 import { UsageError } from "../../cli/args";
 import {
+  ATHENA_MAX_QUERY_BYTES,
+  AthenaQueryTooLongError,
   buildAthenaStatement,
   DEFAULT_PROJECTION_START,
+  partitionPrefixes,
   estimateAthenaUsd,
   partitionDays,
   projectionFromTableParameters,
@@ -20,7 +23,8 @@ import {
   validateWorkgroup,
   type WhoQuery,
 } from "../../evidence/who/inputs";
-import { buildInsightsQuery, insightsPrefixRegex, insightsTimeRange } from "../../evidence/who/insights";
+import { buildInsightsQuery, insightsExactRegex, insightsPrefixRegex, insightsTimeRange } from "../../evidence/who/insights";
+import { CLOUDTRAIL_PARTITION_KEYS, cloudTrailTableParameters } from "../../infra/components/auditQueries";
 import { DATA_BUCKET, recorded } from "./fixtures-who/load";
 
 const TABLE = { database: "audit_prd_audit", table: "cloudtrail_logs" };
@@ -36,43 +40,24 @@ function query(overrides: Partial<WhoQuery> = {}): WhoQuery {
   };
 }
 
-/** Reads one Trino string literal back (the inverse of sqlStringLiteral); null if it is not one. */
-function unquoteSql(literal: string): string | null {
-  const m = /^'((?:[^']|'')*)'$/s.exec(literal);
-  return m ? m[1].replace(/''/g, "'") : null;
-}
-
-/** Reads one Logs Insights double-quoted literal back; null if `text` is not exactly one. */
-function unquoteInsights(text: string): string | null {
-  if (!text.startsWith('"') || !text.endsWith('"') || text.length < 2) return null;
-  let out = "";
-  for (let i = 1; i < text.length - 1; i++) {
-    const c = text[i];
-    if (c === "\\") {
-      const next = text[++i];
-      if (next !== "\\" && next !== '"') return null;
-      out += next;
-    } else if (c === '"') {
-      return null; // an unescaped quote would end the literal early
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
 const keyArbitrary = fc
   .string({ unit: "binary", minLength: 1, maxLength: 60 })
   .filter((s) => !/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(s) && !s.endsWith("*"));
 
 describe("who: query building", function () {
   describe("Athena statement", function () {
-    it("is exactly this SQL for an exact key and a principal over two days, with bound parameters in order", function () {
+    const ACCOUNT_ID = "111122223333";
+    const opts = (extra: Partial<Parameters<typeof buildAthenaStatement>[2]> = {}) => ({ account: ACCOUNT_ID, today: TODAY, ...extra });
+
+    it("is exactly this SQL for an exact key and a principal over two days, values inlined as literals", function () {
       const statement = buildAthenaStatement(
         query({ key: { value: "patients/0042/scan-2025-02-27.dcm", match: "exact" }, principal: ROLE }),
         TABLE,
-        { region: "ap-northeast-1", today: TODAY },
+        opts({ region: "ap-northeast-1" }),
       );
+      const copySource = (decode: boolean) =>
+        `regexp_replace(regexp_replace(${decode ? "try(url_decode(" : ""}json_extract_scalar(requestparameters, '$["x-amz-copy-source"]')${decode ? "))" : ""}, '^/', ''), '\\?versionId=.*$', '')`;
+      const source = `'${DATA_BUCKET}/patients/0042/scan-2025-02-27.dcm'`;
       assert.equal(
         statement.sql,
         [
@@ -81,90 +66,142 @@ describe("who: query building", function () {
           "  sourceipaddress, useragent, errorcode, errormessage,",
           "  json_extract_scalar(requestparameters, '$.bucketName') AS bucket,",
           "  json_extract_scalar(requestparameters, '$.key') AS object_key,",
+          `  json_extract_scalar(requestparameters, '$["x-amz-copy-source"]') AS copy_source,`,
           '  "$path" AS log_file',
           'FROM "audit_prd_audit"."cloudtrail_logs"',
           "WHERE \"timestamp\" IN ('2025/03/01', '2025/03/02', '2025/03/03')",
+          "  AND account = '111122223333'",
           "  AND region = 'ap-northeast-1'",
           "  AND eventsource = 's3.amazonaws.com'",
           "  AND eventcategory = 'Data'",
-          "  AND json_extract_scalar(requestparameters, '$.bucketName') = ?",
-          "  AND json_extract_scalar(requestparameters, '$.key') = ?",
-          "  AND (useridentity.arn = ? OR useridentity.sessioncontext.sessionissuer.arn = ?)",
-          "  AND eventtime >= ?",
-          "  AND eventtime < ?",
+          "  AND eventtime >= '2025-03-01T00:00:00Z'",
+          "  AND eventtime < '2025-03-03T00:00:00Z'",
+          `  AND ((json_extract_scalar(requestparameters, '$.bucketName') = '${DATA_BUCKET}' AND (json_extract_scalar(requestparameters, '$.key') = 'patients/0042/scan-2025-02-27.dcm' OR eventname = 'DeleteObjects'))` +
+            ` OR (eventname IN ('CopyObject', 'UploadPartCopy') AND (${copySource(false)} = ${source} OR ${copySource(true)} = ${source})))`,
+          `  AND (useridentity.arn = '${ROLE}' OR useridentity.sessioncontext.sessionissuer.arn = '${ROLE}')`,
           "ORDER BY eventtime, eventid",
         ].join("\n"),
       );
-      assert.deepEqual(statement.parameters, [
-        `'${DATA_BUCKET}'`,
-        "'patients/0042/scan-2025-02-27.dcm'",
-        `'${ROLE}'`,
-        `'${ROLE}'`,
-        "'2025-03-01T00:00:00Z'",
-        "'2025-03-03T00:00:00Z'",
-      ]);
       assert.deepEqual(statement.partitionDays, ["2025/03/01", "2025/03/02", "2025/03/03"]);
+      assert.equal(statement.account, ACCOUNT_ID);
     });
 
-    it("matches a key prefix with starts_with, and leaves out the key, principal and region predicates when not asked", function () {
-      const prefix = buildAthenaStatement(query({ key: { value: "patients/0042/", match: "prefix" } }), TABLE, { today: TODAY });
-      const where = prefix.sql.slice(prefix.sql.indexOf("WHERE"));
-      assert.equal(
-        where,
-        [
-          "WHERE \"timestamp\" IN ('2025/03/01', '2025/03/02', '2025/03/03')",
-          "  AND eventsource = 's3.amazonaws.com'",
-          "  AND eventcategory = 'Data'",
-          "  AND json_extract_scalar(requestparameters, '$.bucketName') = ?",
-          "  AND starts_with(json_extract_scalar(requestparameters, '$.key'), ?)",
-          "  AND eventtime >= ?",
-          "  AND eventtime < ?",
-          "ORDER BY eventtime, eventid",
-        ].join("\n"),
-      );
-      assert.deepEqual(prefix.parameters, [`'${DATA_BUCKET}'`, "'patients/0042/'", "'2025-03-01T00:00:00Z'", "'2025-03-03T00:00:00Z'"]);
-      assert.equal(prefix.region, undefined);
-      const bucketOnly = buildAthenaStatement(query(), TABLE, { today: TODAY });
-      assert.doesNotMatch(bucketOnly.sql, /\$\.key'\) =|starts_with|useridentity\.arn =/);
-      assert.equal(bucketOnly.parameters.length, 3);
+    it("prunes partitions by static predicates only: the days, the account and (when known) the region", function () {
+      const s = buildAthenaStatement(query({ key: { value: "patients/0042/", match: "prefix" } }), TABLE, opts({ account: "444455556666" }));
+      const where = s.sql.slice(s.sql.indexOf("WHERE")).split("\n");
+      assert.deepEqual(where.slice(0, 2), ["WHERE \"timestamp\" IN ('2025/03/01', '2025/03/02', '2025/03/03')", "  AND account = '444455556666'"]);
+      assert.ok(!/region =/.test(s.sql), "no region predicate when the bucket's region is unknown: every projected region is read");
+      // Partition columns appear nowhere else: no OR can widen the partitions read.
+      const partitionMentions = s.sql.match(/"timestamp"|\baccount\b|\bregion\b/g) ?? [];
+      assert.deepEqual(partitionMentions, ['"timestamp"', "account"]);
+      assert.match(s.sql, /starts_with\(json_extract_scalar\(requestparameters, '\$\.key'\), 'patients\/0042\/'\)/);
     });
 
-    it("puts one ? per parameter", function () {
-      for (const q of [query(), query({ key: { value: "k", match: "exact" }, principal: ROLE }), query({ key: { value: "k", match: "prefix" } })]) {
-        const s = buildAthenaStatement(q, TABLE, { today: TODAY });
-        assert.equal((s.sql.match(/\?/g) ?? []).length, s.parameters.length);
+    it("without --key: every call on the bucket and every copy out of it", function () {
+      const s = buildAthenaStatement(query(), TABLE, opts());
+      assert.match(s.sql, new RegExp(`AND \\(json_extract_scalar\\(requestparameters, '\\$\\.bucketName'\\) = '${DATA_BUCKET}' OR \\(eventname IN \\('CopyObject', 'UploadPartCopy'\\)`));
+      assert.ok(s.sql.includes(`starts_with(regexp_replace(regexp_replace(json_extract_scalar(requestparameters, '$["x-amz-copy-source"]'), '^/', ''), '\\?versionId=.*$', ''), '${DATA_BUCKET}/')`));
+      assert.doesNotMatch(s.sql, /\$\.key'\) =|useridentity\.arn =|DeleteObjects/);
+    });
+
+    /** The statement with every string literal replaced by a placeholder, and the literals' values. */
+    function skeleton(sql: string): { shape: string; literals: string[] } {
+      const literals: string[] = [];
+      let shape = "";
+      for (let i = 0; i < sql.length; i++) {
+        if (sql[i] !== "'") {
+          shape += sql[i];
+          continue;
+        }
+        let value = "";
+        for (i++; i < sql.length; i++) {
+          if (sql[i] === "'" && sql[i + 1] === "'") {
+            value += "'";
+            i++;
+          } else if (sql[i] === "'") break;
+          else value += sql[i];
+        }
+        assert.ok(i < sql.length, "every literal is closed");
+        literals.push(value);
+        shape += "?";
+      }
+      return { shape, literals };
+    }
+
+    it("keeps hostile keys and principals (quotes, backslashes, SQL, Unicode, 1,024 bytes, 2,048 characters) inside their literals", function () {
+      const principal = `arn:aws:iam::111122223333:role/${"r".repeat(2048 - "arn:aws:iam::111122223333:role/".length)}`;
+      const plain = skeleton(buildAthenaStatement(query({ key: { value: "plain", match: "exact" }, principal: ROLE }), TABLE, opts()).sql);
+      for (const key of ["x'; DROP TABLE cloudtrail_logs; --", "back\\slash\\' OR '1'='1", "ключ/日本語/😀'", "'".repeat(1024), "é".repeat(512)]) {
+        const s = buildAthenaStatement(query({ key: { value: key, match: "exact" }, principal }), TABLE, opts());
+        const { shape, literals } = skeleton(s.sql);
+        assert.equal(shape, plain.shape, `the statement's structure does not change with ${JSON.stringify(key.slice(0, 20))}`);
+        assert.ok(literals.includes(key), "the key is one literal, read back exactly");
+        assert.ok(literals.includes(`${DATA_BUCKET}/${key}`), "and the copy source");
+        assert.ok(literals.includes(principal));
+        assert.ok(Buffer.byteLength(s.sql) < ATHENA_MAX_QUERY_BYTES);
       }
     });
 
-    it("keeps a key holding quotes, semicolons and SQL one bound string literal; the statement text never changes with it", function () {
-      const hostile = "x'; DROP TABLE cloudtrail_logs; --";
-      const s = buildAthenaStatement(query({ key: { value: hostile, match: "exact" } }), TABLE, { today: TODAY });
-      assert.equal(s.parameters[1], "'x''; DROP TABLE cloudtrail_logs; --'");
-      assert.ok(!s.sql.includes("DROP"));
-      const plain = buildAthenaStatement(query({ key: { value: "plain", match: "exact" } }), TABLE, { today: TODAY });
-      assert.equal(s.sql, plain.sql);
-    });
-
-    it("round-trips any key through its parameter literal (property)", function () {
-      const reference = (match: "exact" | "prefix") => buildAthenaStatement(query({ key: { value: "plain", match } }), TABLE, { today: TODAY }).sql;
+    it("round-trips any key through its literal, the structure never changing (property)", function () {
+      const reference = (match: "exact" | "prefix") => skeleton(buildAthenaStatement(query({ key: { value: "plain", match } }), TABLE, opts()).sql).shape;
       fc.assert(
         fc.property(keyArbitrary, fc.boolean(), (key, prefix) => {
           const match = prefix ? "prefix" : "exact";
-          const s = buildAthenaStatement(query({ key: { value: key, match } }), TABLE, { today: TODAY });
-          assert.equal(unquoteSql(s.parameters[1]), key);
-          assert.equal(s.sql, reference(match), "the key never enters the statement text");
+          const { shape, literals } = skeleton(buildAthenaStatement(query({ key: { value: key, match } }), TABLE, opts()).sql);
+          assert.equal(shape, reference(match));
+          assert.ok(literals.includes(key));
         }),
         { numRuns: 300 },
       );
     });
 
-    it("refuses identifiers and regions that were not validated", function () {
-      assert.throws(() => buildAthenaStatement(query(), { database: 'db"; DROP', table: "t" }), RangeError);
-      assert.throws(() => buildAthenaStatement(query(), TABLE, { region: "eu-west-1' OR '1'='1" }), RangeError);
+    it("sends no ExecutionParameters, so no value meets their 1,024-character limit", function () {
+      const s = buildAthenaStatement(query({ key: { value: "k".repeat(1024), match: "exact" } }), TABLE, opts());
+      assert.equal((s as unknown as { parameters?: unknown }).parameters, undefined);
+      assert.ok(!s.sql.includes("?versionId") || s.sql.split("?").length === s.sql.split("\\?").length, "the only ? are escaped regex characters, not parameter markers");
+    });
+
+    it("refuses identifiers, accounts and regions that were not validated, and statements over 262,144 bytes", function () {
+      assert.throws(() => buildAthenaStatement(query(), { database: 'db"; DROP', table: "t" }, opts()), RangeError);
+      assert.throws(() => buildAthenaStatement(query(), TABLE, opts({ region: "eu-west-1' OR '1'='1" })), RangeError);
+      assert.throws(() => buildAthenaStatement(query(), TABLE, opts({ account: "1' OR '1'='1" })), RangeError);
+      const lifetime = query({ start: new Date("2025-01-01T00:00:00Z"), end: new Date("2085-01-01T00:00:00Z") });
+      assert.throws(() => buildAthenaStatement(lifetime, TABLE, opts({ today: new Date("2085-01-01T00:00:00Z") })), AthenaQueryTooLongError);
     });
 
     it("sqlStringLiteral doubles single quotes and leaves backslashes alone (Trino)", function () {
       assert.equal(sqlStringLiteral("o'brien\\x"), "'o''brien\\x'");
+    });
+  });
+
+  describe("the table's projection (AWS's documented CloudTrail partition-projection table, plus the account)", function () {
+    it("projects account (injected), region (enum) and day, in CloudTrail's organization key layout", function () {
+      const params = cloudTrailTableParameters({
+        logRoot: "s3://org-trail-logs/AWSLogs/o-a1b2c3d4e5",
+        regions: ["eu-west-1", "us-east-1"],
+        projectionStart: "2025/01/01",
+        defaultAccount: "111122223333",
+      }) as Record<string, string>;
+      assert.equal(params["projection.enabled"], "true");
+      assert.equal(params["projection.account.type"], "injected");
+      assert.equal(params["projection.region.type"], "enum");
+      assert.equal(params["projection.timestamp.type"], "date");
+      assert.equal(params["projection.timestamp.format"], "yyyy/MM/dd");
+      assert.equal(params["projection.timestamp.range"], "2025/01/01,NOW");
+      assert.equal(params.read_restored_glacier_objects, "true");
+      assert.deepEqual(CLOUDTRAIL_PARTITION_KEYS.map((k) => k.name), ["account", "region", "timestamp"]);
+    });
+
+    it("locates exactly the folders CloudTrail writes: AWSLogs/<o-id>/<account>/CloudTrail/<region>/<yyyy>/<mm>/<dd>/", function () {
+      const template = "s3://org-trail-logs/AWSLogs/o-a1b2c3d4e5/${account}/CloudTrail/${region}/${timestamp}";
+      assert.deepEqual(partitionPrefixes(template, "444455556666", ["eu-west-1"], ["2025/03/01", "2025/03/02"]), {
+        bucket: "org-trail-logs",
+        prefixes: ["AWSLogs/o-a1b2c3d4e5/444455556666/CloudTrail/eu-west-1/2025/03/01/", "AWSLogs/o-a1b2c3d4e5/444455556666/CloudTrail/eu-west-1/2025/03/02/"],
+      });
+      // A real organization-trail log key (CloudTrail log file name format) falls under its day's prefix.
+      const key = "AWSLogs/o-a1b2c3d4e5/444455556666/CloudTrail/eu-west-1/2025/03/02/444455556666_CloudTrail_eu-west-1_20250302T0005Z_Ab12Cd34Ef56Gh78.json.gz";
+      assert.ok(key.startsWith(partitionPrefixes(template, "444455556666", ["eu-west-1"], ["2025/03/02"])!.prefixes[0]));
+      assert.equal(partitionPrefixes("s3://b/AWSLogs/${account}/CloudTrail/${region}", "1", ["r"], ["d"]), null, "a template without the day is not ours");
     });
   });
 
@@ -207,53 +244,78 @@ describe("who: query building", function () {
   });
 
   describe("Logs Insights query", function () {
-    it("is exactly this query for an exact key and a principal", function () {
+    /** The body of a `/.../` regex literal as a JS RegExp (Logs Insights: the same escapes). */
+    const regexOf = (literal: string) => {
+      assert.ok(literal.startsWith("/") && literal.endsWith("/"));
+      const body = literal.slice(1, -1);
+      assert.ok(!/(^|[^\\])(\\\\)*\//.test(body), "no unescaped / ends the regex early");
+      return new RegExp(body);
+    };
+
+    it("is exactly this query for an exact key and a principal: the key only as an anchored, escaped regex", function () {
+      const key = 'notes "draft", v2.txt';
+      const q = buildInsightsQuery(query({ key: { value: key, match: "exact" }, principal: ROLE }));
+      const lines = q.split("\n");
+      assert.deepEqual(lines.slice(0, 8), [
+        "fields eventTime, eventID as eventId, eventName, awsRegion,",
+        "  userIdentity.type as identityType, userIdentity.arn as principalArn, userIdentity.principalId as principalId,",
+        "  userIdentity.accessKeyId as accessKeyId, userIdentity.invokedBy as invokedBy,",
+        "  userIdentity.sessionContext.sessionIssuer.arn as roleArn,",
+        "  userIdentity.sessionContext.attributes.mfaAuthenticated as mfaAuthenticated,",
+        "  sourceIPAddress, userAgent, errorCode, errorMessage,",
+        "  requestParameters.bucketName as bucket, requestParameters.key as objectKey, `requestParameters.x-amz-copy-source` as copySource",
+        '| filter eventSource = "s3.amazonaws.com" and eventCategory = "Data"',
+      ]);
       assert.equal(
-        buildInsightsQuery(query({ key: { value: 'notes "draft", v2.txt', match: "exact" }, principal: ROLE })),
-        [
-          "fields eventTime, eventID as eventId, eventName, awsRegion,",
-          "  userIdentity.type as identityType, userIdentity.arn as principalArn, userIdentity.principalId as principalId,",
-          "  userIdentity.accessKeyId as accessKeyId, userIdentity.invokedBy as invokedBy,",
-          "  userIdentity.sessionContext.sessionIssuer.arn as roleArn,",
-          "  userIdentity.sessionContext.attributes.mfaAuthenticated as mfaAuthenticated,",
-          "  sourceIPAddress, userAgent, errorCode, errorMessage,",
-          "  requestParameters.bucketName as bucket, requestParameters.key as objectKey",
-          `| filter eventSource = "s3.amazonaws.com" and eventCategory = "Data" and requestParameters.bucketName = "${DATA_BUCKET}"`,
-          '| filter requestParameters.key = "notes \\"draft\\", v2.txt"',
-          `| filter userIdentity.arn = "${ROLE}" or userIdentity.sessionContext.sessionIssuer.arn = "${ROLE}"`,
-          "| sort eventTime asc",
-          "| limit 10000",
-        ].join("\n"),
+        lines[8],
+        `| filter (requestParameters.bucketName = "${DATA_BUCKET}" and (requestParameters.key like ${insightsExactRegex(key)} or eventName = "DeleteObjects"))` +
+          ` or (eventName in ["CopyObject", "UploadPartCopy"] and (\`requestParameters.x-amz-copy-source\` like /^\\/?${DATA_BUCKET.replace(/-/g, "\\-")}\\/notes \\"draft\\"\\, v2\\.txt(\\?versionId=.*)?$/` +
+          ` or \`requestParameters.x-amz-copy-source\` like /^\\/?${DATA_BUCKET.replace(/-/g, "\\-")}\\/notes\\%20\\%22draft\\%22\\%2C\\%20v2\\.txt(\\?versionId=.*)?$/))`,
       );
+      assert.equal(lines[9], `| filter userIdentity.arn = "${ROLE}" or userIdentity.sessionContext.sessionIssuer.arn = "${ROLE}"`);
+      assert.deepEqual(lines.slice(10), ["| sort eventTime asc", "| limit 10000"]);
+      assert.ok(!q.includes(`"${key}"`) && !q.includes('key = "'), "the key is never a string literal");
     });
 
     it("matches a prefix with an anchored regex whose punctuation is escaped", function () {
       const q = buildInsightsQuery(query({ key: { value: "a/b.c(1)/", match: "prefix" } }));
-      assert.ok(q.includes("| filter requestParameters.key like /^a\\/b\\.c\\(1\\)\\//\n"), q);
-      assert.doesNotMatch(buildInsightsQuery(query()), /filter requestParameters\.key|userIdentity\.arn =/);
+      assert.ok(q.includes("requestParameters.key like /^a\\/b\\.c\\(1\\)\\// or"), q);
+      assert.doesNotMatch(buildInsightsQuery(query()), /requestParameters\.key like|userIdentity\.arn =/);
     });
 
-    it("keeps any key one string literal, and any prefix a regex matching exactly that prefix (property)", function () {
+    it("exact-key and prefix regexes match exactly what they should, for any key (property)", function () {
       fc.assert(
         fc.property(keyArbitrary, fc.string({ unit: "binary", maxLength: 8 }), (key, other) => {
-          const exact = buildInsightsQuery(query({ key: { value: key, match: "exact" } }));
-          const line = exact.split("\n").find((l) => l.startsWith("| filter requestParameters.key = "))!;
-          assert.equal(unquoteInsights(line.slice("| filter requestParameters.key = ".length)), key);
-          assert.equal(exact.split("\n").length, 11, "the key cannot add a line");
-          const regex = insightsPrefixRegex(key);
-          const body = regex.slice(1, -1);
-          assert.ok(!/(^|[^\\])(\\\\)*\//.test(body), "no unescaped / ends the regex early");
-          const re = new RegExp(body);
-          assert.ok(re.test(key + "/rest"));
-          assert.ok(!re.test(key.slice(0, -1)));
-          assert.equal(re.test(other), other.startsWith(key));
+          const exact = regexOf(insightsExactRegex(key));
+          assert.ok(exact.test(key));
+          assert.ok(!exact.test(key + "x") && !exact.test("x" + key));
+          assert.equal(exact.test(other), other === key);
+          const prefix = regexOf(insightsPrefixRegex(key));
+          assert.ok(prefix.test(key + "/rest"));
+          assert.ok(!prefix.test(key.slice(0, -1)));
+          assert.equal(prefix.test(other), other.startsWith(key));
+          const q = buildInsightsQuery(query({ key: { value: key, match: "exact" } }));
+          assert.equal(q.split("\n").length, 11, "the key cannot add a line");
         }),
         { numRuns: 300 },
       );
     });
 
+    it("matches CopyObject by its recorded source in every form S3 records it, and nothing else", function () {
+      const key = "reports/o'brien+final 2025.pdf";
+      const line = buildInsightsQuery(query({ key: { value: key, match: "exact" } })).split("\n")[8];
+      const sources = [...line.matchAll(/`requestParameters\.x-amz-copy-source` like (\/\^.*?\$\/)/g)].map((m) => regexOf(m[1]));
+      assert.equal(sources.length, 2);
+      const matches = (value: string) => sources.some((r) => r.test(value));
+      assert.ok(matches(`${DATA_BUCKET}/${key}`), "bucket/key (the Stratus Red Team record's form)");
+      assert.ok(matches(`/${DATA_BUCKET}/${key}`), "/bucket/key");
+      assert.ok(matches(`${DATA_BUCKET}/${key.split("/").map(encodeURIComponent).join("/")}`), "URL-encoded by an SDK");
+      assert.ok(matches(`${DATA_BUCKET}/${key}?versionId=3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY`), "with a version id");
+      assert.ok(!matches(`${DATA_BUCKET}/${key}.bak`) && !matches(`other-bucket/${key}`) && !matches(`x${DATA_BUCKET}/${key}`));
+    });
+
     it("asks StartQuery for [start, end) in whole seconds (endTime inclusive)", function () {
-      assert.deepEqual(insightsTimeRange({ start: new Date("2025-06-20T00:00:00Z"), end: new Date("2025-06-27T00:00:00Z") }), {
+      assert.deepEqual(insightsTimeRange(new Date("2025-06-20T00:00:00Z"), new Date("2025-06-27T00:00:00Z")), {
         startTime: 1750377600,
         endTime: 1750982399,
       });

@@ -50,6 +50,7 @@ describe("who: row mapping", function () {
         action: "GetObject",
         bucket: DATA_BUCKET,
         key: "patients/0042/scan-2025-02-27.dcm",
+        copySource: "",
         sourceIp: "203.0.113.42",
         userAgent:
           "aws-cli/2.15.30 md/awscrt#0.19.19 ua/2.0 os/linux#6.1.79-99.167.amzn2023.x86_64 md/arch#x86_64 lang/python#3.11.8 md/pyimpl#CPython cfg/retry-mode#standard md/installer#exe md/distrib#amzn.2023 md/prompt#off md/command#s3.cp",

@@ -115,7 +115,35 @@ describe("daily review (E14): Lambda adapter", function () {
     assert.equal(summary.outcome, "attention");
     const alert = JSON.parse(published[0].message);
     assert.deepEqual(alert.findings.map((f: { kind: string; key: string }) => [f.kind, f.key]), [["query-failed", ENV.LOG_GROUP_NAME]]);
-    assert.match(alert.findings[0].message, /did not complete after 3 polls/);
+    assert.match(alert.findings[0].message, /did not complete within \d+ s \(3 polls, last status Running\); it was stopped/);
+  });
+
+  it("verifies an organization trail under AWSLogs/<ORGANIZATION_ID>/ (issue 11)", async function () {
+    const orgFixture = ChainFixture.build({ signingKey, start: new Date("2024-03-01T00:00:00Z"), digests: 25, logsPerDigest: 1, trail: { organizationId: "o-a1b2c3d4e5" } });
+    aws = mockedAws();
+    orgFixture.serve(aws.s3Mock, aws.cloudTrailMock);
+    aws.cloudTrailMock.on(GetTrailCommand).resolves({
+      Trail: { Name: "audit-trail", TrailARN: TRAIL_ARN, S3BucketName: orgFixture.trail.bucket, S3KeyPrefix: orgFixture.trail.prefix, HomeRegion: "eu-west-1", IsMultiRegionTrail: false, IsOrganizationTrail: true, LogFileValidationEnabled: true },
+    });
+    aws.cloudTrailMock.on(GetTrailStatusCommand).resolves({ IsLogging: true });
+    aws.s3Mock.on(PutObjectCommand).resolves({});
+    const summary = await handler({ ...ENV, ORGANIZATION_ID: "o-a1b2c3d4e5" })({ time: "2024-03-02T01:30:00Z" });
+    assert.equal(summary.outcome, "clean");
+    const record = JSON.parse(aws.s3Mock.commandCalls(PutObjectCommand)[0].args[0].input.Body as string);
+    assert.equal(record.integrity.valid, true);
+    assert.equal(record.integrity.digestsChecked, 25);
+  });
+
+  it("without ORGANIZATION_ID and without Organizations access, says which variable to set, in the Lambda's terms", async function () {
+    aws.cloudTrailMock.on(GetTrailCommand).resolves({
+      Trail: { Name: "audit-trail", TrailARN: TRAIL_ARN, S3BucketName: fixture.trail.bucket, HomeRegion: "eu-west-1", IsOrganizationTrail: true, LogFileValidationEnabled: true },
+    });
+    const summary = await handler()({ time: "2024-03-02T01:30:00Z" });
+    assert.equal(summary.outcome, "attention");
+    const alert = JSON.parse(published[0].message);
+    const failed = alert.findings.find((f: { kind: string }) => f.kind === "verification-failed");
+    assert.match(failed.message, /is an organization trail: .*give the organization id \(Lambda environment variable ORGANIZATION_ID\)/);
+    assert.doesNotMatch(JSON.stringify(alert), /--[a-z]/, "no CLI flag in the Lambda's findings");
   });
 
   it("fails with an error naming the bad variable", async function () {

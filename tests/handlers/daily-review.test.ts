@@ -232,8 +232,15 @@ describe("daily review (E14): environment", function () {
     });
   }
 
+  it("reads the organization trail's id from ORGANIZATION_ID (the stack's organizationId), optional", function () {
+    assert.equal(parseDailyReviewEnv({ ...VALID_ENV, ORGANIZATION_ID: "o-a1b2c3d4e5" }).organizationId, "o-a1b2c3d4e5");
+    assert.equal("organizationId" in parseDailyReviewEnv(VALID_ENV), false);
+    assert.equal("organizationId" in parseDailyReviewEnv({ ...VALID_ENV, ORGANIZATION_ID: " " }), false, "blank is unset");
+  });
+
   it("names the variable and what is allowed when a value is malformed", function () {
     const cases: Array<[string, string, RegExp]> = [
+      ["ORGANIZATION_ID", "o-SHORT", /^ORGANIZATION_ID is "o-SHORT"; expected an AWS Organizations id, o- followed by 10-32 lowercase letters or digits/],
       ["TRAIL_ARN", "arn:aws:s3:::bucket", /^TRAIL_ARN is "arn:aws:s3:::bucket"; expected a CloudTrail trail ARN/],
       ["LOG_BUCKET", "Not_A_Bucket", /^LOG_BUCKET is "Not_A_Bucket"; expected the name of the trail's S3 log bucket/],
       ["KMS_KEY_ARN", "alias/foo", /^KMS_KEY_ARN is "alias\/foo"; expected a KMS key ARN/],

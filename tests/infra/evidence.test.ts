@@ -67,17 +67,20 @@ describe("daily review and audit queries (E7, E14), stack prd", () => {
     }
   });
 
-  it("defines the Athena table over the trail's S3 logs with partition projection by region and day", () => {
+  it("defines the Athena table over the trail's S3 logs with partition projection by account, region and day", () => {
     const t = r.one("aws:glue/catalogTable:CatalogTable", "audit-queries-cloudtrail-table").inputs;
-    const root = `s3://${logBucket}/AWSLogs/${ACCOUNT}/CloudTrail`;
-    assert.equal(t.storageDescriptor.location, root);
+    const root = `s3://${logBucket}/AWSLogs`;
+    assert.equal(t.storageDescriptor.location, `${root}/`);
     assert.equal(t.parameters["projection.enabled"], "true");
     assert.equal(t.parameters["projection.timestamp.type"], "date");
     assert.equal(t.parameters["projection.timestamp.format"], "yyyy/MM/dd");
     assert.equal(t.parameters["projection.timestamp.range"], "2025/01/01,NOW");
     assert.ok(t.parameters["projection.region.values"].split(",").includes(REGION));
-    assert.equal(t.parameters["storage.location.template"], `${root}/\${region}/\${timestamp}`);
-    assert.deepEqual(t.partitionKeys.map((k: any) => k.name), ["region", "timestamp"]);
+    assert.equal(t.parameters["storage.location.template"], `${root}/\${account}/CloudTrail/\${region}/\${timestamp}`);
+    assert.equal(t.parameters["projection.account.type"], "injected");
+    assert.equal(t.parameters["audit_trail.default_account"], ACCOUNT);
+    assert.equal(t.parameters.read_restored_glacier_objects, "true");
+    assert.deepEqual(t.partitionKeys.map((k: any) => k.name), ["account", "region", "timestamp"]);
     assert.equal(t.storageDescriptor.inputFormat, "com.amazon.emr.cloudtrail.CloudTrailInputFormat");
     const cols = t.storageDescriptor.columns.map((c: any) => c.name);
     for (const c of ["useridentity", "eventtime", "eventsource", "eventname", "sourceipaddress", "useragent", "errorcode", "requestparameters", "resources", "readonly"]) {
