@@ -47,7 +47,9 @@ export async function runExport(argv: string[], io: CliIO, deps: CliDeps): Promi
   io.stdout.write(
     `Exported ${result.digests} digest file(s) and ${result.logFiles} log file(s) of ${trailArn} (${result.regions.join(", ") || "no region"}) to ${out}\n` +
       `Public keys (${result.publicKeys}) in ${path.join(out, PUBLIC_KEYS_FILE)}.\n` +
-      `Verify offline with: npm run evidence -- verify --dir ${out} --public-keys <independently obtained keys, e.g. ${path.join(out, PUBLIC_KEYS_FILE)}> --start ${start.toISOString()} --end ${end.toISOString()}\n`,
+      `Verify offline with keys obtained independently of this export:\n` +
+      `  aws cloudtrail list-public-keys --region <home region> --start-time ${start.toISOString()} --end-time ${new Date(end.getTime() + 2 * 3600_000).toISOString()} > keys.json\n` +
+      `  npm run evidence -- verify --dir ${out} --public-keys keys.json --start ${start.toISOString()} --end ${end.toISOString()}\n`,
   );
   if (store.archived.length > 0) {
     io.stderr.write(`error: the export is incomplete: ${archivedObjectsMessage(new ArchivedObjectsError(store.archived))}\n`);

@@ -7,11 +7,10 @@ import * as path from "node:path";
 import { optionalString, parseFlags, parsePeriod, parsePositiveInteger, parseRegionList, requireString, UsageError, type FlagSpec } from "../../cli/args";
 import { digestWalkReporter, StderrProgress } from "../../cli/progress";
 import { digestKeyEndTime, formatDisplayDate, parseTrailArn, trailArnOf, type TrailLocation } from "../../cloudtrail/verify/digest-key";
-import { discoverExportedTrails, LocalExportStore, PublicKeysFileError, readPublicKeysFile } from "../../cloudtrail/verify/local-store";
+import { discoverExportedTrails, LocalExportStore, publicKeysFileInsideExport, PublicKeysFileError, readPublicKeysFile } from "../../cloudtrail/verify/local-store";
 import { formatVerificationReport } from "../../cloudtrail/verify/report";
 import type { DigestStore } from "../../cloudtrail/verify/store";
 import { verifyTrailLogs } from "../../cloudtrail/verify/verifier";
-import { PUBLIC_KEYS_FILE } from "../export";
 import { printVerification, requireTrailArn, TRAIL_PERIOD_FLAGS, validateOrgAndAccount, type CliDeps, type CliIO } from "./common";
 
 export const VERIFY_FLAGS: Record<string, FlagSpec> = {
@@ -95,7 +94,7 @@ export async function runVerify(argv: string[], io: CliIO, deps: CliDeps): Promi
   const onProgress = digestWalkReporter(progress, deps.progressEvery);
 
   if (dir !== undefined) {
-    const keysFile = requireString("verify", flags, "public-keys", `with --dir: a file shaped like the ListPublicKeys response, e.g. ${path.join(dir, PUBLIC_KEYS_FILE)}`);
+    const keysFile = requireString("verify", flags, "public-keys", "with --dir: the output of `aws cloudtrail list-public-keys` for the period, obtained from CloudTrail yourself");
     const period = parsePeriod("verify", flags, false);
     if (!(await isDirectory(dir))) throw new UsageError(`verify: --dir ${dir} is not an existing folder`);
     let publicKeys;
@@ -104,6 +103,14 @@ export async function runVerify(argv: string[], io: CliIO, deps: CliDeps): Promi
     } catch (err) {
       if (err instanceof PublicKeysFileError) throw new UsageError(`verify: --public-keys: ${err.message}`);
       throw err;
+    }
+    // Issue 15: keys shipped inside the export were written by whoever wrote the export; a verdict
+    // resting on them proves nothing to an auditor. Verify anyway (it still finds broken chains), but say so.
+    if (await publicKeysFileInsideExport(keysFile, dir)) {
+      io.stderr.write(
+        `warning: --public-keys ${keysFile} lies inside --dir ${dir}: keys shipped with an export prove nothing about it; ` +
+          "take them from CloudTrail yourself (aws cloudtrail list-public-keys --start-time <start> --end-time <end>)\n",
+      );
     }
     const trail = await chooseExportedTrail(dir, trailArnText);
     const store = new LocalExportStore(dir, publicKeys);

@@ -36,18 +36,22 @@ describe("evidence CLI", function () {
   let signingKey: SigningKey;
   let dir: string;
   let keysFile: string;
+  let keysDir: string;
   let fixture: ChainFixture;
 
   before(async function () {
     signingKey = makeSigningKey();
     fixture = ChainFixture.build({ signingKey, start: START, digests: 24, logsPerDigest: 1 });
     dir = await makeTempDir("cli");
-    keysFile = path.join(dir, "public-keys.json");
+    // The keys an auditor obtained from CloudTrail, kept apart from the export they judge.
+    keysDir = await makeTempDir("cli-keys");
+    keysFile = path.join(keysDir, "public-keys.json");
     await fixture.writeExport(dir, keysFile);
   });
 
   after(async function () {
     await removeDir(dir);
+    await removeDir(keysDir);
   });
 
   async function run(argv: string[], overrides: Parameters<typeof main>[2] = {}, tty = false): Promise<{ code: number; io: CapturedIO }> {
@@ -65,6 +69,28 @@ describe("evidence CLI", function () {
       const trusted = [{ fingerprint: signingKey.fingerprint, validityStartTime: signingKey.record.ValidityStartTime, validityEndTime: signingKey.record.ValidityEndTime, regions: ["eu-west-1"], digestsAuthenticated: 24 }];
       assert.deepEqual(parsed, { valid: true, findings: [], digestsChecked: 24, logFilesChecked: 24, trustedPublicKeys: trusted });
       assert.equal(io.out.trim().split("\n").length, 1, "one JSON object, nothing else on stdout");
+    });
+
+    it("warns when --public-keys lies inside --dir (keys shipped with an export prove nothing), and not when it lies outside", async function () {
+      const insideKeys = path.join(dir, "public-keys.json");
+      await fs.copyFile(keysFile, insideKeys);
+      try {
+        const inside = await run(["verify", "--dir", dir, "--public-keys", insideKeys, "--json"]);
+        assert.equal(inside.code, 0, inside.io.err);
+        assert.match(inside.io.err, /warning: --public-keys .* lies inside --dir .*aws cloudtrail list-public-keys/);
+        assert.doesNotThrow(() => JSON.parse(inside.io.out), "the warning goes to stderr, stdout stays JSON");
+        const outside = await run(["verify", "--dir", dir, "--public-keys", keysFile, "--json"]);
+        assert.equal(outside.code, 0, outside.io.err);
+        assert.doesNotMatch(outside.io.err, /warning/);
+        // A symlink from outside into the export is still the export's own file.
+        const linked = path.join(keysDir, "linked.json");
+        await fs.symlink(insideKeys, linked);
+        const viaLink = await run(["verify", "--dir", dir, "--public-keys", linked, "--json"]);
+        assert.match(viaLink.io.err, /warning: --public-keys .* lies inside --dir/);
+        await fs.unlink(linked);
+      } finally {
+        await fs.unlink(insideKeys);
+      }
     });
 
     it("infers the only trail and the period of the export when they are not given", async function () {
@@ -244,7 +270,8 @@ describe("evidence CLI", function () {
         const { clients, mock } = withOrganizations(aws, "id");
         const { code, io } = await run(["verify", "--trail-arn", TRAIL_ARN, ...period], { clients });
         assert.equal(code, 0, io.err);
-        assert.deepEqual(JSON.parse(io.out), { valid: true, findings: [], digestsChecked: 6, logFilesChecked: 6 });
+        const trusted = [{ fingerprint: signingKey.fingerprint, validityStartTime: signingKey.record.ValidityStartTime, validityEndTime: signingKey.record.ValidityEndTime, regions: ["eu-west-1"], digestsAuthenticated: 6 }];
+        assert.deepEqual(JSON.parse(io.out), { valid: true, findings: [], digestsChecked: 6, logFilesChecked: 6, trustedPublicKeys: trusted });
         assert.equal(mock.commandCalls(DescribeOrganizationCommand).length, 1);
         assert.ok(orgFixture.digests[0].key.includes(`/AWSLogs/${ORG}/123456789012/CloudTrail-Digest/`), orgFixture.digests[0].key);
       });
