@@ -74,7 +74,7 @@ export async function presignS3Request(input: PresignS3RequestInput): Promise<st
     signableHeaders: new Set(input.signableHeaders ?? []),
     unhoistableHeaders: new Set([...(input.unhoistableHeaders ?? []), ...Object.keys(input.headers).filter((name) => name.startsWith("x-amz-server-side-encryption"))]),
   });
-  return `https://${presigned.hostname}${presigned.path}?${buildQueryString(presigned.query)}`;
+  return `https://${presigned.hostname}${presigned.path}?${buildQueryString(presigned.query ?? {})}`;
 }
 
 export class S3UrlSigner implements PresignedUrlSigner {
