@@ -48,7 +48,8 @@ export interface SecretsManagerCallOptions {
 
 function endpointFor(secretArn: string, override: string | undefined): URL {
   const region = SECRET_ARN.exec(secretArn)?.[1];
-  if (region === undefined) throw new AuditSaltError(secretArn, "is not a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>)");
+  if (region === undefined)
+    throw new AuditSaltError(secretArn, "is not a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>)");
   if (override === undefined || override === "") return new URL(`https://secretsmanager.${region}.${dnsSuffixOf(region)}/`);
   const url = new URL(override);
   const loopback = url.hostname === "127.0.0.1" || url.hostname === "localhost" || url.hostname === "[::1]";
@@ -128,7 +129,9 @@ export async function getSecretString(options: SecretsManagerCallOptions): Promi
   if (response.status !== 200) {
     // Error shape of the JSON protocols: __type (or x-amzn-ErrorType) and message. Neither holds the value.
     const headerType = response.headers["x-amzn-errortype"];
-    const type = String(fields.__type ?? (Array.isArray(headerType) ? headerType[0] : headerType) ?? "UnknownError").replace(/^.*#/, "").split(":")[0];
+    const type = String(fields.__type ?? (Array.isArray(headerType) ? headerType[0] : headerType) ?? "UnknownError")
+      .replace(/^.*#/, "")
+      .split(":")[0];
     const message = typeof fields.message === "string" ? fields.message : typeof fields.Message === "string" ? fields.Message : "";
     throw new AuditSaltError(secretArn, `GetSecretValue answered HTTP ${response.status} ${type}${message === "" ? "" : `: ${message.slice(0, 300)}`}`);
   }

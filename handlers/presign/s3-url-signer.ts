@@ -72,7 +72,10 @@ export async function presignS3Request(input: PresignS3RequestInput): Promise<st
     // As @aws-sdk/s3-request-presigner: content-type unsigned unless asked for; SSE headers never hoisted.
     unsignableHeaders: new Set(["content-type"]),
     signableHeaders: new Set(input.signableHeaders ?? []),
-    unhoistableHeaders: new Set([...(input.unhoistableHeaders ?? []), ...Object.keys(input.headers).filter((name) => name.startsWith("x-amz-server-side-encryption"))]),
+    unhoistableHeaders: new Set([
+      ...(input.unhoistableHeaders ?? []),
+      ...Object.keys(input.headers).filter((name) => name.startsWith("x-amz-server-side-encryption")),
+    ]),
   });
   return `https://${presigned.hostname}${presigned.path}?${buildQueryString(presigned.query ?? {})}`;
 }

@@ -57,7 +57,9 @@ export function credentialsFromEnvironment(env: Readonly<Record<string, string |
     if (accessKeyId === undefined || accessKeyId === "") return Promise.reject(new MissingCredentialsError("AWS_ACCESS_KEY_ID"));
     if (secretAccessKey === undefined || secretAccessKey === "") return Promise.reject(new MissingCredentialsError("AWS_SECRET_ACCESS_KEY"));
     const sessionToken = env.AWS_SESSION_TOKEN;
-    return Promise.resolve(sessionToken === undefined || sessionToken === "" ? { accessKeyId, secretAccessKey } : { accessKeyId, secretAccessKey, sessionToken });
+    return Promise.resolve(
+      sessionToken === undefined || sessionToken === "" ? { accessKeyId, secretAccessKey } : { accessKeyId, secretAccessKey, sessionToken },
+    );
   };
 }
 

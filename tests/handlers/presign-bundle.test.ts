@@ -107,7 +107,7 @@ describe("presign bundle (E12)", function () {
 
   it("requires nothing but Node.js built-ins (SDK and Powertools are bundled, version-pinned)", () => {
     // Calls only: the SDK also mentions require("@aws-sdk/signature-v4-crt") inside an error message.
-    const required = new Set([...bundle.code.matchAll(/(?<![\w.$\[])require\("([^"]+)"\)/g)].map((match) => match[1]));
+    const required = new Set([...bundle.code.matchAll(/(?<![\w.$[])require\("([^"]+)"\)/g)].map((match) => match[1]));
     const builtins = new Set(builtinModules.flatMap((name) => [name, `node:${name}`]));
     const foreign = [...required].filter((name) => !builtins.has(name));
     assert.deepEqual(foreign, []);

@@ -32,7 +32,17 @@ const ok =
   (response) =>
     response
       .writeHead(200, { "content-type": "application/x-amz-json-1.1" })
-      .end(JSON.stringify({ ARN: SECRET_ARN, Name: "backup-presign-audit-salt", VersionId: "v1", VersionStages: ["AWSCURRENT"], CreatedDate: 1.7e9, ...(secretString === undefined ? {} : { SecretString: secretString }), ...extra }));
+      .end(
+        JSON.stringify({
+          ARN: SECRET_ARN,
+          Name: "backup-presign-audit-salt",
+          VersionId: "v1",
+          VersionStages: ["AWSCURRENT"],
+          CreatedDate: 1.7e9,
+          ...(secretString === undefined ? {} : { SecretString: secretString }),
+          ...extra,
+        }),
+      );
 
 const serviceError =
   (status: number, type: string, message: string): Reply =>
@@ -66,7 +76,8 @@ describe("presign audit-hash salt from Secrets Manager (issue 12, No.50)", funct
     else {
       if (verdict.accessKeyId !== CREDENTIALS.accessKeyId) problems.push("access key");
       if (!/^\d{8}\/ap-northeast-1\/secretsmanager\/aws4_request$/.test(verdict.scope)) problems.push(`scope ${verdict.scope}`);
-      for (const name of ["host", "x-amz-date", "x-amz-target", "x-amz-security-token"]) if (!verdict.signedHeaders.includes(name)) problems.push(`${name} not signed`);
+      for (const name of ["host", "x-amz-date", "x-amz-target", "x-amz-security-token"])
+        if (!verdict.signedHeaders.includes(name)) problems.push(`${name} not signed`);
     }
     if (headers["x-amz-security-token"] !== CREDENTIALS.sessionToken) problems.push("session token");
     return { request: received, problems };
@@ -80,7 +91,9 @@ describe("presign audit-hash salt from Secrets Manager (issue 12, No.50)", funct
         const entry = check(request, Buffer.concat(chunks));
         seen.push(entry);
         if (entry.problems.length > 0) {
-          response.writeHead(400, { "content-type": "application/x-amz-json-1.1" }).end(JSON.stringify({ __type: "InvalidSignatureException", message: entry.problems.join("; ") }));
+          response
+            .writeHead(400, { "content-type": "application/x-amz-json-1.1" })
+            .end(JSON.stringify({ __type: "InvalidSignatureException", message: entry.problems.join("; ") }));
           return;
         }
         reply(response);
@@ -146,9 +159,25 @@ describe("presign audit-hash salt from Secrets Manager (issue 12, No.50)", funct
     const records: AuditRecord[] = [];
     const sink: AuditSink = { emitAudit: (record) => records.push(record), reportInternalError: () => undefined };
     const signer = new S3UrlSigner({ region: "ap-northeast-1", credentials: CREDENTIALS });
-    const env = { DATA_BUCKET: "medical-backup-data", DATA_KMS_KEY_ARN: "arn:aws:kms:ap-northeast-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab", AWS_REGION: "ap-northeast-1", AUDIT_HASH_SALT_SECRET_ARN: SECRET_ARN };
-    const handler = createPresignHandler({ env, signer, auditSink: sink, auditHashSalt: secretsManagerAuditSalt({ secretArn: SECRET_ARN, credentials: CREDENTIALS, endpoint }) });
-    const response = await handler({ resource: "/backups/download-url", path: "/backups/download-url", httpMethod: "POST", body: JSON.stringify({ key: "tenants/111111111111/BackupAgent/x" }), requestContext: { identity: { userArn: "arn:aws:sts::111111111111:assumed-role/BackupAgent/host-01" } } });
+    const env = {
+      DATA_BUCKET: "medical-backup-data",
+      DATA_KMS_KEY_ARN: "arn:aws:kms:ap-northeast-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+      AWS_REGION: "ap-northeast-1",
+      AUDIT_HASH_SALT_SECRET_ARN: SECRET_ARN,
+    };
+    const handler = createPresignHandler({
+      env,
+      signer,
+      auditSink: sink,
+      auditHashSalt: secretsManagerAuditSalt({ secretArn: SECRET_ARN, credentials: CREDENTIALS, endpoint }),
+    });
+    const response = await handler({
+      resource: "/backups/download-url",
+      path: "/backups/download-url",
+      httpMethod: "POST",
+      body: JSON.stringify({ key: "tenants/111111111111/BackupAgent/x" }),
+      requestContext: { identity: { userArn: "arn:aws:sts::111111111111:assumed-role/BackupAgent/host-01" } },
+    });
     assert.equal(response.statusCode, 200, response.body);
     const { createHmac } = await import("node:crypto");
     assert.equal(records[0].target.keyHmac, `hmac-sha256:${createHmac("sha256", SALT).update("tenants/111111111111/BackupAgent/x").digest("hex")}`);
@@ -157,7 +186,13 @@ describe("presign audit-hash salt from Secrets Manager (issue 12, No.50)", funct
   it("a secret that does not exist: an error naming the ARN and the service's error, retried next time", async () => {
     reply = serviceError(400, "ResourceNotFoundException", "Secrets Manager can't find the specified secret.");
     const salt = secretsManagerAuditSalt({ secretArn: SECRET_ARN, credentials: CREDENTIALS, endpoint });
-    await assert.rejects(salt(), (error: unknown) => error instanceof AuditSaltError && error.message.includes(SECRET_ARN) && error.message.includes("HTTP 400 ResourceNotFoundException: Secrets Manager can't find the specified secret."));
+    await assert.rejects(
+      salt(),
+      (error: unknown) =>
+        error instanceof AuditSaltError &&
+        error.message.includes(SECRET_ARN) &&
+        error.message.includes("HTTP 400 ResourceNotFoundException: Secrets Manager can't find the specified secret."),
+    );
     reply = ok(SALT);
     assert.equal(await salt(), SALT, "a failed read is not cached");
     assert.equal(await salt(), SALT);
@@ -166,7 +201,10 @@ describe("presign audit-hash salt from Secrets Manager (issue 12, No.50)", funct
 
   it("AccessDenied (a missing grant) names the problem", async () => {
     reply = serviceError(400, "AccessDeniedException", "User is not authorized to perform: secretsmanager:GetSecretValue");
-    await assert.rejects(getSecretString({ secretArn: SECRET_ARN, credentials: CREDENTIALS, endpoint }), /AccessDeniedException: User is not authorized to perform: secretsmanager:GetSecretValue/);
+    await assert.rejects(
+      getSecretString({ secretArn: SECRET_ARN, credentials: CREDENTIALS, endpoint }),
+      /AccessDeniedException: User is not authorized to perform: secretsmanager:GetSecretValue/,
+    );
   });
 
   it("a short secret value is refused without echoing it", async () => {
@@ -198,7 +236,10 @@ describe("presign audit-hash salt from Secrets Manager (issue 12, No.50)", funct
   });
 
   it("refuses an endpoint override that would send the salt over plain HTTP off this machine", async () => {
-    await assert.rejects(getSecretString({ secretArn: SECRET_ARN, credentials: CREDENTIALS, endpoint: "http://secrets.example.com" }), /must be an https:\/\/ URL/);
+    await assert.rejects(
+      getSecretString({ secretArn: SECRET_ARN, credentials: CREDENTIALS, endpoint: "http://secrets.example.com" }),
+      /must be an https:\/\/ URL/,
+    );
     assert.equal(seen.length, 0);
   });
 
@@ -207,7 +248,12 @@ describe("presign audit-hash salt from Secrets Manager (issue 12, No.50)", funct
     const records: AuditRecord[] = [];
     const diagnostics: unknown[] = [];
     const handler = createPresignHandler({
-      env: { DATA_BUCKET: "medical-backup-data", DATA_KMS_KEY_ARN: "arn:aws:kms:ap-northeast-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab", AWS_REGION: "ap-northeast-1", AUDIT_HASH_SALT_SECRET_ARN: SECRET_ARN },
+      env: {
+        DATA_BUCKET: "medical-backup-data",
+        DATA_KMS_KEY_ARN: "arn:aws:kms:ap-northeast-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        AWS_REGION: "ap-northeast-1",
+        AUDIT_HASH_SALT_SECRET_ARN: SECRET_ARN,
+      },
       signer: new S3UrlSigner({ region: "ap-northeast-1", credentials: CREDENTIALS }),
       auditHashSalt: secretsManagerAuditSalt({ secretArn: SECRET_ARN, credentials: CREDENTIALS, endpoint }),
       auditSink: { emitAudit: (record) => records.push(record), reportInternalError: (_id, error) => diagnostics.push(error) },
@@ -226,7 +272,12 @@ describe("presign audit-hash salt from Secrets Manager (issue 12, No.50)", funct
   it("the diagnostic line Powertools writes for a salt failure carries the ARN and not the value", async () => {
     reply = ok("short-secret-value");
     const handler = createPresignHandler({
-      env: { DATA_BUCKET: "medical-backup-data", DATA_KMS_KEY_ARN: "arn:aws:kms:ap-northeast-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab", AWS_REGION: "ap-northeast-1", AUDIT_HASH_SALT_SECRET_ARN: SECRET_ARN },
+      env: {
+        DATA_BUCKET: "medical-backup-data",
+        DATA_KMS_KEY_ARN: "arn:aws:kms:ap-northeast-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        AWS_REGION: "ap-northeast-1",
+        AUDIT_HASH_SALT_SECRET_ARN: SECRET_ARN,
+      },
       signer: new S3UrlSigner({ region: "ap-northeast-1", credentials: CREDENTIALS }),
       auditHashSalt: secretsManagerAuditSalt({ secretArn: SECRET_ARN, credentials: CREDENTIALS, endpoint }),
       auditSink: powertoolsAuditSink(createAuditLogger()),
@@ -234,7 +285,11 @@ describe("presign audit-hash salt from Secrets Manager (issue 12, No.50)", funct
     const lines: string[] = [];
     const original = { out: process.stdout.write.bind(process.stdout), err: process.stderr.write.bind(process.stderr) };
     const capture = ((chunk: unknown): boolean => {
-      lines.push(...String(chunk).split("\n").filter((line) => line.trim() !== ""));
+      lines.push(
+        ...String(chunk)
+          .split("\n")
+          .filter((line) => line.trim() !== ""),
+      );
       return true;
     }) as typeof process.stdout.write;
     process.stdout.write = capture;

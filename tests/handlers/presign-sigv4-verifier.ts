@@ -79,7 +79,9 @@ export function verifyPresignedRequest(request: ReceivedRequest, secretAccessKey
   const canonical = [request.method, request.rawPath, canonicalQuery(request.query, "X-Amz-Signature"), headerBlock, signedHeadersText, payloadHash].join("\n");
   const scope = `${date}/${region}/${service}/aws4_request`;
   const stringToSign = ["AWS4-HMAC-SHA256", amzDate, scope, sha256Hex(canonical)].join("\n");
-  const expected = createHmac("sha256", signingKey(secretAccessKey, date, region, service)).update(stringToSign, "utf8").digest("hex");
+  const expected = createHmac("sha256", signingKey(secretAccessKey, date, region, service))
+    .update(stringToSign, "utf8")
+    .digest("hex");
   return expected === signature ? { ok: true, signedHeaders: signed, accessKeyId, scope } : { ok: false, reason: "SignatureDoesNotMatch" };
 }
 
@@ -97,7 +99,9 @@ export function verifyAuthorizationHeader(request: ReceivedRequest, secretAccess
   const canonical = [request.method, request.rawPath, canonicalQuery(request.query, null), headerBlock, signedHeadersText, sha256Hex(request.body)].join("\n");
   const scope = `${date}/${region}/${service}/aws4_request`;
   const stringToSign = ["AWS4-HMAC-SHA256", amzDate, scope, sha256Hex(canonical)].join("\n");
-  const expected = createHmac("sha256", signingKey(secretAccessKey, date, region, service)).update(stringToSign, "utf8").digest("hex");
+  const expected = createHmac("sha256", signingKey(secretAccessKey, date, region, service))
+    .update(stringToSign, "utf8")
+    .digest("hex");
   return expected === signature ? { ok: true, signedHeaders: signed, accessKeyId, scope } : { ok: false, reason: "SignatureDoesNotMatch" };
 }
 
@@ -106,10 +110,13 @@ export function parseTarget(target: string): { rawPath: string; query: Array<[st
   const index = target.indexOf("?");
   const rawPath = index < 0 ? target : target.slice(0, index);
   const search = index < 0 ? "" : target.slice(index + 1);
-  const query = search === "" ? [] : search.split("&").map((part): [string, string] => {
-    const eq = part.indexOf("=");
-    const decode = (s: string): string => decodeURIComponent(s.replace(/\+/g, "%20"));
-    return eq < 0 ? [decode(part), ""] : [decode(part.slice(0, eq)), decode(part.slice(eq + 1))];
-  });
+  const query =
+    search === ""
+      ? []
+      : search.split("&").map((part): [string, string] => {
+          const eq = part.indexOf("=");
+          const decode = (s: string): string => decodeURIComponent(s.replace(/\+/g, "%20"));
+          return eq < 0 ? [decode(part), ""] : [decode(part.slice(0, eq)), decode(part.slice(eq + 1))];
+        });
   return { rawPath, query };
 }

@@ -26,28 +26,72 @@ const MD5_OF_EMPTY = "1B2M2Y8AsgTpgAmY7PhCfg==";
 const SSE_HEADERS = ["x-amz-server-side-encryption", "x-amz-server-side-encryption-aws-kms-key-id"];
 
 /** The S3 client and presigner exactly as handlers/presign used them before issue 13. */
-async function sdkUrls(input: { region: string; bucket: string; key: string; expires: number; date: Date; sessionToken?: string; contentType: string }): Promise<{ put: string; get: string }> {
+async function sdkUrls(input: {
+  region: string;
+  bucket: string;
+  key: string;
+  expires: number;
+  date: Date;
+  sessionToken?: string;
+  contentType: string;
+}): Promise<{ put: string; get: string }> {
   const s3 = new S3Client({
     region: input.region,
-    credentials: { accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY, ...(input.sessionToken === undefined ? {} : { sessionToken: input.sessionToken }) },
+    credentials: {
+      accessKeyId: ACCESS_KEY_ID,
+      secretAccessKey: SECRET_ACCESS_KEY,
+      ...(input.sessionToken === undefined ? {} : { sessionToken: input.sessionToken }),
+    },
     requestChecksumCalculation: "WHEN_REQUIRED",
     responseChecksumValidation: "WHEN_REQUIRED",
   });
   const put = await getSignedUrl(
     s3,
-    new PutObjectCommand({ Bucket: input.bucket, Key: input.key, ContentMD5: MD5_OF_EMPTY, ContentType: input.contentType, ServerSideEncryption: "aws:kms", SSEKMSKeyId: KMS_KEY_ARN }),
-    { expiresIn: input.expires, signingDate: input.date, signableHeaders: new Set(["content-md5", "content-type", ...SSE_HEADERS]), unhoistableHeaders: new Set(SSE_HEADERS) },
+    new PutObjectCommand({
+      Bucket: input.bucket,
+      Key: input.key,
+      ContentMD5: MD5_OF_EMPTY,
+      ContentType: input.contentType,
+      ServerSideEncryption: "aws:kms",
+      SSEKMSKeyId: KMS_KEY_ARN,
+    }),
+    {
+      expiresIn: input.expires,
+      signingDate: input.date,
+      signableHeaders: new Set(["content-md5", "content-type", ...SSE_HEADERS]),
+      unhoistableHeaders: new Set(SSE_HEADERS),
+    },
   );
   const get = await getSignedUrl(s3, new GetObjectCommand({ Bucket: input.bucket, Key: input.key }), { expiresIn: input.expires, signingDate: input.date });
   return { put, get };
 }
 
-async function ourUrls(input: { region: string; bucket: string; key: string; expires: number; date: Date; sessionToken?: string; contentType: string }): Promise<{ put: string; get: string }> {
+async function ourUrls(input: {
+  region: string;
+  bucket: string;
+  key: string;
+  expires: number;
+  date: Date;
+  sessionToken?: string;
+  contentType: string;
+}): Promise<{ put: string; get: string }> {
   const signer = new S3UrlSigner({
     region: input.region,
-    credentials: { accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY, ...(input.sessionToken === undefined ? {} : { sessionToken: input.sessionToken }) },
+    credentials: {
+      accessKeyId: ACCESS_KEY_ID,
+      secretAccessKey: SECRET_ACCESS_KEY,
+      ...(input.sessionToken === undefined ? {} : { sessionToken: input.sessionToken }),
+    },
   });
-  const put = await signer.signUpload({ bucket: input.bucket, key: input.key, kmsKeyArn: KMS_KEY_ARN, contentMd5: MD5_OF_EMPTY, contentType: input.contentType, expiresInSeconds: input.expires, signingDate: input.date });
+  const put = await signer.signUpload({
+    bucket: input.bucket,
+    key: input.key,
+    kmsKeyArn: KMS_KEY_ARN,
+    contentMd5: MD5_OF_EMPTY,
+    contentType: input.contentType,
+    expiresInSeconds: input.expires,
+    signingDate: input.date,
+  });
   const get = await signer.signDownload({ bucket: input.bucket, key: input.key, expiresInSeconds: input.expires, signingDate: input.date });
   return { put, get };
 }
@@ -57,10 +101,27 @@ describe("presign SigV4: AWS's documented example (E12)", () => {
     // https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-query-string-auth.html ("An example"):
     // GET https://examplebucket.s3.amazonaws.com/test.txt, us-east-1, 20130524T000000Z, 86400 s,
     // the documentation's example key pair; published signature below.
-    const signer = createSigner({ service: "s3", region: "us-east-1", credentials: { accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY }, uriEscapePath: false });
+    const signer = createSigner({
+      service: "s3",
+      region: "us-east-1",
+      credentials: { accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY },
+      uriEscapePath: false,
+    });
     const presigned = await signer.presign(
-      { method: "GET", protocol: "https:", hostname: "examplebucket.s3.amazonaws.com", path: "/test.txt", query: {}, headers: { host: "examplebucket.s3.amazonaws.com", "x-amz-content-sha256": "UNSIGNED-PAYLOAD" } },
-      { expiresIn: 86400, signingDate: new Date("2013-05-24T00:00:00Z"), unhoistableHeaders: new Set(["x-amz-content-sha256"]), unsignableHeaders: new Set(["x-amz-content-sha256"]) },
+      {
+        method: "GET",
+        protocol: "https:",
+        hostname: "examplebucket.s3.amazonaws.com",
+        path: "/test.txt",
+        query: {},
+        headers: { host: "examplebucket.s3.amazonaws.com", "x-amz-content-sha256": "UNSIGNED-PAYLOAD" },
+      },
+      {
+        expiresIn: 86400,
+        signingDate: new Date("2013-05-24T00:00:00Z"),
+        unhoistableHeaders: new Set(["x-amz-content-sha256"]),
+        unsignableHeaders: new Set(["x-amz-content-sha256"]),
+      },
     );
     assert.equal(presigned.query?.["X-Amz-Signature"], "aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404");
     assert.equal(presigned.query?.["X-Amz-Credential"], "AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request");
@@ -84,7 +145,14 @@ describe("presign SigV4: byte-identical to the S3 client's presigner (E12)", () 
   ];
   for (const { region, bucket } of grid) {
     it(`${region}, bucket ${bucket}: upload and download URLs equal the SDK's`, async () => {
-      const input = { region, bucket, key: "tenants/111111111111/BackupAgent/2025/06/01/0f8fad5b-d9cb-469f-a165-70867728950e", expires: 300, date: new Date("2025-06-01T12:34:56.789Z"), contentType: "application/octet-stream" };
+      const input = {
+        region,
+        bucket,
+        key: "tenants/111111111111/BackupAgent/2025/06/01/0f8fad5b-d9cb-469f-a165-70867728950e",
+        expires: 300,
+        date: new Date("2025-06-01T12:34:56.789Z"),
+        contentType: "application/octet-stream",
+      };
       const [ours, sdk] = await Promise.all([ourUrls(input), sdkUrls(input)]);
       assert.equal(ours.put, sdk.put);
       assert.equal(ours.get, sdk.get);
@@ -114,7 +182,10 @@ describe("presign SigV4: byte-identical to the S3 client's presigner (E12)", () 
   });
 
   it("addresses buckets as the S3 endpoint rules do: virtual-hosted for one DNS label, path-style otherwise", () => {
-    assert.deepEqual(s3ObjectLocation("medical-backup-data", "ap-northeast-1", "a/b"), { hostname: "medical-backup-data.s3.ap-northeast-1.amazonaws.com", path: "/a/b" });
+    assert.deepEqual(s3ObjectLocation("medical-backup-data", "ap-northeast-1", "a/b"), {
+      hostname: "medical-backup-data.s3.ap-northeast-1.amazonaws.com",
+      path: "/a/b",
+    });
     assert.deepEqual(s3ObjectLocation("x.y.z", "cn-north-1", "a/b c"), { hostname: "s3.cn-north-1.amazonaws.com.cn", path: "/x.y.z/a/b%20c" });
     assert.equal(dnsSuffixOf("us-gov-east-1"), "amazonaws.com");
     assert.equal(dnsSuffixOf("xx-unknown-9"), "amazonaws.com");
@@ -123,15 +194,36 @@ describe("presign SigV4: byte-identical to the S3 client's presigner (E12)", () 
   it("takes the Lambda role's credentials from the environment, and names the variable that is missing", async () => {
     const fromEnv = credentialsFromEnvironment({ AWS_ACCESS_KEY_ID: "ASIAEXAMPLE", AWS_SECRET_ACCESS_KEY: "secret", AWS_SESSION_TOKEN: "token" });
     assert.deepEqual(await fromEnv(), { accessKeyId: "ASIAEXAMPLE", secretAccessKey: "secret", sessionToken: "token" });
-    const url = new URL(await new S3UrlSigner({ region: "ap-northeast-1", env: { AWS_ACCESS_KEY_ID: "ASIAEXAMPLE", AWS_SECRET_ACCESS_KEY: "secret", AWS_SESSION_TOKEN: "token" } }).signDownload({ bucket: "medical-backup-data", key: "k", expiresInSeconds: 60, signingDate: new Date() }));
+    const url = new URL(
+      await new S3UrlSigner({
+        region: "ap-northeast-1",
+        env: { AWS_ACCESS_KEY_ID: "ASIAEXAMPLE", AWS_SECRET_ACCESS_KEY: "secret", AWS_SESSION_TOKEN: "token" },
+      }).signDownload({ bucket: "medical-backup-data", key: "k", expiresInSeconds: 60, signingDate: new Date() }),
+    );
     assert.equal(url.searchParams.get("X-Amz-Security-Token"), "token");
-    await assert.rejects(credentialsFromEnvironment({ AWS_SECRET_ACCESS_KEY: "s" })(), (error: unknown) => error instanceof MissingCredentialsError && error.message.includes("AWS_ACCESS_KEY_ID"));
-    await assert.rejects(credentialsFromEnvironment({ AWS_ACCESS_KEY_ID: "a" })(), (error: unknown) => error instanceof MissingCredentialsError && error.message.includes("AWS_SECRET_ACCESS_KEY"));
+    await assert.rejects(
+      credentialsFromEnvironment({ AWS_SECRET_ACCESS_KEY: "s" })(),
+      (error: unknown) => error instanceof MissingCredentialsError && error.message.includes("AWS_ACCESS_KEY_ID"),
+    );
+    await assert.rejects(
+      credentialsFromEnvironment({ AWS_ACCESS_KEY_ID: "a" })(),
+      (error: unknown) => error instanceof MissingCredentialsError && error.message.includes("AWS_SECRET_ACCESS_KEY"),
+    );
   });
 
   it("refuses to presign beyond SigV4's 7-day limit rather than issuing a URL S3 would reject", async () => {
     await assert.rejects(
-      presignS3Request({ method: "GET", hostname: "b.s3.ap-northeast-1.amazonaws.com", path: "/k", query: {}, headers: {}, region: "ap-northeast-1", credentials: { accessKeyId: "a", secretAccessKey: "s" }, expiresInSeconds: 604801, signingDate: new Date() }),
+      presignS3Request({
+        method: "GET",
+        hostname: "b.s3.ap-northeast-1.amazonaws.com",
+        path: "/k",
+        query: {},
+        headers: {},
+        region: "ap-northeast-1",
+        credentials: { accessKeyId: "a", secretAccessKey: "s" },
+        expiresInSeconds: 604801,
+        signingDate: new Date(),
+      }),
       /less than one week/,
     );
   });
@@ -203,15 +295,21 @@ describe("presign SigV4: a PUT and a GET through a local S3 stand-in on 127.0.0.
   function send(url: string, method: "PUT" | "GET", headers: Record<string, string>, body?: Buffer): Promise<{ status: number; body: string }> {
     const target = new URL(url);
     return new Promise((resolve, reject) => {
-      const request = httpRequest({ host: "127.0.0.1", port, method, path: `${target.pathname}${target.search}`, headers: { ...headers, host: target.host } }, (response) => {
-        void readBody(response).then((data) => resolve({ status: response.statusCode ?? 0, body: data.toString("utf8") }));
-      });
+      const request = httpRequest(
+        { host: "127.0.0.1", port, method, path: `${target.pathname}${target.search}`, headers: { ...headers, host: target.host } },
+        (response) => {
+          void readBody(response).then((data) => resolve({ status: response.statusCode ?? 0, body: data.toString("utf8") }));
+        },
+      );
       request.on("error", reject);
       request.end(body);
     });
   }
 
-  const signer = new S3UrlSigner({ region: "ap-northeast-1", credentials: { accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY, sessionToken: "session-token/with+chars=" } });
+  const signer = new S3UrlSigner({
+    region: "ap-northeast-1",
+    credentials: { accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY, sessionToken: "session-token/with+chars=" },
+  });
   const key = "tenants/111111111111/BackupAgent/2025/06/01/0f8fad5b-d9cb-469f-a165-70867728950e";
   const content = Buffer.from("pg_dump of the night\n");
   const contentMd5 = createHash("md5").update(content).digest("base64");
@@ -223,19 +321,43 @@ describe("presign SigV4: a PUT and a GET through a local S3 stand-in on 127.0.0.
   };
 
   it("accepts the upload sent with exactly the required headers, then serves it through a download URL", async () => {
-    const put = await signer.signUpload({ bucket: "medical-backup-data", key, kmsKeyArn: KMS_KEY_ARN, contentMd5, contentType: "application/octet-stream", expiresInSeconds: 300, signingDate: new Date() });
+    const put = await signer.signUpload({
+      bucket: "medical-backup-data",
+      key,
+      kmsKeyArn: KMS_KEY_ARN,
+      contentMd5,
+      contentType: "application/octet-stream",
+      expiresInSeconds: 300,
+      signingDate: new Date(),
+    });
     assert.deepEqual(await send(put, "PUT", requiredHeaders, content), { status: 200, body: "" });
     const get = await signer.signDownload({ bucket: "medical-backup-data", key, expiresInSeconds: 300, signingDate: new Date() });
     assert.deepEqual(await send(get, "GET", {}), { status: 200, body: content.toString("utf8") });
   });
 
   it("refuses an upload whose body differs from the signed Content-MD5 (BadDigest)", async () => {
-    const put = await signer.signUpload({ bucket: "medical-backup-data", key, kmsKeyArn: KMS_KEY_ARN, contentMd5, contentType: "application/octet-stream", expiresInSeconds: 300, signingDate: new Date() });
+    const put = await signer.signUpload({
+      bucket: "medical-backup-data",
+      key,
+      kmsKeyArn: KMS_KEY_ARN,
+      contentMd5,
+      contentType: "application/octet-stream",
+      expiresInSeconds: 300,
+      signingDate: new Date(),
+    });
     assert.deepEqual(await send(put, "PUT", requiredHeaders, Buffer.from("something else")), { status: 400, body: "BadDigest" });
   });
 
   it("refuses an upload that changes or drops a signed header (SignatureDoesNotMatch)", async () => {
-    const put = await signer.signUpload({ bucket: "medical-backup-data", key, kmsKeyArn: KMS_KEY_ARN, contentMd5, contentType: "application/octet-stream", expiresInSeconds: 300, signingDate: new Date() });
+    const put = await signer.signUpload({
+      bucket: "medical-backup-data",
+      key,
+      kmsKeyArn: KMS_KEY_ARN,
+      contentMd5,
+      contentType: "application/octet-stream",
+      expiresInSeconds: 300,
+      signingDate: new Date(),
+    });
     assert.deepEqual(await send(put, "PUT", { ...requiredHeaders, "Content-Type": "text/html" }, content), { status: 403, body: "SignatureDoesNotMatch" });
     const { "x-amz-server-side-encryption-aws-kms-key-id": _dropped, ...withoutKey } = requiredHeaders;
     assert.deepEqual(await send(put, "PUT", withoutKey, content), { status: 403, body: "a signed header was not sent" });
