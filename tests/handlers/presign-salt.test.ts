@@ -49,7 +49,7 @@ const serviceError =
   (response) =>
     response.writeHead(status, { "content-type": "application/x-amz-json-1.1", "x-amzn-errortype": `${type}:` }).end(JSON.stringify({ __type: type, message }));
 
-describe("presign audit-hash salt from Secrets Manager (issue 12, No.50)", function () {
+describe("presign audit-hash salt from Secrets Manager (E12, the HMACs of A4; issue 12, No.50)", function () {
   let server: Server;
   let endpoint = "";
   const seen: Seen[] = [];
