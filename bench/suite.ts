@@ -22,17 +22,12 @@ const IMPORT_SAMPLES_PER_RUN = 3;
 
 const env = { ...process.env, NODE_NO_WARNINGS: "1" };
 
-function timed(command: string, args: string[]): { ms: number; stdout: string } {
+function timed(command: string, args: string[]): { ms: number; stdout: string; status: number | null } {
   const started = process.hrtime.bigint();
   const run = spawnSync(command, args, { cwd: ROOT, env, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   if (run.error) throw run.error;
-  if (run.status !== 0) {
-    throw new Error(
-      `${command} ${args.join(" ")} exited ${run.status}: the suite must pass before its time means anything\n${run.stdout.slice(-3000)}${run.stderr.slice(-2000)}`,
-    );
-  }
-  return { ms, stdout: run.stdout };
+  return { ms, stdout: run.stdout, status: run.status };
 }
 
 const median = (xs: number[]): number => {
@@ -41,18 +36,24 @@ const median = (xs: number[]): number => {
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
 
-const importAws = (): number => timed(process.execPath, ["-e", "require('@pulumi/aws')"]).ms;
+const importAws = (): number => {
+  const run = timed(process.execPath, ["-e", "require('@pulumi/aws')"]);
+  if (run.status !== 0) throw new Error(`node -e "require('@pulumi/aws')" exited ${run.status}`);
+  return run.ms;
+};
 // Exactly the command engineers and .ci/run use (package.json "test"), npm's own start included.
-const npmTest = (): { ms: number; stdout: string } => timed(process.platform === "win32" ? "npm.cmd" : "npm", ["test", "--silent"]);
+const npmTest = (): { ms: number; stdout: string; status: number | null } => timed(process.platform === "win32" ? "npm.cmd" : "npm", ["test", "--silent"]);
 
 importAws(); // warm the file cache once so the first sample is not a cold-disk outlier
 const suite: number[] = [];
 const awsImport: number[] = [];
 let summary = "";
+let failedRuns = 0;
 for (let i = 0; i < RUNS; i++) {
   for (let j = 0; j < IMPORT_SAMPLES_PER_RUN; j++) awsImport.push(importAws());
   const run = npmTest();
   suite.push(run.ms);
+  if (run.status !== 0) failedRuns++;
   // mocha's closing lines: "N passing (Xs)" and, if any, "N pending".
   summary = [...run.stdout.matchAll(/^\s*(\d+ (?:passing|pending|failing))/gm)].map((m) => m[1]).join(", ");
 }
@@ -62,4 +63,9 @@ const ratio = s / a;
 console.log(`runs: ${RUNS} (npm test), ${awsImport.length} (import), interleaved; load ${loadavg()[0].toFixed(2)} on ${cpus().length} cores`);
 console.log(`npm test, median wall time:                 ${(s / 1000).toFixed(2)} s  (${summary || "no mocha summary found"})`);
 console.log(`node -e "require('@pulumi/aws')", median:    ${(a / 1000).toFixed(2)} s`);
+if (failedRuns > 0) {
+  // Still printed (a flaky test should not hide the figure), but flagged and the exit code says so.
+  console.log(`npm test FAILED in ${failedRuns} of ${RUNS} run(s): the time of a failing suite is not the suite's time`);
+  process.exitCode = 1;
+}
 console.log(`ratio suite / import:                       ${ratio.toFixed(1)}x  (target <= ${TARGET_RATIO}x: ${ratio <= TARGET_RATIO ? "met" : "NOT met"})`);
