@@ -1,5 +1,6 @@
-// Thin Lambda adapter: wires configuration, the SDK v3 signer and Powertools Logger around the
-// pure core, and emits exactly one audit record per invocation (E12, A1-A6).
+// Thin Lambda adapter: wires configuration, the audit-hash salt (Secrets Manager), the SigV4 URL
+// signer and Powertools Logger around the pure core, and emits exactly one audit record per
+// invocation (E12, A1-A6).
 // Kept apart from index.ts so tests can build handlers with their own environment and sinks;
 // index.ts only instantiates it at cold start.
 
@@ -7,9 +8,11 @@ import { randomUUID } from "node:crypto";
 import { Logger } from "@aws-lambda-powertools/logger";
 import type { ApiGatewayProxyResult, LambdaInvocationContext } from "./api-gateway-event";
 import { AUDIT_SCHEMA, type AuditRecord } from "./audit-record";
-import { loadPresignConfig, type PresignConfig } from "./config";
+import { SECRETS_MANAGER_ENDPOINT_VARIABLE, secretsManagerAuditSalt } from "./audit-salt";
+import { loadPresignConfig, withAuditHashSalt, type PresignConfig, type PresignSettings } from "./config";
 import { handlePresignRequest, type PresignedUrlSigner } from "./core";
-import { createDataBucketS3Client, S3UrlSigner } from "./s3-url-signer";
+import { S3UrlSigner } from "./s3-url-signer";
+import { credentialsFromEnvironment } from "./sigv4";
 
 export const AUDIT_LOG_MESSAGE = "backup-presign audit record";
 export const SERVICE_NAME = "backup-presign";
@@ -44,8 +47,13 @@ export function powertoolsAuditSink(logger: Logger): AuditSink {
 
 export interface PresignHandlerOptions {
   env: Readonly<Record<string, string | undefined>>;
-  /** Defaults to the SDK v3 presigner with the Lambda role's credentials. */
+  /** Defaults to S3UrlSigner (SDK SigV4 signer) with the Lambda role's credentials. */
   signer?: PresignedUrlSigner;
+  /**
+   * Where the audit-hash salt comes from. Defaults to GetSecretValue on AUDIT_HASH_SALT_SECRET_ARN,
+   * read on the first invocation and kept for the sandbox's life (a failed read is retried).
+   */
+  auditHashSalt?: () => Promise<string>;
   auditSink?: AuditSink;
   now?: () => Date;
   newObjectId?: () => string;
@@ -54,7 +62,7 @@ export interface PresignHandlerOptions {
 export type PresignLambdaHandler = (event: unknown, context?: LambdaInvocationContext) => Promise<ApiGatewayProxyResult>;
 
 /** Only reached if the core broke its never-throw contract: still one audit record, still no stack. */
-function lastResortOutcome(config: PresignConfig, context: LambdaInvocationContext | undefined): { response: ApiGatewayProxyResult; audit: AuditRecord } {
+function lastResortOutcome(config: PresignSettings, context: LambdaInvocationContext | undefined): { response: ApiGatewayProxyResult; audit: AuditRecord } {
   const requestId = typeof context?.awsRequestId === "string" ? context.awsRequestId.slice(0, 128) : "unknown";
   return {
     response: {
@@ -77,10 +85,19 @@ function lastResortOutcome(config: PresignConfig, context: LambdaInvocationConte
   };
 }
 
-/** Validates the environment now (throws PresignConfigError naming the variable) and returns the handler. */
+/**
+ * Validates the environment now (throws PresignConfigError naming the variable) and returns the
+ * handler. The salt is read on the first invocation rather than at import: the import stays cheap
+ * (issue 13 budget), and a salt that cannot be read still yields a 500 with its audit record and
+ * a diagnostic line naming the secret and the problem (never the value).
+ */
 export function createPresignHandler(options: PresignHandlerOptions): PresignLambdaHandler {
-  const config = loadPresignConfig(options.env);
-  const signer = options.signer ?? new S3UrlSigner(createDataBucketS3Client({ region: config.region }));
+  const settings = loadPresignConfig(options.env);
+  const credentials = credentialsFromEnvironment(options.env);
+  const signer = options.signer ?? new S3UrlSigner({ region: settings.region, credentials });
+  const auditHashSalt =
+    options.auditHashSalt ??
+    secretsManagerAuditSalt({ secretArn: settings.auditHashSaltSecretArn, credentials, endpoint: options.env[SECRETS_MANAGER_ENDPOINT_VARIABLE] });
   const auditSink = options.auditSink ?? powertoolsAuditSink(createAuditLogger());
   const now = options.now ?? (() => new Date());
   const newObjectId = options.newObjectId ?? (() => randomUUID());
@@ -88,11 +105,12 @@ export function createPresignHandler(options: PresignHandlerOptions): PresignLam
   return async (event, context) => {
     let outcome: { response: ApiGatewayProxyResult; audit: AuditRecord };
     try {
+      const config: PresignConfig = withAuditHashSalt(settings, await auditHashSalt());
       const decided = await handlePresignRequest(event, context, { config, signer, now, newObjectId });
       if (decided.internalError !== null) auditSink.reportInternalError(decided.audit.requestId, decided.internalError);
       outcome = decided;
     } catch (error) {
-      outcome = lastResortOutcome(config, context);
+      outcome = lastResortOutcome(settings, context);
       auditSink.reportInternalError(outcome.audit.requestId, error);
     }
     auditSink.emitAudit(outcome.audit);

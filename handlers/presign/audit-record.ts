@@ -2,7 +2,7 @@
 // A typed value with fixed keys; the adapter emits it as JSON through Powertools Logger.
 //
 // Personal data (No.50): the parts a client chose (file name, key remainder, a refused key) are
-// logged as HMAC-SHA-256 under a secret key (AUDIT_HASH_SALT), not as plain SHA-256: file names of
+// logged as HMAC-SHA-256 under a secret key (the audit-hash salt, kept in Secrets Manager), not as plain SHA-256: file names of
 // medical backups are short and guessable ("yamada_taro_2025.dump"), so an unkeyed hash could be
 // reversed by trying names. The HMAC stays deterministic, so an auditor holding the key can still
 // answer "was this object/file requested?" by hashing the candidate and searching the logs.

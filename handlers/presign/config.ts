@@ -3,6 +3,8 @@
 // fails at init (visible in the function's logs and in the first invocation) instead of issuing
 // URLs with a wrong bucket, key or lifetime (E12).
 
+import { AUDIT_HASH_SALT_SECRET_ARN_VARIABLE, SECRET_ARN } from "./audit-salt";
+
 /** Default lifetime of an issued URL. Short: the URL is a bearer credential (E12). */
 export const DEFAULT_URL_EXPIRY_SECONDS = 300;
 /**
@@ -12,10 +14,9 @@ export const DEFAULT_URL_EXPIRY_SECONDS = 300;
  */
 export const MAX_URL_EXPIRY_SECONDS = 3600;
 export const DEFAULT_KEY_PREFIX_ROOT = "tenants/";
-/** The HMAC key must resist brute force on its own: 32 characters or more. */
-export const MIN_AUDIT_HASH_SALT_LENGTH = 32;
 
-export interface PresignConfig {
+/** What the environment says; the salt itself comes from Secrets Manager (audit-salt.ts). */
+export interface PresignSettings {
   /** Backup-data bucket (E11) the URLs point into. */
   dataBucket: string;
   /** Customer managed key the uploads must be encrypted with (SSE-KMS, signed into the URL). */
@@ -25,8 +26,8 @@ export interface PresignConfig {
   urlExpirySeconds: number;
   /** Root under which every caller gets its own prefix, e.g. "tenants/". Ends with "/". */
   keyPrefixRoot: string;
-  /** HMAC-SHA-256 key for the hashed parts of audit records (No.50). Never logged. */
-  auditHashSalt: string;
+  /** Secrets Manager secret holding the HMAC key of the hashed audit fields (No.50, issue 12). */
+  auditHashSaltSecretArn: string;
   /**
    * Whether the sanitised client file name becomes part of the object key. Off by default: the
    * key appears in plaintext in CloudTrail data events (E2), S3 access logs (E6) and in the URL
@@ -37,6 +38,12 @@ export interface PresignConfig {
   requireClientCert: boolean;
 }
 
+/** Settings plus the salt read from Secrets Manager: what the core needs. */
+export interface PresignConfig extends PresignSettings {
+  /** HMAC-SHA-256 key for the hashed parts of audit records (No.50). Never logged. */
+  auditHashSalt: string;
+}
+
 export class PresignConfigError extends Error {
   constructor(
     readonly variable: string,
@@ -45,6 +52,11 @@ export class PresignConfigError extends Error {
     super(`presign handler configuration: ${variable} ${problem}`);
     this.name = "PresignConfigError";
   }
+}
+
+/** The settings completed with the salt (validated by the caller, see audit-salt.ts). */
+export function withAuditHashSalt(settings: PresignSettings, auditHashSalt: string): PresignConfig {
+  return { ...settings, auditHashSalt };
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -88,7 +100,7 @@ function urlExpiry(env: Env): number {
   return seconds;
 }
 
-export function loadPresignConfig(env: Env): PresignConfig {
+export function loadPresignConfig(env: Env): PresignSettings {
   const dataBucket = required(env, "DATA_BUCKET");
   if (!BUCKET_NAME.test(dataBucket)) {
     throw new PresignConfigError("DATA_BUCKET", `is not a valid S3 bucket name: ${JSON.stringify(dataBucket)}`);
@@ -105,10 +117,14 @@ export function loadPresignConfig(env: Env): PresignConfig {
   if (!PREFIX_ROOT.test(keyPrefixRoot)) {
     throw new PresignConfigError("KEY_PREFIX_ROOT", `must be 1-4 lower-case segments [a-z0-9-] each ending with "/" (e.g. "tenants/"), got ${JSON.stringify(keyPrefixRoot)}`);
   }
-  const auditHashSalt = required(env, "AUDIT_HASH_SALT");
-  if (auditHashSalt.length < MIN_AUDIT_HASH_SALT_LENGTH) {
-    // The value itself is a secret: name the variable, never echo it.
-    throw new PresignConfigError("AUDIT_HASH_SALT", `must be at least ${MIN_AUDIT_HASH_SALT_LENGTH} characters`);
+  if (env.AUDIT_HASH_SALT !== undefined) {
+    // Refused, not ignored: a salt in the environment is readable by anyone who can read the
+    // function's configuration, which is what moving it to Secrets Manager prevents (issue 12).
+    throw new PresignConfigError("AUDIT_HASH_SALT", `must not be set; the salt is read from the Secrets Manager secret named by ${AUDIT_HASH_SALT_SECRET_ARN_VARIABLE}`);
+  }
+  const auditHashSaltSecretArn = required(env, AUDIT_HASH_SALT_SECRET_ARN_VARIABLE);
+  if (!SECRET_ARN.test(auditHashSaltSecretArn)) {
+    throw new PresignConfigError(AUDIT_HASH_SALT_SECRET_ARN_VARIABLE, `must be a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>), got ${JSON.stringify(auditHashSaltSecretArn)}`);
   }
   return {
     dataBucket,
@@ -116,7 +132,7 @@ export function loadPresignConfig(env: Env): PresignConfig {
     region,
     urlExpirySeconds: urlExpiry(env),
     keyPrefixRoot,
-    auditHashSalt,
+    auditHashSaltSecretArn,
     objectKeyIncludesFileName: booleanFlag(env, "OBJECT_KEY_INCLUDES_FILE_NAME", false),
     requireClientCert: booleanFlag(env, "REQUIRE_CLIENT_CERT", false),
   };

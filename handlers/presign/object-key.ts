@@ -15,7 +15,7 @@ export const MAX_FILE_NAME_LENGTH = 128;
 // separators ("\\", "%2f"), control characters, NUL and Unicode look-alikes (U+FF0F fullwidth
 // solidus, U+2024 one dot leader, ...) never reach S3, and the audit record tells the truth about
 // what was asked for.
-const KEY_CHARACTERS = /^[A-Za-z0-9._\/-]+$/;
+const KEY_CHARACTERS = /^[A-Za-z0-9._/-]+$/;
 const NAME_CHARACTERS = /^[A-Za-z0-9._-]+$/;
 
 export type KeyCheck = { ok: true } | { ok: false; reason: string };

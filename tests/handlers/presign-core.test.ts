@@ -3,7 +3,7 @@
 
 import * as assert from "node:assert/strict";
 import { createHash, createHmac } from "node:crypto";
-import { loadPresignConfig, PresignConfigError, type PresignConfig } from "../../handlers/presign/config";
+import { loadPresignConfig, PresignConfigError, withAuditHashSalt, type PresignConfig } from "../../handlers/presign/config";
 import {
   handlePresignRequest,
   isBase64Md5,
@@ -31,7 +31,7 @@ const BASE_ENV = {
   DATA_BUCKET: "medical-backup-data",
   DATA_KMS_KEY_ARN: KMS_KEY_ARN,
   AWS_REGION: "ap-northeast-1",
-  AUDIT_HASH_SALT: SALT,
+  AUDIT_HASH_SALT_SECRET_ARN: "arn:aws:secretsmanager:ap-northeast-1:111111111111:secret:backup-presign-audit-salt-AbCdEf",
 };
 
 function hmac(value: string): string {
@@ -96,7 +96,7 @@ function apiEvent(options: EventOptions = {}): Record<string, unknown> {
 const VALID_UPLOAD = { fileName: "nightly.dump", contentMd5: MD5_OF_EMPTY, contentType: "application/octet-stream" };
 
 function config(overrides: Record<string, string> = {}): PresignConfig {
-  return loadPresignConfig({ ...BASE_ENV, ...overrides });
+  return withAuditHashSalt(loadPresignConfig({ ...BASE_ENV, ...overrides }), SALT);
 }
 
 async function run(event: unknown, overrides: Record<string, string> = {}, signer = new RecordingSigner()): Promise<PresignOutcome & { signer: RecordingSigner }> {
@@ -163,7 +163,7 @@ describe("presign config (E12)", () => {
     assert.equal(loaded.requireClientCert, false);
   });
 
-  for (const variable of ["DATA_BUCKET", "DATA_KMS_KEY_ARN", "AWS_REGION", "AUDIT_HASH_SALT"]) {
+  for (const variable of ["DATA_BUCKET", "DATA_KMS_KEY_ARN", "AWS_REGION", "AUDIT_HASH_SALT_SECRET_ARN"]) {
     it(`names ${variable} when it is missing`, () => {
       const env: Record<string, string | undefined> = { ...BASE_ENV, [variable]: undefined };
       assert.throws(() => loadPresignConfig(env), (error: unknown) => error instanceof PresignConfigError && error.variable === variable && error.message.includes(variable));
@@ -181,12 +181,18 @@ describe("presign config (E12)", () => {
     });
   }
 
-  it("refuses a short salt without echoing it", () => {
+  it("refuses a salt in the environment (it belongs in Secrets Manager) without echoing it", () => {
     assert.throws(
       () => config({ AUDIT_HASH_SALT: "short-secret-value" }),
-      (error: unknown) => error instanceof PresignConfigError && error.variable === "AUDIT_HASH_SALT" && !error.message.includes("short-secret-value"),
+      (error: unknown) => error instanceof PresignConfigError && error.variable === "AUDIT_HASH_SALT" && !error.message.includes("short-secret-value") && error.message.includes("AUDIT_HASH_SALT_SECRET_ARN"),
     );
   });
+
+  for (const bad of ["presign-salt", "arn:aws:ssm:ap-northeast-1:111111111111:parameter/salt", "arn:aws:secretsmanager:ap-northeast-1:1111:secret:x", "arn:aws:secretsmanager:ap-northeast-1:111111111111:secret:"]) {
+    it(`refuses AUDIT_HASH_SALT_SECRET_ARN=${JSON.stringify(bad)}, naming the variable`, () => {
+      assert.throws(() => config({ AUDIT_HASH_SALT_SECRET_ARN: bad }), (error: unknown) => error instanceof PresignConfigError && error.variable === "AUDIT_HASH_SALT_SECRET_ARN");
+    });
+  }
 
   it("requires a key ARN, not an alias, for DATA_KMS_KEY_ARN", () => {
     assert.throws(() => config({ DATA_KMS_KEY_ARN: "alias/backup" }), /DATA_KMS_KEY_ARN/);

@@ -7,21 +7,22 @@ import fc from "fast-check";
 import { AUDIT_LOG_MESSAGE, createAuditLogger, createPresignHandler, powertoolsAuditSink, type AuditSink } from "../../handlers/presign/adapter";
 import type { AuditRecord } from "../../handlers/presign/audit-record";
 import { PresignConfigError } from "../../handlers/presign/config";
-import { createDataBucketS3Client, S3UrlSigner } from "../../handlers/presign/s3-url-signer";
+import { S3UrlSigner } from "../../handlers/presign/s3-url-signer";
 
 const KMS_KEY_ARN = "arn:aws:kms:ap-northeast-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 const ENV = {
   DATA_BUCKET: "medical-backup-data",
   DATA_KMS_KEY_ARN: KMS_KEY_ARN,
   AWS_REGION: "ap-northeast-1",
-  AUDIT_HASH_SALT: "test-salt-0123456789abcdef0123456789abcdef",
+  AUDIT_HASH_SALT_SECRET_ARN: "arn:aws:secretsmanager:ap-northeast-1:111111111111:secret:backup-presign-audit-salt-AbCdEf",
 };
 const MD5 = "1B2M2Y8AsgTpgAmY7PhCfg==";
 const BUCKET_HOST = "medical-backup-data.s3.ap-northeast-1.amazonaws.com";
 
-const realSigner = new S3UrlSigner(
-  createDataBucketS3Client({ region: "ap-northeast-1", credentials: { accessKeyId: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" } }),
-);
+const realSigner = new S3UrlSigner({ region: "ap-northeast-1", credentials: { accessKeyId: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" } });
+const SALT = "test-salt-0123456789abcdef0123456789abcdef";
+/** The salt as Secrets Manager would hand it over; presign-salt.test.ts covers the real call. */
+const auditHashSalt = async (): Promise<string> => SALT;
 
 interface Caller {
   userArn: string;
@@ -87,19 +88,19 @@ const AUDIT_KEYS = ["schema", "time", "requestId", "lambdaRequestId", "action", 
 describe("presign handler: cold start (E12)", () => {
   it("throws PresignConfigError naming the variable when the expiry is above the cap", () => {
     assert.throws(
-      () => createPresignHandler({ env: { ...ENV, URL_EXPIRY_SECONDS: "86400" }, signer: realSigner, auditSink: new CountingSink() }),
+      () => createPresignHandler({ auditHashSalt, env: { ...ENV, URL_EXPIRY_SECONDS: "86400" }, signer: realSigner, auditSink: new CountingSink() }),
       (error: unknown) => error instanceof PresignConfigError && error.variable === "URL_EXPIRY_SECONDS",
     );
   });
 
   it("throws naming DATA_BUCKET when it is missing", () => {
-    assert.throws(() => createPresignHandler({ env: { ...ENV, DATA_BUCKET: undefined }, signer: realSigner }), /DATA_BUCKET is missing/);
+    assert.throws(() => createPresignHandler({ auditHashSalt, env: { ...ENV, DATA_BUCKET: undefined }, signer: realSigner }), /DATA_BUCKET is missing/);
   });
 });
 
 describe("presign handler: audit emission (E12, A1-A6)", () => {
   it("writes exactly one Powertools JSON line per request, the record under the stable key 'audit'", async () => {
-    const handler = createPresignHandler({ env: ENV, signer: realSigner, auditSink: powertoolsAuditSink(createAuditLogger()) });
+    const handler = createPresignHandler({ auditHashSalt, env: ENV, signer: realSigner, auditSink: powertoolsAuditSink(createAuditLogger()) });
     let status = 0;
     const lines = await captureOutput(async () => {
       status = (await handler(event({}), { awsRequestId: "lambda-1" })).statusCode;
@@ -121,7 +122,7 @@ describe("presign handler: audit emission (E12, A1-A6)", () => {
     const saved = process.env.POWERTOOLS_LOG_LEVEL;
     process.env.POWERTOOLS_LOG_LEVEL = "ERROR";
     try {
-      const handler = createPresignHandler({ env: ENV, signer: realSigner, auditSink: powertoolsAuditSink(createAuditLogger()) });
+      const handler = createPresignHandler({ auditHashSalt, env: ENV, signer: realSigner, auditSink: powertoolsAuditSink(createAuditLogger()) });
       const lines = await captureOutput(() => handler(event({ method: "GET" })));
       assert.equal(lines.filter((line) => line.includes(AUDIT_LOG_MESSAGE)).length, 1);
     } finally {
@@ -132,7 +133,7 @@ describe("presign handler: audit emission (E12, A1-A6)", () => {
 
   it("for a 500, writes one audit record plus one diagnostic line, and the client sees no error text", async () => {
     const failing = { signUpload: async () => Promise.reject(new Error("boom at signer")), signDownload: async () => Promise.reject(new Error("boom")) };
-    const handler = createPresignHandler({ env: ENV, signer: failing, auditSink: powertoolsAuditSink(createAuditLogger()) });
+    const handler = createPresignHandler({ auditHashSalt, env: ENV, signer: failing, auditSink: powertoolsAuditSink(createAuditLogger()) });
     let body = "";
     const lines = await captureOutput(async () => {
       const response = await handler(event({}));
@@ -149,6 +150,7 @@ describe("presign handler: audit emission (E12, A1-A6)", () => {
   it("keeps the one-record guarantee even if the core itself throws", async () => {
     const sink = new CountingSink();
     const handler = createPresignHandler({
+      auditHashSalt,
       env: ENV,
       signer: realSigner,
       auditSink: sink,
@@ -167,7 +169,7 @@ describe("presign handler: audit emission (E12, A1-A6)", () => {
 
   it("emits one record for each of a sequence of mixed requests", async () => {
     const sink = new CountingSink();
-    const handler = createPresignHandler({ env: ENV, signer: realSigner, auditSink: sink });
+    const handler = createPresignHandler({ auditHashSalt, env: ENV, signer: realSigner, auditSink: sink });
     const requests = [event({}), event({ method: "GET" }), event({ resource: "/x" }), event({ body: "nope" }), event({ userArn: "" })];
     const statuses: number[] = [];
     for (const request of requests) statuses.push((await handler(request)).statusCode);
@@ -245,7 +247,7 @@ const requestArbitrary = fc
 describe("presign handler: property fuzzing of requests (E12)", () => {
   it("never answers 5xx, never signs outside the caller's prefix, always writes exactly one audit record", async () => {
     const sink = new CountingSink();
-    const handler = createPresignHandler({ env: ENV, signer: realSigner, auditSink: sink });
+    const handler = createPresignHandler({ auditHashSalt, env: ENV, signer: realSigner, auditSink: sink });
     let issued = 0;
     await fc.assert(
       fc.asyncProperty(requestArbitrary, async (request) => {
@@ -282,7 +284,7 @@ describe("presign handler: property fuzzing of requests (E12)", () => {
 
   it("issues download URLs only for keys under the caller's own prefix (targeted)", async () => {
     const sink = new CountingSink();
-    const handler = createPresignHandler({ env: ENV, signer: realSigner, auditSink: sink });
+    const handler = createPresignHandler({ auditHashSalt, env: ENV, signer: realSigner, auditSink: sink });
     const segment = fc.stringMatching(/^[A-Za-z0-9._-]{1,12}$/);
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...CALLERS.slice(0, 3)), fc.constantFrom(...CALLERS.slice(0, 3)), fc.array(segment, { minLength: 1, maxLength: 4 }), async (caller, owner, segments) => {

@@ -1,10 +1,11 @@
-// The URLs the real SDK v3 signer produces (E12): signed headers, expiry, no baked-in checksum.
-// A real S3Client with static fake credentials: signing is local, nothing touches the network.
+// The URLs the production signer (SDK SigV4 signer) produces (E12): signed headers, expiry, no baked-in checksum.
+// Static fake credentials: signing is local, nothing touches the network. presign-sigv4.test.ts
+// proves these URLs byte-identical to the S3 client's presigner.
 
 import * as assert from "node:assert/strict";
-import { loadPresignConfig } from "../../handlers/presign/config";
+import { loadPresignConfig, withAuditHashSalt } from "../../handlers/presign/config";
 import { handlePresignRequest, type PresignOutcome } from "../../handlers/presign/core";
-import { createDataBucketS3Client, S3UrlSigner } from "../../handlers/presign/s3-url-signer";
+import { S3UrlSigner } from "../../handlers/presign/s3-url-signer";
 
 const ACCOUNT = "111111111111";
 const PREFIX = `tenants/${ACCOUNT}/BackupAgent/`;
@@ -13,9 +14,7 @@ const NOW = new Date("2025-06-01T12:34:56.000Z");
 const OBJECT_ID = "0f8fad5b-d9cb-469f-a165-70867728950e";
 const MD5_OF_EMPTY = "1B2M2Y8AsgTpgAmY7PhCfg==";
 
-const signer = new S3UrlSigner(
-  createDataBucketS3Client({ region: "ap-northeast-1", credentials: { accessKeyId: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" } }),
-);
+const signer = new S3UrlSigner({ region: "ap-northeast-1", credentials: { accessKeyId: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" } });
 
 function event(resource: string, body: unknown): Record<string, unknown> {
   return {
@@ -31,13 +30,16 @@ function event(resource: string, body: unknown): Record<string, unknown> {
 }
 
 async function issue(resource: string, body: unknown, env: Record<string, string> = {}): Promise<{ url: URL; body: Record<string, unknown>; outcome: PresignOutcome }> {
-  const config = loadPresignConfig({
-    DATA_BUCKET: "medical-backup-data",
-    DATA_KMS_KEY_ARN: KMS_KEY_ARN,
-    AWS_REGION: "ap-northeast-1",
-    AUDIT_HASH_SALT: "test-salt-0123456789abcdef0123456789abcdef",
-    ...env,
-  });
+  const config = withAuditHashSalt(
+    loadPresignConfig({
+      DATA_BUCKET: "medical-backup-data",
+      DATA_KMS_KEY_ARN: KMS_KEY_ARN,
+      AWS_REGION: "ap-northeast-1",
+      AUDIT_HASH_SALT_SECRET_ARN: "arn:aws:secretsmanager:ap-northeast-1:111111111111:secret:backup-presign-audit-salt-AbCdEf",
+      ...env,
+    }),
+    "test-salt-0123456789abcdef0123456789abcdef",
+  );
   const outcome = await handlePresignRequest(event(resource, body), undefined, { config, signer, now: () => NOW, newObjectId: () => OBJECT_ID });
   assert.equal(outcome.response.statusCode, 200, outcome.response.body);
   const parsed = JSON.parse(outcome.response.body) as Record<string, unknown>;
@@ -50,7 +52,7 @@ function signedHeaders(url: URL): string[] {
 
 const UPLOAD = { contentMd5: MD5_OF_EMPTY, contentType: "application/octet-stream" };
 
-describe("presign URLs from the SDK v3 signer (E12)", () => {
+describe("presign URLs from the SigV4 signer (E12)", () => {
   it("upload URL: virtual-hosted bucket, exact generated key, SigV4 query", async () => {
     const { url, body } = await issue("/backups/upload-url", UPLOAD);
     assert.equal(url.protocol, "https:");
