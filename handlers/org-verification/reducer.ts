@@ -39,7 +39,7 @@ export interface ReducerOutput {
   notified: boolean;
 }
 
-function defaultPutRecord(s3: S3Client): ReducerDeps["putRecord"] {
+export function s3PutRecord(s3: S3Client): ReducerDeps["putRecord"] {
   return async (bucket, key, body, kmsKeyArn) => {
     await s3.send(
       new PutObjectCommand({
@@ -133,7 +133,7 @@ export function createReducerHandler(overrides: Partial<ReducerDeps> = {}): (eve
           record.notification = { sent: false, topicArn: reducerEnv.alertTopicArn, error: (err as Error).message ?? String(err) };
         }
       }
-      const putRecord = overrides.putRecord ?? defaultPutRecord(s3!);
+      const putRecord = overrides.putRecord ?? s3PutRecord(s3!);
       await putRecord(trailEnv.logBucket, recordKey, JSON.stringify(record, null, 2), reducerEnv.kmsKeyArn);
       return { recordKey, outcome: record.outcome, shards: record.shards, findings: record.findings.length, notified: record.notification.sent };
     } catch (err) {
