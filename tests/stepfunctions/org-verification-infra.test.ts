@@ -37,7 +37,8 @@ describe("organisation verification infra (issue 11), stack prd with an organisa
     const map = def.States[STATE_NAMES.map] as MapState;
     assert.deepEqual(map.ItemProcessor.ProcessorConfig, { Mode: "DISTRIBUTED", ExecutionType: "STANDARD" });
     assert.equal(map.ToleratedFailurePercentage, 0);
-    assert.equal(map.MaxConcurrency, 200);
+    // 100 shards x 8 log files in flight stays under KMS's default 5,500 requests/s (README figures).
+    assert.equal(map.MaxConcurrency, 100);
     assert.equal(def.States[STATE_NAMES.plan].Parameters.FunctionName, fn("planner").rawOutputs.arn);
     assert.equal(map.ItemProcessor.States[STATE_NAMES.shard].Parameters.FunctionName, fn("shard").rawOutputs.arn);
     assert.equal((map.ItemProcessor.States[STATE_NAMES.shard] as { TimeoutSeconds: number }).TimeoutSeconds, 900);

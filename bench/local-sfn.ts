@@ -19,9 +19,9 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import * as crypto from "node:crypto";
 import { StateMachine } from "aws-local-stepfunctions";
-import type { MapState, StateMachineDefinition, TaskState } from "../../cloudtrail/org/state-machine";
-import { STATE_NAMES } from "../../cloudtrail/org/state-machine";
-import { ensurePromiseWithResolvers } from "../../bench/org-fixture";
+import type { MapState, StateMachineDefinition, TaskState } from "../cloudtrail/org/state-machine";
+import { STATE_NAMES } from "../cloudtrail/org/state-machine";
+import { ensurePromiseWithResolvers } from "./org-fixture";
 
 ensurePromiseWithResolvers();
 
