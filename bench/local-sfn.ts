@@ -114,18 +114,19 @@ export interface LocalRunOptions {
 /** One execution; retry pauses overridden to 0 ms (the backoff itself is asserted on the definition). */
 export async function runLocally(options: LocalRunOptions): Promise<unknown> {
   const machine = new StateMachine(localDefinition(options.definition) as never, { validationOptions: { checkArn: false, checkPaths: true } });
-  const execution = machine.run(options.input ?? {}, {
+  const execution = machine.run((options.input ?? {}) as never, {
     overrides: {
+      // The engine types handlers over its JSONValue; ours take and return plain JSON too.
       taskResourceLocalHandlers: {
         [STATE_NAMES.plan]: lambdaInvoke(options.planner),
         [STATE_NAMES.shard]: lambdaInvoke(options.shard),
         [STATE_NAMES.reduce]: lambdaInvoke(options.reducer),
         [EMULATED.itemReader]: itemReaderEmulation(options.s3),
         [EMULATED.resultWriter]: resultWriterEmulation(options.s3),
-      },
+      } as unknown as Record<string, never>,
       retryIntervalOverrides: { [STATE_NAMES.shard]: 0, [STATE_NAMES.plan]: 0, [STATE_NAMES.reduce]: 0 },
     },
-    context: { Execution: { Name: options.executionName ?? "local-run", Input: options.input ?? {}, StartTime: new Date().toISOString() } },
+    context: { Execution: { Name: options.executionName ?? "local-run", Input: (options.input ?? {}) as never, StartTime: new Date().toISOString() } },
   });
   return execution.result;
 }

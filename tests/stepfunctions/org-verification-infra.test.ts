@@ -2,7 +2,7 @@
 // organisation-trail stack (prd with organizationTrail on), asserted by name.
 import { strict as assert } from "node:assert";
 import { MOCK_ACCOUNT_ID } from "../../offline/mocks";
-import { STATE_NAMES, type MapState } from "../../cloudtrail/org/state-machine";
+import { STATE_NAMES, type MapState, type TaskState } from "../../cloudtrail/org/state-machine";
 import { asList, resourcesOf, statement, statements, type Resources } from "../support/estate";
 
 const P = "audit-trail-estate";
@@ -40,7 +40,7 @@ describe("organisation verification infra (issue 11), stack prd with an organisa
     // 100 shards x 8 log files in flight stays under KMS's default 5,500 requests/s (README figures).
     assert.equal(map.MaxConcurrency, 100);
     assert.equal(def.States[STATE_NAMES.plan].Parameters.FunctionName, fn("planner").rawOutputs.arn);
-    assert.equal(map.ItemProcessor.States[STATE_NAMES.shard].Parameters.FunctionName, fn("shard").rawOutputs.arn);
+    assert.equal(((map.ItemProcessor.States[STATE_NAMES.shard] as TaskState).Parameters as { FunctionName: string }).FunctionName, fn("shard").rawOutputs.arn);
     assert.equal((map.ItemProcessor.States[STATE_NAMES.shard] as { TimeoutSeconds: number }).TimeoutSeconds, 900);
     assert.equal(def.States[STATE_NAMES.reduce].Parameters.FunctionName, fn("reducer").rawOutputs.arn);
     const logs = r.one("aws:cloudwatch/logGroup:LogGroup", "org-verification-logs");
