@@ -6,3 +6,4 @@ export * from "./reducer";
 export * from "./fanout";
 export * from "./s3-ports";
 export * from "./state-machine";
+export * from "./remote";
