@@ -9,6 +9,7 @@ import { AuditTrail } from "./components/auditTrail";
 import { BackupDataBucket } from "./components/backupDataBucket";
 import { DailyReview } from "./components/dailyReview";
 import { ImmutableLogBucket } from "./components/immutableLogBucket";
+import { OrganizationVerification } from "./components/organizationVerification";
 import { PresignApi } from "./components/presignApi";
 import { CustomerManagedKey } from "./components/customerManagedKey";
 import { SecurityPosture } from "./components/securityPosture";
@@ -230,6 +231,25 @@ const review = new DailyReview("daily-review", {
   organizationId: profile.organization.organizationId,
 });
 
+// Issue 11: an organisation trail is verified per (member account, region, day) on Step Functions;
+// the single-Lambda daily review above stays for the management account's own view.
+const orgVerification = profile.organization.enabled
+  ? new OrganizationVerification("org-verification", {
+      namePrefix: `${prefix}-${stack}`,
+      region: ctx.region,
+      accountId: ctx.accountId,
+      partition: ctx.partition,
+      organizationId: profile.organization.organizationId as string,
+      trailArn: plannedTrailArn,
+      logBucketName: logBucket.bucketName,
+      kmsKeyArn: auditKey.keyArn,
+      alertKeyArn: alertKey.keyArn,
+      alerts: alerting.destination,
+      resultsBucketName: bucketName(prefix, "org-verify", stack, ctx),
+      logRetentionDays: profile.logGroupRetentionDays,
+    })
+  : undefined;
+
 // E7: saved Logs Insights queries (5W1H) and the Athena table over the S3 logs.
 const queries = new AuditQueries("audit-queries", {
   namePrefix: prefix,
@@ -267,6 +287,7 @@ export const alertDeadLetterQueueArn = alerting.deadLetterQueueArn;
 export const configBucketName = posture.configBucketName;
 export const presignApiUrl = api?.invokeUrl;
 export const dailyReviewFunction = review.functionName;
+export const organizationVerificationStateMachine = orgVerification?.stateMachineArn;
 export const athena = { database: queries.databaseName, table: queries.tableName, workgroup: queries.workgroupName };
 /** E15: the organisation whose trail this is, for review, verify, export, package, who (null: single-account trail). */
 export const organizationId = profile.organization.organizationId ?? null;

@@ -1,0 +1,136 @@
+/**
+ * Shared setup of the organisation verification tests: the synthetic organisation (20 accounts x
+ * 3 regions x 2 days, 4 digests a day, signed with a fresh test RSA key), generated and seeded
+ * once per mocha run into s3rver on 127.0.0.1 (through s3rver's own store; every read in the tests
+ * then goes over the S3 API), with tampering planted in exactly two shards over the S3 API.
+ */
+import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import * as zlib from "node:zlib";
+import { s3JsonObjects } from "../../cloudtrail/org/s3-ports";
+import { withPublicKeyCache } from "../../cloudtrail/org/shard-verifier";
+import { S3DigestStore } from "../../cloudtrail/verify/s3-store";
+import type { DigestStore } from "../../cloudtrail/verify/store";
+import { buildSyntheticOrg, fixtureCloudTrail, startLocalS3, seedSyntheticOrg, type LocalS3, type SyntheticOrg } from "../../bench/org-fixture";
+import { createPlannerHandler } from "../../handlers/org-verification/planner";
+import { createReducerHandler, s3PutRecord } from "../../handlers/org-verification/reducer";
+import { createShardHandler } from "../../handlers/org-verification/shard";
+
+export const RESULTS_BUCKET = "org-verify-results";
+export const REGIONS = ["eu-west-1", "us-east-1", "ap-southeast-2"];
+export const FIRST_DAY = "2026-03-01";
+
+export interface Tampering {
+  /** A log file of this shard altered after delivery: log-hash-mismatch. */
+  alteredLog: { shard: string; key: string };
+  /** A digest of this shard deleted: digest-missing. */
+  deletedDigest: { shard: string; key: string };
+}
+
+export interface OrgWorld {
+  org: SyntheticOrg;
+  s3: LocalS3;
+  tampering: Tampering;
+  env: Record<string, string>;
+  publicKeyCalls: { count: number };
+  /** A fresh store per execution (its own public key cache). */
+  store(): DigestStore;
+}
+
+let world: Promise<OrgWorld> | undefined;
+
+async function build(): Promise<OrgWorld> {
+  const org = buildSyntheticOrg({ accounts: 20, regions: REGIONS, firstDay: FIRST_DAY, days: 2, digestsPerDay: 4, logsPerDigest: 1 });
+  const s3 = await startLocalS3([org.trail.bucket, RESULTS_BUCKET]);
+  await seedSyntheticOrg(s3, org);
+
+  // Tampering after delivery, in two shards of different accounts, regions and days; middle
+  // digests, so the neighbouring day's walk (which checks the link across midnight) is unaffected.
+  const shardA = `${org.accounts[3]}/eu-west-1/${FIRST_DAY}`;
+  const digestA = org.digestsByShard.get(shardA)![2];
+  const logA = org.logsByDigest.get(digestA)![0];
+  await s3.client.send(new PutObjectCommand({ Bucket: org.trail.bucket, Key: logA, Body: zlib.gzipSync(Buffer.from('{"Records":[{"eventName":"DeleteTrail"}]}')) }));
+  const shardB = `${org.accounts[11]}/us-east-1/2026-03-02`;
+  const digestB = org.digestsByShard.get(shardB)![2];
+  await s3.client.send(new DeleteObjectCommand({ Bucket: org.trail.bucket, Key: digestB }));
+
+  const publicKeyCalls = { count: 0 };
+  return {
+    org,
+    s3,
+    tampering: { alteredLog: { shard: shardA, key: logA }, deletedDigest: { shard: shardB, key: digestB } },
+    publicKeyCalls,
+    env: {
+      TRAIL_ARN: `arn:aws:cloudtrail:${org.trail.homeRegion}:111111111111:trail/${org.trail.trailName}`,
+      ORGANIZATION_ID: org.trail.organizationId,
+      LOG_BUCKET: org.trail.bucket,
+      TRAIL_S3_KEY_PREFIX: org.trail.prefix!,
+      RESULTS_BUCKET,
+      RESULTS_PREFIX: "runs/",
+      RESULTS_KMS_KEY_ARN: "arn:aws:kms:eu-west-1:111111111111:key/11111111-2222-3333-4444-555555555555",
+      KMS_KEY_ARN: "arn:aws:kms:eu-west-1:111111111111:key/99999999-2222-3333-4444-555555555555",
+      ALERT_TOPIC_ARN: "arn:aws:sns:eu-west-1:111111111111:audit-alerts",
+      EXPECTED_ACCOUNTS: "listed",
+    },
+    store: () => withPublicKeyCache(new S3DigestStore({ s3: s3.client, cloudTrailFor: () => fixtureCloudTrail(org, publicKeyCalls) })),
+  };
+}
+
+/** The world, built on first use in this mocha process. */
+export function orgWorld(): Promise<OrgWorld> {
+  world ??= build();
+  return world;
+}
+
+export async function closeOrgWorld(): Promise<void> {
+  if (!world) return;
+  const w = await world;
+  world = undefined;
+  await w.s3.close();
+}
+
+export interface Handlers {
+  planner: (event: unknown) => Promise<unknown>;
+  shard: (event: unknown) => Promise<unknown>;
+  reducer: (event: unknown) => Promise<unknown>;
+  published: Array<{ topicArn: string; subject: string; message: string }>;
+}
+
+/** The project's three handlers, wired to s3rver; `shardWrapper` lets a test make one shard fail. */
+export function handlersFor(w: OrgWorld, shardWrapper?: (inner: (event: unknown) => Promise<unknown>) => (event: unknown) => Promise<unknown>): Handlers {
+  const published: Handlers["published"] = [];
+  const objects = s3JsonObjects(w.s3.client);
+  const shard = createShardHandler({ env: w.env, store: w.store(), objects, fileConcurrency: 4 });
+  return {
+    planner: createPlannerHandler({ env: w.env, s3: w.s3.client, now: () => new Date("2026-03-03T01:30:00Z") }),
+    shard: shardWrapper ? shardWrapper(shard) : shard,
+    reducer: createReducerHandler({
+      env: w.env,
+      objects,
+      putRecord: s3PutRecord(w.s3.client),
+      publish: async (topicArn, subject, message) => {
+        published.push({ topicArn, subject, message });
+      },
+      now: () => new Date("2026-03-03T01:45:00Z"),
+    }),
+    published,
+  };
+}
+
+export async function readJson(s3: S3Client, bucket: string, key: string): Promise<unknown> {
+  const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return JSON.parse(await response.Body!.transformToString());
+}
+
+export async function keysUnder(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key);
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return keys;
+}
+
+// A root hook (registered once, when the first test file imports this module): the server stops after every file ran.
+after(closeOrgWorld);

@@ -1,0 +1,124 @@
+// Issue 11: the organisation verification state machine executed by aws-local-stepfunctions, each
+// Task bound to the project's handlers, against a real S3 API (s3rver on 127.0.0.1) holding a
+// synthetic organisation (20 accounts x 3 regions x 2 days) with tampering in exactly two shards.
+import { strict as assert } from "node:assert";
+import { buildOrgVerificationDefinition, STATE_NAMES, THROTTLED_ERROR } from "../../cloudtrail/org/state-machine";
+import type { OrgReviewRecord } from "../../cloudtrail/org/reducer";
+import { StateMachineError } from "../../handlers/org-verification/config";
+import { runLocally } from "../../bench/local-sfn";
+import { FIRST_DAY, handlersFor, keysUnder, orgWorld, readJson, RESULTS_BUCKET } from "./org-setup";
+
+const definition = buildOrgVerificationDefinition({
+  plannerFunctionArn: "arn:aws:lambda:eu-west-1:111111111111:function:org-verify-planner",
+  shardFunctionArn: "arn:aws:lambda:eu-west-1:111111111111:function:org-verify-shard",
+  reducerFunctionArn: "arn:aws:lambda:eu-west-1:111111111111:function:org-verify-reducer",
+  maxConcurrency: 16,
+  shardTimeoutSeconds: 120,
+  childExecutionType: "STANDARD",
+  executionTimeoutSeconds: 3600,
+});
+
+interface ReducerOutput {
+  recordKey: string;
+  outcome: string;
+  shards: OrgReviewRecord["shards"];
+}
+
+function shardOf(f: { accountId?: string; region?: string; day?: string }): string {
+  return `${f.accountId}/${f.region}/${f.day}`;
+}
+
+describe("organisation verification on the local Step Functions engine (issue 11)", function () {
+  this.timeout(120_000);
+
+  it("reports exactly the two tampered shards of 120, in one record under review/ and one alert", async () => {
+    const w = await orgWorld();
+    const h = handlersFor(w);
+    const out = (await runLocally({ definition, s3: w.s3.client, ...h, input: { first: FIRST_DAY, last: "2026-03-02" }, executionName: "clean-run" })) as ReducerOutput;
+
+    assert.equal(out.outcome, "attention");
+    assert.deepEqual(out.shards, { planned: 120, verified: 120, invalid: 2, notVerified: 0, unreported: 0, unplanned: 0 });
+    assert.match(out.recordKey, /^review\/2026\/03\/01\/organization-review-2026-03-03T01:45:00Z-clean-run\.json$/);
+
+    const record = (await readJson(w.s3.client, w.org.trail.bucket, out.recordKey)) as OrgReviewRecord;
+    assert.equal(record.schema, "audit-organization-review/v1");
+    assert.equal(record.organizationId, "o-abcdef1234");
+    assert.deepEqual(record.reviewedPeriod.days, ["2026-03-01", "2026-03-02"]);
+    assert.deepEqual(record.regions, ["ap-southeast-2", "eu-west-1", "us-east-1"]);
+    assert.equal(record.accounts.listed.length, 20);
+    const invalid = record.perShard.filter((s) => !s.valid).map(shardOf).sort();
+    assert.deepEqual(invalid, [w.tampering.alteredLog.shard, w.tampering.deletedDigest.shard].sort());
+    const byKind = record.findings.map((f) => `${f.kind}:${f.verifierKind}:${shardOf(f)}:${f.key}`).sort();
+    assert.deepEqual(byKind, [
+      `integrity:digest-missing:${w.tampering.deletedDigest.shard}:${w.tampering.deletedDigest.key}`,
+      `integrity:log-hash-mismatch:${w.tampering.alteredLog.shard}:${w.tampering.alteredLog.key}`,
+    ].sort());
+    // Every other shard walked its whole day: 4 digests and their log files, and on the second day
+    // also the first day's last digest, whose link across midnight it checks.
+    const clean = record.perShard.filter((s) => s.valid);
+    assert.equal(clean.length, 118);
+    assert.deepEqual([...new Set(clean.filter((s) => s.day === FIRST_DAY).map((s) => `${s.digestsChecked}/${s.logFilesChecked}`))], ["4/4"]);
+    assert.deepEqual([...new Set(clean.filter((s) => s.day !== FIRST_DAY).map((s) => `${s.digestsChecked}/${s.logFilesChecked}`))], ["5/5"]);
+    assert.ok(record.run.mapRunArn?.includes(":mapRun:"), "the record names the Map Run");
+
+    assert.equal(h.published.length, 1);
+    const alert = JSON.parse(h.published[0].message);
+    assert.equal(alert.kind, "daily-review");
+    assert.equal(alert.scope, "organization");
+    assert.equal(alert.recordKey, out.recordKey);
+    assert.deepEqual(alert.findings.map((f: { kind: string }) => f.kind).sort(), ["integrity:digest-missing", "integrity:log-hash-mismatch"]);
+    assert.equal(h.published[0].topicArn, w.env.ALERT_TOPIC_ARN);
+
+    // The planner's ItemReader array and the (emulated) ResultWriter output are in the results bucket.
+    const working = await keysUnder(w.s3.client, RESULTS_BUCKET, "runs/clean-run/");
+    assert.ok(working.includes("runs/clean-run/shards.json") && working.includes("runs/clean-run/plan.json"));
+    assert.ok(working.some((k) => /^runs\/clean-run\/results\/[0-9a-f-]+\/manifest\.json$/.test(k)));
+  });
+
+  it("retries a shard whose Lambda throws, then reports it as not verified (never dropped); a throttled shard is retried and kept", async () => {
+    const w = await orgWorld();
+    const broken = `${w.org.accounts[7]}/ap-southeast-2/2026-03-02`;
+    const throttled = `${w.org.accounts[0]}/eu-west-1/2026-03-02`;
+    const attempts = new Map<string, number>();
+    const h = handlersFor(w, (inner) => async (event) => {
+      const s = (event as { shard: { accountId: string; region: string; day: string } }).shard;
+      const id = `${s.accountId}/${s.region}/${s.day}`;
+      const attempt = (attempts.get(id) ?? 0) + 1;
+      attempts.set(id, attempt);
+      if (id === broken) throw new TypeError("Cannot read properties of undefined (reading 'Body')");
+      if (id === throttled && attempt <= 2) throw new StateMachineError(THROTTLED_ERROR, "SlowDown: Please reduce your request rate.");
+      return inner(event);
+    });
+    const out = (await runLocally({ definition, s3: w.s3.client, ...h, input: { first: "2026-03-02" }, executionName: "broken-shard" })) as ReducerOutput;
+    // 1 attempt + MaxAttempts 2 of the States.TaskFailed retrier; the throttled one succeeded on its third.
+    assert.equal(attempts.get(broken), 3);
+    assert.equal(attempts.get(throttled), 3);
+    assert.equal(attempts.size, 60, "every shard of the day ran");
+    assert.deepEqual(out.shards, { planned: 60, verified: 59, invalid: 1, notVerified: 1, unreported: 0, unplanned: 0 });
+    const record = (await readJson(w.s3.client, w.org.trail.bucket, out.recordKey)) as OrgReviewRecord;
+    const notVerified = record.findings.filter((f) => f.kind === "shard-not-verified");
+    assert.deepEqual(notVerified.map((f) => f.key), [broken]);
+    assert.match(notVerified[0].message, /TypeError: Cannot read properties of undefined/);
+    assert.equal(record.perShard.find((s) => shardOf(s) === broken)?.status, "error");
+    const kept = record.perShard.find((s) => shardOf(s) === throttled);
+    assert.deepEqual([kept?.status, kept?.valid, kept?.logFilesChecked], ["verified", true, 5]);
+    // The tampered shard of that day is still reported beside it.
+    assert.deepEqual(record.findings.filter((f) => f.kind === "integrity").map(shardOf), [w.tampering.deletedDigest.shard]);
+  });
+
+  it("a planner that fails still leaves a record that says so, and an alert", async () => {
+    const w = await orgWorld();
+    const h = handlersFor(w);
+    const out = (await runLocally({ definition, s3: w.s3.client, ...h, input: { first: "2026-02-30" }, executionName: "bad-input" })) as ReducerOutput;
+    assert.equal(out.outcome, "attention");
+    const record = (await readJson(w.s3.client, w.org.trail.bucket, out.recordKey)) as OrgReviewRecord;
+    assert.deepEqual(record.findings.map((f) => f.kind), ["verification-failed"]);
+    assert.match(record.findings[0].message, /OrgVerify\.InputError: first day: "2026-02-30" is not a calendar day \(allowed: YYYY-MM-DD\)/);
+    assert.equal(h.published.length, 1);
+  });
+
+  it("is the state machine the definition says: the local run passed through each named state", () => {
+    // Guards the emulation: the states the tests bind are the deployed definition's own.
+    assert.deepEqual(Object.keys(definition.States).sort(), [STATE_NAMES.map, STATE_NAMES.plan, STATE_NAMES.reduce, STATE_NAMES.reviewFailed].sort());
+  });
+});
