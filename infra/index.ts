@@ -9,7 +9,7 @@ import { AuditTrail } from "./components/auditTrail";
 import { BackupDataBucket } from "./components/backupDataBucket";
 import { DailyReview } from "./components/dailyReview";
 import { ImmutableLogBucket } from "./components/immutableLogBucket";
-import { OrganizationVerification } from "./components/organizationVerification";
+import { OrganizationVerification, orgVerificationReducerName } from "./components/organizationVerification";
 import { PresignApi } from "./components/presignApi";
 import { CustomerManagedKey } from "./components/customerManagedKey";
 import { SecurityPosture } from "./components/securityPosture";
@@ -43,6 +43,13 @@ const trailLogGroupName = `/aws/cloudtrail/${plannedTrailName}`;
 // E14: the daily review's role is the one principal besides CloudTrail that writes (review/ only).
 const dailyReviewName = `${prefix}-${stack}-daily-review`;
 const plannedReviewRoleArn = pulumi.interpolate`arn:${ctx.partition}:iam::${ctx.accountId}:role/${dailyReviewName}`;
+// Issue 11: on an organisation trail the organisation verification's reducer writes review/ records too.
+const plannedReviewWriterRoleArns = [
+  plannedReviewRoleArn,
+  ...(profile.organization.enabled
+    ? [pulumi.interpolate`arn:${ctx.partition}:iam::${ctx.accountId}:role/${orgVerificationReducerName(`${prefix}-${stack}`)}`]
+    : []),
+];
 
 const auditKey = new CustomerManagedKey("audit-key", {
   description: `Encrypts the audit trail ${plannedTrailName}, its log group and alert topic (M4)`,
@@ -93,7 +100,7 @@ const logBucket = new ImmutableLogBucket("trail-log-bucket", {
   lifecycle: profile.lifecycle,
   accessLogBucketName: accessLogs.bucketName,
   accessLogReady: accessLogs.ready,
-  reviewWriterRoleArn: plannedReviewRoleArn,
+  reviewWriterRoleArns: plannedReviewWriterRoleArns,
   denyObjectDeletion: protect,
   protect,
 });

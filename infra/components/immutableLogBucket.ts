@@ -24,7 +24,7 @@ export interface ImmutableLogBucketArgs {
   /** Wait for the access-log bucket's policy before enabling logging into it. */
   accessLogReady: pulumi.Resource[];
   /** E14: the only principal besides CloudTrail that may write, and only under `review/`. */
-  reviewWriterRoleArn?: pulumi.Input<string>;
+  reviewWriterRoleArns?: pulumi.Input<string>[];
   /**
    * dev2/prd: nobody deletes objects (a delete marker hides a log from every reader even while the
    * version is locked) or touches retention and legal holds. dev keeps them for clean-ups.
@@ -146,7 +146,7 @@ export class ImmutableLogBucket extends pulumi.ComponentResource {
         effect: "Deny",
         principals: [{ type: "*", identifiers: ["*"] }],
         actions: ["s3:PutObject"],
-        ...(args.reviewWriterRoleArn ? { notResources: [pulumi.interpolate`${bucket.arn}/${REVIEW_PREFIX}*`] } : { resources: [objects] }),
+        ...(args.reviewWriterRoleArns?.length ? { notResources: [pulumi.interpolate`${bucket.arn}/${REVIEW_PREFIX}*`] } : { resources: [objects] }),
         conditions: [{ test: "StringNotEquals", variable: "aws:PrincipalServiceName", values: ["cloudtrail.amazonaws.com"] }],
       },
     ];
@@ -159,15 +159,16 @@ export class ImmutableLogBucket extends pulumi.ComponentResource {
         resources: [objects],
       });
     }
-    if (args.reviewWriterRoleArn) {
+    if (args.reviewWriterRoleArns?.length) {
       statements.push({
-        // E14: under review/ only the daily review job's role may write.
+        // E14: under review/ only the review jobs' roles may write (the daily review; on an
+        // organisation trail also the organisation verification's reducer, issue 11).
         sid: "DenyReviewWritesByOthers",
         effect: "Deny",
         principals: [{ type: "*", identifiers: ["*"] }],
         actions: ["s3:PutObject"],
         resources: [pulumi.interpolate`${bucket.arn}/${REVIEW_PREFIX}*`],
-        conditions: [{ test: "ArnNotEquals", variable: "aws:PrincipalArn", values: [args.reviewWriterRoleArn] }],
+        conditions: [{ test: "ArnNotEquals", variable: "aws:PrincipalArn", values: args.reviewWriterRoleArns }],
       });
     }
     this.policy = new aws.s3.BucketPolicy(

@@ -22,6 +22,14 @@ export const RUNS_PREFIX = "runs/";
 /** 01:45 UTC: after the digest closing the previous UTC day has arrived (as the daily review, E14). */
 export const ORG_VERIFICATION_SCHEDULE = "cron(45 1 * * ? *)";
 
+/**
+ * The reducer's function (and role) name. The log bucket's policy names this role before it exists
+ * (only the review jobs may write under review/, E14), so the name is derived, not read back.
+ */
+export function orgVerificationReducerName(namePrefix: string): string {
+  return `${namePrefix}-org-verify-reducer`;
+}
+
 export interface OrganizationVerificationArgs {
   /** "<prefix>-<stack>": functions, state machine, rule and schedule are named under it (key and topic policies match on it). */
   namePrefix: string;
@@ -170,7 +178,7 @@ export class OrganizationVerification extends pulumi.ComponentResource {
       {
         ...common,
         entry: "org-verification/reducer.ts",
-        functionName: `${n}-org-verify-reducer`,
+        functionName: orgVerificationReducerName(args.namePrefix),
         description: "Organisation verification: merges shard results into one review record and alerts (issue 11, E14)",
         environment: { ...trailEnv, KMS_KEY_ARN: args.kmsKeyArn, ALERT_TOPIC_ARN: args.alerts.topicArn },
         statements: [

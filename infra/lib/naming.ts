@@ -41,5 +41,7 @@ export function estateLogGroupArnPatterns(ctx: AccountContext, prefix: string, s
     logGroupArn(ctx, `/aws/lambda/${prefix}-${stack}-*`),
     logGroupArn(ctx, `/aws/apigateway/${prefix}-${stack}-*`),
     logGroupArn(ctx, `aws-waf-logs-${prefix}-${stack}-*`),
+    // Issue 11: the organisation verification state machine's log group (vended-logs prefix).
+    logGroupArn(ctx, `/aws/vendedlogs/states/${prefix}-${stack}-*`),
   ];
 }

@@ -109,6 +109,16 @@ describe("IAM behaviour of the rendered policies (simulator), stack prd with eve
       await expectDecision(asReview("s3:DeleteObject", `arn:aws:s3:::${LOG_BUCKET}/review/2026/12/01/review.json`), "ExplicitlyDenied");
     });
     it("no other role writes under review/, whatever its IAM policy", () => expectDecision(asReview("s3:PutObject", `arn:aws:s3:::${LOG_BUCKET}/review/2026/12/01/forged.json`, ADMIN, ADMIN_POLICY), "ExplicitlyDenied"));
+    // Issue 11: on an organisation trail the organisation verification's reducer writes the day's
+    // record too; the bucket policy names its role before the role exists.
+    const ORG_REDUCER = `arn:aws:iam::${ACCOUNT}:role/audit-prd-org-verify-reducer`;
+    const reducerPolicy = () => ({ reducer: policyOf("aws:iam/rolePolicy:RolePolicy", "org-verification-reducer-policy") });
+    it("the organisation verification's reducer may write its record under review/ (organisation trail)", async () => {
+      assert.equal(r.one("aws:iam/role:Role", "org-verification-reducer-role").inputs.name, "audit-prd-org-verify-reducer");
+      await expectDecision(asReview("s3:PutObject", `arn:aws:s3:::${LOG_BUCKET}/review/2026/12/01/org-review.json`, ORG_REDUCER, reducerPolicy()), "Allowed");
+    });
+    it("the reducer may not write outside review/ (a forged log)", () =>
+      expectDecision(asReview("s3:PutObject", LOG_KEY(`AWSLogs/${ORGANIZATION_ID}/${MEMBER}/CloudTrail/${REGION}/2026/12/01/`), ORG_REDUCER, reducerPolicy()), "ExplicitlyDenied"));
   });
 
   describe("audit key (M4; CloudTrail docs: KMS key policies for CloudTrail)", () => {

@@ -4,11 +4,11 @@ import { strict as assert } from "node:assert";
 import { MOCK_ACCOUNT_ID } from "../../offline/mocks";
 import { STATE_NAMES, type MapState, type TaskState } from "../../cloudtrail/org/state-machine";
 import { asList, resourcesOf, statement, statements, type Resources } from "../support/estate";
+import { ORGANIZATION_ID, SHARED_OPTIONS } from "../infra/sharedOptions";
 
-const P = "audit-trail-estate";
 const ACCOUNT = MOCK_ACCOUNT_ID;
 const REGION = "ap-northeast-1";
-const ORG = "o-abcdef1234";
+const ORG = ORGANIZATION_ID;
 const LOG_BUCKET = `audit-trail-logs-prd-${ACCOUNT}-${REGION}`;
 const RESULTS_BUCKET = `audit-org-verify-prd-${ACCOUNT}-${REGION}`;
 const MACHINE = "audit-prd-org-verification";
@@ -17,7 +17,8 @@ describe("organisation verification infra (issue 11), stack prd with an organisa
   this.timeout(120_000);
   let r: Resources;
   before(async () => {
-    r = await resourcesOf("prd", { [`${P}:organizationTrail`]: "true", [`${P}:organizationId`]: ORG });
+    // The shared prd run (organisation trail among its options): no extra mocked program run.
+    r = await resourcesOf("prd", SHARED_OPTIONS);
   });
   const fn = (name: string) => r.one("aws:lambda/function:Function", `org-verification-${name}`);
   const fnPolicy = (name: string) => r.one("aws:iam/rolePolicy:RolePolicy", `org-verification-${name}-policy`).inputs.policy as string;
@@ -47,6 +48,12 @@ describe("organisation verification infra (issue 11), stack prd with an organisa
     assert.equal(logs.inputs.name, `/aws/vendedlogs/states/${MACHINE}`);
     assert.equal(logs.inputs.kmsKeyId, r.one("aws:kms/key:Key", "audit-key").rawOutputs.arn);
     assert.deepEqual(m.loggingConfiguration, { logDestination: `${logs.rawOutputs.arn}:*`, includeExecutionData: false, level: "ERROR" });
+    // CloudWatch Logs can use the audit key for this group only if the key policy names it.
+    const keyLogs = statement(r.one("aws:kms/key:Key", "audit-key").inputs.policy as string, "AllowCloudWatchLogsForTheEstateLogGroups");
+    const patterns = asList(keyLogs.Condition?.ArnLike?.["kms:EncryptionContext:aws:logs:arn"]);
+    const groupArn = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${logs.inputs.name}`;
+    const glob = (p: string) => new RegExp(`^${p.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*")}$`);
+    assert.ok(patterns.some((p) => glob(p).test(groupArn)), `the audit key's logs statement covers ${groupArn}: ${patterns.join(", ")}`);
   });
 
   it("gives the state machine role only: invoke the three functions, run its own child executions, read items and write results under runs/", () => {
