@@ -22,6 +22,8 @@ const FAST: SlackRetryPolicy = {
   backoffMaxMs: 20,
   retryAfterMaxMs: 30,
   minAttemptMs: 5,
+  // The budget, not the attempt cap, bounds these tests (the cap has its own).
+  maxAttempts: 1_000,
 };
 
 const PAYLOAD = { text: 'CRITICAL [prd] StopLogging', blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'hi' } }] };
