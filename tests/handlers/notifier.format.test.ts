@@ -726,3 +726,38 @@ describe('notifier formatter: plain-text fallback payload', () => {
     assert.ok(payload.text.length <= 3000);
   });
 });
+
+describe('notifier formatter: posture findings reach people (E10, issue 10)', () => {
+  // Shaped after the EventBridge event reference samples of each service (fields the builder reads).
+  it('GuardDuty: severity 8 is high, 9+ critical; type, title and resource type shown', () => {
+    const event = { 'detail-type': 'GuardDuty Finding', source: 'aws.guardduty', account: ACCOUNT_ID, region: REGION, time: '2024-05-01T15:30:00Z', detail: { id: 'abc123', type: 'UnauthorizedAccess:IAMUser/MaliciousIPCaller', severity: 8, title: 'API called from a known malicious IP', description: 'd', resource: { resourceType: 'AccessKey' }, region: REGION, accountId: ACCOUNT_ID, updatedAt: '2024-05-01T15:30:00Z' } };
+    const n = notified(classify(event));
+    assert.equal(n.kind, 'security-finding');
+    assert.equal(n.severity, 'high');
+    assert.equal(n.headline, 'Finding HIGH: API called from a known malicious IP');
+    const f = facts(n);
+    assert.equal(f.get('Finding type'), 'UnauthorizedAccess:IAMUser/MaliciousIPCaller');
+    assert.equal(f.get('Resource type'), 'AccessKey');
+    assert.equal(f.get('UTC'), '2024-05-01T15:30:00Z');
+    assert.equal(notified(classify({ ...event, detail: { ...event.detail, severity: 9.5 } })).severity, 'critical');
+  });
+  it('Security Hub: the worst of the findings decides; each finding names its resource and control', () => {
+    const finding = (label: string, id: string) => ({ Id: `f-${id}`, Title: `title ${id}`, Severity: { Label: label }, Resources: [{ Type: 'AwsS3Bucket', Id: `arn:aws:s3:::b-${id}` }], Compliance: { SecurityControlId: 'S3.8' }, UpdatedAt: '2024-05-01T15:30:00Z' });
+    const n = notified(classify({ 'detail-type': 'Security Hub Findings - Imported', source: 'aws.securityhub', region: REGION, account: ACCOUNT_ID, detail: { findings: [finding('HIGH', '1'), finding('CRITICAL', '2')] } }));
+    assert.equal(n.severity, 'critical');
+    const f = facts(n);
+    assert.equal(f.get('Findings'), '2');
+    assert.equal(f.get('2. CRITICAL'), 'title 2');
+    assert.equal(f.get('1. resource'), 'AwsS3Bucket arn:aws:s3:::b-1');
+    assert.equal(f.get('1. control'), 'S3.8');
+  });
+  it('Inspector and Access Analyzer', () => {
+    const inspector = notified(classify({ 'detail-type': 'Inspector2 Finding', source: 'aws.inspector2', detail: { severity: 'HIGH', status: 'ACTIVE', title: 'CVE-2024-0001 - openssl', findingArn: 'arn:aws:inspector2:x', resources: [{ type: 'AWS_LAMBDA_FUNCTION', id: 'arn:aws:lambda:fn' }] } }));
+    assert.equal(inspector.severity, 'high');
+    assert.equal(facts(inspector).get('Resource'), 'AWS_LAMBDA_FUNCTION arn:aws:lambda:fn');
+    const analyzer = notified(classify({ 'detail-type': 'Access Analyzer Finding', source: 'aws.access-analyzer', detail: { id: 'x', status: 'ACTIVE', resourceType: 'AWS::S3::Bucket', resource: 'arn:aws:s3:::b', isPublic: true, principal: { AWS: '*' }, action: ['s3:GetObject'] } }));
+    assert.equal(analyzer.severity, 'critical');
+    assert.equal(analyzer.headline, 'Finding CRITICAL: AWS::S3::Bucket shared outside the account (public)');
+    assert.equal(facts(analyzer).get('Principal'), '{"AWS":"*"}');
+  });
+});

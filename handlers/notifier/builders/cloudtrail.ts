@@ -209,9 +209,11 @@ function describeTarget(record: JsonObject, op: TamperOperation | undefined): st
     deliveryChannelName: 'Config delivery channel',
     configRuleName: 'Config rule',
   };
-  const fields = op?.targetFields ?? Object.keys(labels);
-  const parts = fields.map((f) => [f, named(f)] as const).filter(([, v]) => v !== undefined).map(([f, v]) => `${labels[f] ?? f} ${v}`);
-  if (parts.length > 0) return parts.join(', ');
+  // The catalogue's target fields first; any other known one when the record names it differently.
+  const partsOf = (fields: readonly string[]) => fields.map((f) => [f, named(f)] as const).filter(([, v]) => v !== undefined).map(([f, v]) => `${labels[f] ?? f} ${v}`);
+  const parts = op === undefined ? [] : partsOf(op.targetFields);
+  const fallback = parts.length > 0 ? parts : partsOf(Object.keys(labels));
+  if (fallback.length > 0) return fallback.join(', ');
   if (Array.isArray(record.resources)) {
     const first = record.resources.find((r: unknown) => isObject(r) && nonEmptyString(r.ARN ?? r.arn) !== undefined);
     if (isObject(first)) return nonEmptyString(first.ARN ?? first.arn);
