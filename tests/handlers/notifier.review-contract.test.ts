@@ -39,12 +39,17 @@ function portsPublishingTo(publish: (subject: string, message: string) => Promis
 }
 
 describe('daily review -> notifier: one message type, end to end (issue 10)', () => {
-  const sns = mockClient(SNSClient);
-  afterEach(() => sns.reset());
+  // Mocked per test and restored after: other files mock SNSClient too.
+  let sns: ReturnType<typeof mockClient>;
+  beforeEach(() => {
+    sns = mockClient(SNSClient);
+  });
+  afterEach(() => sns.restore());
+  const client = (region: string) => new SNSClient({ region, credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'test' } });
 
   async function publishedAlert(operations: number): Promise<{ message: string; subject?: string }> {
     sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
-    const publisher = createSnsPublisher();
+    const publisher = createSnsPublisher(client);
     await runDailyReview(portsPublishingTo((subject, message) => publisher(CONFIG.alertTopicArn, subject, message), operations), CONFIG, new Date('2024-03-02T01:30:00Z'));
     const calls = sns.commandCalls(PublishCommand);
     assert.equal(calls.length, 1);
@@ -94,7 +99,7 @@ describe('daily review -> notifier: one message type, end to end (issue 10)', ()
     const regions: string[] = [];
     const publisher = createSnsPublisher((region) => {
       regions.push(region);
-      return new SNSClient({ region });
+      return client(region);
     });
     sns.on(PublishCommand).resolves({});
     await publisher('arn:aws:sns:ap-northeast-1:123456789012:t', 's', '{}');
