@@ -63,8 +63,10 @@ export function routeToAlerts(parent: pulumi.Resource, name: string, rule: Alert
  * and https://repost.aws/knowledge-center/sns-not-getting-eventbridge-notification.
  */
 export function outOfBandKeyStatements(accountId: pulumi.Input<string>, outOfBandTopicArn: pulumi.Input<string>): Statement[] {
-  // SNS encrypts each message under the encryption context aws:sns:topicArn (SNS guide, "Encryption
-  // at rest"): binding both grants to it lets the key serve the out-of-band topic and nothing else.
+  // SNS encrypts each message under the encryption context aws:sns:topicArn (the condition AWS's own
+  // guides use for a service publishing to an encrypted topic, e.g. GameLift's
+  // https://docs.aws.amazon.com/gamelift/latest/flexmatchguide/queue-notification-sns-sse.html):
+  // binding both grants to it lets the key serve the out-of-band topic and nothing else.
   const thisTopic = { test: "StringEquals", variable: "kms:EncryptionContext:aws:sns:topicArn", values: [outOfBandTopicArn] };
   return [
     {

@@ -176,7 +176,9 @@ describe("tamper rules on real CloudTrail records (E8, issue 10)", () => {
 });
 
 describe("posture finding rules on AWS's sample events (E10)", () => {
-  // EventBridge event reference samples, shortened to the fields the patterns read.
+  // EventBridge event reference samples, shortened to the fields the patterns read. Security Hub
+  // sends one finding per event (https://docs.aws.amazon.com/securityhub/latest/userguide/securityhub-cwe-event-formats.html);
+  // the several-finding cases check the matcher keeps a finding's fields together all the same.
   it("Security Hub: one finding must be HIGH/CRITICAL, active and new (array consistency)", () => {
     const finding = (label: string, record: string, workflow: string) => ({ Severity: { Label: label }, RecordState: record, Workflow: { Status: workflow } });
     const ev = (...findings: object[]) => ({ source: "aws.securityhub", "detail-type": "Security Hub Findings - Imported", detail: { findings } });
