@@ -3,6 +3,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { AccessLogBucket } from "./components/accessLogBucket";
+import { AlertDelivery, DailyReviewWatch, outOfBandTopicName } from "./components/alertDelivery";
 import { AnomalyAlarms } from "./components/anomalyAlarms";
 import { AuditQueries, DEFAULT_TRAIL_REGIONS } from "./components/auditQueries";
 import { AuditTrail } from "./components/auditTrail";
@@ -13,9 +14,10 @@ import { OrganizationVerification, orgVerificationReducerName } from "./componen
 import { PresignApi } from "./components/presignApi";
 import { CustomerManagedKey } from "./components/customerManagedKey";
 import { SecurityPosture } from "./components/securityPosture";
-import { TamperAlerting } from "./components/tamperAlerting";
+import { TamperRules } from "./components/tamperRules";
 import { loadProfile, loadSecrets } from "./config";
 import { alertingKeyStatements, auditKeyStatements, logsKeyStatement } from "./lib/keyPolicies";
+import { outOfBandKeyStatements } from "./lib/alertRoute";
 import { AccountContext, bucketName, estateLogGroupArnPatterns, trailArn as trailArnOf, trailName as trailNameOf } from "./lib/naming";
 
 const profile = loadProfile();
@@ -82,6 +84,17 @@ const alertKey = new CustomerManagedKey("alert-key", {
   protect,
 });
 
+// E8 out of band (issue 10): a key of its own for the out-of-band topic, so that disabling or
+// deleting the alert key is still reported (infra/components/alertDelivery.ts).
+const outOfBandKey = new CustomerManagedKey("out-of-band-key", {
+  description: `Encrypts the out-of-band alert topic of ${stack}: reports that the alert path itself is broken (E8)`,
+  aliasName: `${prefix}-alerts-out-of-band-${stack}`,
+  accountId: ctx.accountId,
+  partition: ctx.partition,
+  statements: outOfBandKeyStatements(ctx.accountId, pulumi.interpolate`arn:${ctx.partition}:sns:${ctx.region}:${ctx.accountId}:${outOfBandTopicName(prefix, stack)}`),
+  protect,
+});
+
 const accessLogs = new AccessLogBucket("access-log-bucket", {
   bucketName: bucketName(prefix, "access-logs", stack, ctx),
   accountId: ctx.accountId,
@@ -145,8 +158,9 @@ const trail = new AuditTrail("audit-trail", {
   protect,
 });
 
-// E8: tamper operations, E9: bursts, E10: posture findings -> one alert path to Slack.
-const alerting = new TamperAlerting("tamper-alerting", {
+// E8: tamper operations, E9: bursts, E10: posture findings -> one alert path to Slack and e-mail,
+// and what could break that path also out of band.
+const alerts = new AlertDelivery("alert-delivery", {
   namePrefix: prefix,
   stack,
   environment: profile.environment,
@@ -154,11 +168,7 @@ const alerting = new TamperAlerting("tamper-alerting", {
   partition: ctx.partition,
   region: ctx.region,
   kmsKeyArn: alertKey.keyArn,
-  trailName: plannedTrailName,
-  trailArn: plannedTrailArn,
-  bucketNames: [logBucket.bucketName, accessLogs.bucketName, ...coveredDataBuckets],
-  logBucketName: logBucket.bucketName,
-  keyArns: [auditKey.keyArn, alertKey.keyArn, ...(dataKey ? [dataKey.keyArn] : [])],
+  outOfBandKmsKeyArn: outOfBandKey.keyArn,
   deployerRoleArns: profile.deployerRoleArns,
   slackChannel: profile.slackChannel,
   slackDelivery: profile.alerting.slackDelivery,
@@ -167,6 +177,36 @@ const alerting = new TamperAlerting("tamper-alerting", {
   chatbotSlackChannelId: profile.alerting.chatbotSlackChannelId,
   emailAddresses: profile.alerting.emailAddresses,
   logRetentionDays: profile.logGroupRetentionDays,
+});
+
+// Planned names (known at preview, as the rules need them): the Config and Athena results buckets.
+const configBucketPlannedName = bucketName(prefix, "config", stack, ctx);
+const athenaResultsBucketName = bucketName(prefix, "athena-results", stack, ctx);
+const estateKeys = [
+  { purpose: "audit-key", key: auditKey },
+  { purpose: "alert-key", key: alertKey },
+  { purpose: "out-of-band-key", key: outOfBandKey },
+  ...(dataKey ? [{ purpose: "backup-data-key", key: dataKey }] : []),
+];
+
+new TamperRules("tamper-rules", {
+  namePrefix: prefix,
+  stack,
+  accountId: ctx.accountId,
+  trailName: plannedTrailName,
+  trailArn: plannedTrailArn,
+  trailLogGroupName,
+  bucketNames: [
+    logBucket.bucketName,
+    accessLogs.bucketName,
+    ...coveredDataBuckets,
+    athenaResultsBucketName,
+    ...(profile.posture.config ? [configBucketPlannedName] : []),
+  ],
+  logBucketName: logBucket.bucketName,
+  keyArns: estateKeys.map((k) => k.key.keyArn),
+  alerts: alerts.destination,
+  outOfBand: alerts.outOfBand,
 });
 
 // E12: presigned URLs for the backup-data bucket, each request audited (A1-A6).
@@ -195,7 +235,7 @@ new AnomalyAlarms("anomaly-alarms", {
   namePrefix: prefix,
   stack,
   trailLogGroupName: trail.logGroupName,
-  topicArn: alerting.topicArn,
+  topicArn: alerts.topicArn,
   authFailureThreshold: profile.alerting.authFailureThreshold,
   accessDeniedThreshold: profile.alerting.accessDeniedThreshold,
   periodSeconds: profile.alerting.burstPeriodSeconds,
@@ -211,12 +251,20 @@ const posture = new SecurityPosture("security-posture", {
   partition: ctx.partition,
   services: profile.posture,
   kmsKeyArn: auditKey.keyArn,
-  configBucketName: bucketName(prefix, "config", stack, ctx),
+  configBucketName: configBucketPlannedName,
   logBucketName: logBucket.bucketName,
   dataBucketNames: coveredDataBuckets,
+  // The estate's own buckets and keys (buckets it only covers, existingDataBuckets, are not its own).
+  estateBuckets: [
+    { purpose: "trail-logs", id: logBucket.bucketName },
+    { purpose: "access-logs", id: accessLogs.bucketName },
+    ...(dataBucket ? [{ purpose: "backup-data", id: dataBucket.bucketName }] : []),
+    { purpose: "athena-results", id: athenaResultsBucketName },
+  ],
+  estateKeys: estateKeys.map((k) => ({ purpose: k.purpose, id: k.key.keyId })),
   trailLogGroupName: trail.logGroupName,
   minLogRetentionDays: profile.logGroupRetentionDays,
-  alerts: alerting.destination,
+  alerts: alerts.destination,
   protect,
 });
 
@@ -231,12 +279,15 @@ const review = new DailyReview("daily-review", {
   logGroupName: trail.logGroupName,
   kmsKeyArn: auditKey.keyArn,
   alertKeyArn: alertKey.keyArn,
-  alertTopicArn: alerting.topicArn,
-  deadLetterQueueArn: alerting.deadLetterQueueArn,
+  alertTopicArn: alerts.topicArn,
+  deadLetterQueueArn: alerts.deadLetterQueueArn,
   deployerRoleArns: profile.deployerRoleArns,
   logRetentionDays: profile.logGroupRetentionDays,
   organizationId: profile.organization.organizationId,
 });
+
+// E14 out of band: a review that failed (its alert undeliverable) or did not run is told by e-mail.
+new DailyReviewWatch("daily-review-watch", { namePrefix: prefix, stack, reviewFunctionName: review.functionName, outOfBandTopicArn: alerts.outOfBandTopicArn });
 
 // Issue 11: an organisation trail is verified per (member account, region, day) on Step Functions;
 // the single-Lambda daily review above stays for the management account's own view.
@@ -251,7 +302,7 @@ const orgVerification = profile.organization.enabled
       logBucketName: logBucket.bucketName,
       kmsKeyArn: auditKey.keyArn,
       alertKeyArn: alertKey.keyArn,
-      alerts: alerting.destination,
+      alerts: alerts.destination,
       resultsBucketName: bucketName(prefix, "org-verify", stack, ctx),
       logRetentionDays: profile.logGroupRetentionDays,
     })
@@ -268,7 +319,7 @@ const queries = new AuditQueries("audit-queries", {
   regions: aws.getRegionsOutput({}).names.apply((names) => [...new Set([ctx.region, ...(names.length > 0 ? names : DEFAULT_TRAIL_REGIONS)])].sort()),
   logBucketName: logBucket.bucketName,
   trailLogGroupName: trail.logGroupName,
-  resultsBucketName: bucketName(prefix, "athena-results", stack, ctx),
+  resultsBucketName: athenaResultsBucketName,
   kmsKeyArn: auditKey.keyArn,
   deployerRoleArns: profile.deployerRoleArns,
   projectionStart: "2025/01/01",
@@ -289,8 +340,9 @@ export const dataKmsKeyArn = dataKey?.keyArn;
 export const trailLogGroup = trail.logGroupName;
 export const retention = { mode: profile.retention.mode, days: profile.retention.days };
 export const slackChannel = profile.slackChannel;
-export const alertTopicArn = alerting.topicArn;
-export const alertDeadLetterQueueArn = alerting.deadLetterQueueArn;
+export const alertTopicArn = alerts.topicArn;
+export const alertDeadLetterQueueArn = alerts.deadLetterQueueArn;
+export const alertOutOfBandTopicArn = alerts.outOfBandTopicArn;
 export const configBucketName = posture.configBucketName;
 export const presignApiUrl = api?.invokeUrl;
 export const dailyReviewFunction = review.functionName;

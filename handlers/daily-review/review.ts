@@ -16,6 +16,7 @@ import { toVerificationJson, type VerificationJson } from "../../cloudtrail/veri
 import type { VerificationResult } from "../../cloudtrail/verify/verifier";
 import type { DailyReviewConfig } from "./config";
 import { nonRoutineOperationsQuery } from "../../cloudtrail/queries";
+import type { DailyReviewAlert } from "../shared/daily-review-alert";
 
 export const REVIEW_RECORD_SCHEMA = "audit-daily-review/v1";
 const DAY_MS = 86_400_000;
@@ -176,7 +177,7 @@ export function alertMessage(record: ReviewRecord, recordKey: string, logBucket:
     ...f,
     message: f.message.length > ALERT_MAX_MESSAGE ? `${f.message.slice(0, ALERT_MAX_MESSAGE - 1)}…` : f.message,
   }));
-  return JSON.stringify({
+  const alert: DailyReviewAlert = {
     kind: "daily-review",
     date: record.reviewedPeriod.start.slice(0, 10),
     recordKey,
@@ -186,7 +187,8 @@ export function alertMessage(record: ReviewRecord, recordKey: string, logBucket:
     reviewedAt: record.reviewedAt,
     findingsTotal: record.findings.length,
     findings,
-  });
+  };
+  return JSON.stringify(alert);
 }
 
 export async function runDailyReview(ports: DailyReviewPorts, config: DailyReviewConfig, now: Date): Promise<DailyReviewOutcome> {

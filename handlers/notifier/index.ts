@@ -2,8 +2,9 @@
  * Notifier Lambda (E8, E9, E10, E14): SNS (KMS-encrypted) -> this function -> the environment's
  * Slack channel (bs-notification-dev | -stg | -prd, 001 V).
  *
- * Thin adapter: take the messages out of the SNS event, let format.ts classify and render them,
- * let slack.ts deliver them. Every message of a batch is attempted; if any could not be
+ * Thin adapter: take the messages out of the SNS event, let classify.ts (with one builder per
+ * kind, builders/) decide what they are and render.ts turn them into Block Kit, let slack.ts
+ * deliver them. Every message of a batch is attempted; if any could not be
  * delivered, the invocation throws naming them, so Lambda's async retries and then its
  * on-failure destination / DLQ keep the event (E8: a Slack outage never drops an alert).
  *
@@ -11,15 +12,9 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { readNotifierConfig, type NotifierConfig } from './config';
-import {
-  classifyMessage,
-  extractIncomingMessages,
-  renderFallbackPayload,
-  renderSlackPayload,
-  type IncomingMessage,
-  type Notification,
-  type RenderOptions,
-} from './format';
+import { classifyMessage, extractIncomingMessages } from './classify';
+import type { IncomingMessage, Notification, RenderOptions } from './notification';
+import { renderFallbackPayload, renderSlackPayload } from './render';
 import {
   DEFAULT_RETRY_TUNING,
   defaultSlackTransport,

@@ -2,10 +2,15 @@
  * Delivery of one Slack incoming-webhook message, with retries inside a time budget (E8).
  *
  * - 2xx: delivered.
- * - 429: wait for Retry-After (capped), then retry.
+ * - 3xx: a failure, never followed (issue 12): a redirect would turn the POST into a GET and the
+ *   alert would be lost while reported delivered. Permanent: the webhook URL is wrong or moved.
+ * - 429: wait Retry-After (delta-seconds or an HTTP date only, RFC 9110 10.2.3), never less than
+ *   the backoff and never more than retryAfterMaxMs, then retry.
  * - 5xx, 408, network errors and per-request timeouts: exponential backoff with jitter, retry.
  * - any other 4xx (invalid_payload, invalid_token, no_service, channel_not_found, ...): permanent
  *   for this attempt; retrying the same request cannot help.
+ * Attempts are bounded by the time budget (the invocation's remaining time) and by maxAttempts.
+ * Slack's response body is read up to RESPONSE_BODY_MAX_BYTES and the rest discarded.
  * When the budget runs out, or on a permanent error, it throws SlackDeliveryError. The caller lets
  * that escape the Lambda so Lambda's async retries and then its DLQ keep the alert (E8: a Slack
  * outage never drops an alert).
@@ -17,13 +22,19 @@
 export interface FetchResponseLike {
   readonly status: number;
   readonly headers: { get(name: string): string | null };
+  /** The body as a stream (fetch's Response.body): read with a size limit. */
+  readonly body?: { getReader(): { read(): Promise<{ done: boolean; value?: Uint8Array }>; cancel(): Promise<void> } } | null;
+  /** Used only when there is no stream (test doubles); still cut to the limit. */
   text(): Promise<string>;
 }
 
 export type FetchLike = (
   url: string,
-  init: { method: 'POST'; headers: Record<string, string>; body: string; signal: AbortSignal },
+  init: { method: 'POST'; headers: Record<string, string>; body: string; signal: AbortSignal; redirect: 'manual' },
 ) => Promise<FetchResponseLike>;
+
+/** Slack answers "ok" or an error code; anything longer is not read (a hostile endpoint cannot fill memory). */
+export const RESPONSE_BODY_MAX_BYTES = 4096;
 
 export interface SlackTransport {
   readonly fetch: FetchLike;
@@ -46,6 +57,8 @@ export interface SlackRetryPolicy {
   readonly retryAfterMaxMs: number;
   /** Do not start an attempt with less time than this left: it could not finish. */
   readonly minAttemptMs: number;
+  /** Upper bound on attempts whatever the budget (default 10). */
+  readonly maxAttempts?: number;
 }
 
 /** Production defaults; the Lambda adapter sets budgetMs from the remaining invocation time. */
@@ -55,6 +68,7 @@ export const DEFAULT_RETRY_TUNING: Omit<SlackRetryPolicy, 'budgetMs'> = {
   backoffMaxMs: 4_000,
   retryAfterMaxMs: 10_000,
   minAttemptMs: 300,
+  maxAttempts: 10,
 };
 
 export const defaultSlackTransport: SlackTransport = {
@@ -119,6 +133,7 @@ export async function postSlackMessage(
   let last: Exclude<AttemptOutcome, { type: 'delivered' }> | undefined;
   let stopReason = '';
 
+  const maxAttempts = policy.maxAttempts ?? DEFAULT_RETRY_TUNING.maxAttempts ?? 10;
   for (;;) {
     const remaining = deadline - transport.now();
     if (remaining < policy.minAttemptMs || remaining <= 0) {
@@ -133,16 +148,20 @@ export async function postSlackMessage(
     last = outcome;
     if (outcome.type === 'rejected') {
       throw new SlackDeliveryError(
-        scrub(`Slack rejected the message: ${outcome.reason} (attempt ${attempts}, not retried: a 4xx cannot succeed on resend)`),
+        scrub(`Slack rejected the message: ${outcome.reason} (attempt ${attempts}, not retried: ${outcome.status < 400 ? 'a redirect is never followed' : 'a 4xx cannot succeed on resend'})`),
         attempts,
         outcome.status,
         true,
       );
     }
-    const delay =
-      outcome.retryAfterMs !== undefined
-        ? Math.min(outcome.retryAfterMs, policy.retryAfterMaxMs)
-        : backoffDelay(attempts, policy, transport.random);
+    if (attempts >= maxAttempts) {
+      stopReason = `${attempts} attempts made (the maximum)`;
+      break;
+    }
+    // Never sooner than the backoff (Retry-After: 0 or a past date must not spin), never longer
+    // than retryAfterMaxMs.
+    const backoff = backoffDelay(attempts, policy, transport.random);
+    const delay = outcome.retryAfterMs !== undefined ? Math.min(Math.max(outcome.retryAfterMs, backoff), Math.max(policy.retryAfterMaxMs, backoff)) : backoff;
     const leftAfterWait = deadline - transport.now() - delay;
     if (leftAfterWait < policy.minAttemptMs) {
       stopReason =
@@ -178,11 +197,15 @@ async function attemptOnce(
       headers: { 'content-type': 'application/json; charset=utf-8' },
       body,
       signal: controller.signal,
+      redirect: 'manual',
     });
-    // Read the body under the same timeout: it carries Slack's error code and frees the socket.
-    const responseText = shorten(await response.text());
+    // Read the body under the same timeout and a size limit: it carries Slack's error code.
+    const responseText = shorten(await readLimited(response, RESPONSE_BODY_MAX_BYTES));
     const status = response.status;
     if (status >= 200 && status < 300) return { type: 'delivered', status };
+    if (status >= 300 && status < 400) {
+      return { type: 'rejected', status, reason: `HTTP ${status} redirect${response.headers.get('location') ? ' (Location not shown, not followed)' : ''}` };
+    }
     const reason = `HTTP ${status}${responseText.length > 0 ? ` (${JSON.stringify(responseText)})` : ''}`;
     if (status === 429) {
       return { type: 'retryable', status, reason, retryAfterMs: parseRetryAfter(response.headers.get('retry-after'), transport.now()) };
@@ -197,13 +220,39 @@ async function attemptOnce(
   }
 }
 
-/** Retry-After is either delta-seconds or an HTTP date (RFC 9110 10.2.3). */
+/**
+ * Retry-After is delta-seconds (1*DIGIT) or an HTTP-date (RFC 9110 10.2.3; IMF-fixdate, section
+ * 5.6.7, e.g. "Sun, 06 Nov 1994 08:49:37 GMT"). Anything else ("1.5", "-1", "soon") is ignored:
+ * Date.parse would read "1.5" as a date in 2001. A past date means 0 (the caller still backs off).
+ */
+const IMF_FIXDATE = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$/;
+
 export function parseRetryAfter(header: string | null, nowMs: number): number | undefined {
   if (header === null) return undefined;
   const trimmed = header.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  if (/^\d{1,9}$/.test(trimmed)) return Number(trimmed) * 1000;
+  if (!IMF_FIXDATE.test(trimmed)) return undefined;
   const date = Date.parse(trimmed);
   return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
+}
+
+/** At most maxBytes of the body, decoded as UTF-8; the rest of the stream is cancelled. */
+export async function readLimited(response: FetchResponseLike, maxBytes: number): Promise<string> {
+  if (!response.body) return (await response.text()).slice(0, maxBytes);
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done || value === undefined) break;
+    chunks.push(value.subarray(0, Math.max(0, maxBytes - size)));
+    size += value.length;
+    if (size >= maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      break;
+    }
+  }
+  return new TextDecoder('utf-8', { fatal: false }).decode(Buffer.concat(chunks));
 }
 
 /** Exponential backoff with "equal jitter": at least half the step, so retries never bunch at 0 ms. */

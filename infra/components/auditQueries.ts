@@ -143,6 +143,7 @@ export class AuditQueries extends pulumi.ComponentResource {
     const child = { parent: this, dependsOn: [results] };
     const baseline = bucketBaseline(`${name}-results`, results, child);
     sseKms(`${name}-results`, results, args.kmsKeyArn, child);
+    new aws.s3.BucketVersioning(`${name}-results-versioning`, { bucket: results.id, versioningConfiguration: { status: "Enabled" } }, child);
     new aws.s3.BucketLifecycleConfiguration(
       `${name}-results-lifecycle`,
       { bucket: results.id, rules: [{ id: "expire-query-results", status: "Enabled", filter: { prefix: "" }, expiration: { days: 30 } }] },

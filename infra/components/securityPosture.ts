@@ -2,6 +2,11 @@
 // items, GuardDuty with S3 protection, Security Hub (AWS FSBP and CIS), Inspector for Lambda and
 // IAM Access Analyzer. Each can be off where the organisation already runs it centrally.
 // Config delivers to a bucket of its own: it cannot deliver into a bucket with Object Lock.
+// Every finding source notifies through the alert path (issue 10): Config non-compliance of the
+// estate's rules, GuardDuty severity >= 7, Security Hub HIGH/CRITICAL imported findings, active
+// Access Analyzer findings, HIGH/CRITICAL Inspector findings. Rules that evaluate resources are
+// scoped to the estate's own buckets and keys: an account-wide rule would alert on other teams'
+// resources from day one.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { PostureProfile } from "../config/profile";
@@ -20,10 +25,21 @@ export interface SecurityPostureArgs {
   configBucketName: pulumi.Input<string>;
   logBucketName: pulumi.Input<string>;
   dataBucketNames: pulumi.Input<string>[];
+  /** Every bucket of the estate but the Config bucket (created here), with a short purpose. */
+  estateBuckets: EstateResource[];
+  /** Every customer managed key of the estate (id), with a short purpose. */
+  estateKeys: EstateResource[];
   trailLogGroupName: pulumi.Input<string>;
   minLogRetentionDays: number;
   alerts: AlertDestination;
   protect: boolean;
+}
+
+export interface EstateResource {
+  /** Short, stable, lower-case: part of the Config rule name ("trail-logs", "audit-key"). */
+  purpose: string;
+  /** Bucket name or KMS key id (what Config's scope calls complianceResourceId). */
+  id: pulumi.Input<string>;
 }
 
 export interface ManagedRule {
@@ -31,18 +47,25 @@ export interface ManagedRule {
   name: string;
   identifier: string;
   parameters?: Record<string, pulumi.Input<string>>;
-  /** Scope to one S3 bucket. */
-  bucket?: pulumi.Input<string>;
+  /** Scope to one resource of the estate. */
+  scope?: { type: "AWS::S3::Bucket" | "AWS::KMS::Key"; id: pulumi.Input<string> };
 }
 
 /** The Config managed rules of the MUST items (M1-M5) and 002's example. */
 export function managedRules(a: {
   logBucketName: pulumi.Input<string>;
   dataBucketNames: pulumi.Input<string>[];
+  buckets: EstateResource[];
+  keys: EstateResource[];
   trailLogGroupName: pulumi.Input<string>;
   kmsKeyArn: pulumi.Input<string>;
   minLogRetentionDays: number;
 }): ManagedRule[] {
+  // One rule per estate bucket / key: a Config rule's scope names one resource (complianceResourceId).
+  const perBucket = (name: string, identifier: string): ManagedRule[] =>
+    a.buckets.map((b) => ({ name: `${name}-${b.purpose}`, identifier, scope: { type: "AWS::S3::Bucket" as const, id: b.id } }));
+  const perKey = (name: string, identifier: string): ManagedRule[] =>
+    a.keys.map((k) => ({ name: `${name}-${k.purpose}`, identifier, scope: { type: "AWS::KMS::Key" as const, id: k.id } }));
   return [
     { name: "cloud-trail-log-file-validation-enabled", identifier: "CLOUD_TRAIL_LOG_FILE_VALIDATION_ENABLED" },
     { name: "multi-region-cloudtrail-enabled", identifier: "MULTI_REGION_CLOUD_TRAIL_ENABLED" },
@@ -53,20 +76,37 @@ export function managedRules(a: {
       parameters: { S3BucketNames: pulumi.all(a.dataBucketNames).apply((b) => b.join(",")) },
     },
     // Scoped: only the log bucket is meant to be locked, and locked in COMPLIANCE mode (M2).
-    { name: "s3-bucket-default-lock-enabled", identifier: "S3_BUCKET_DEFAULT_LOCK_ENABLED", parameters: { mode: "COMPLIANCE" }, bucket: a.logBucketName },
-    { name: "s3-bucket-level-public-access-prohibited", identifier: "S3_BUCKET_LEVEL_PUBLIC_ACCESS_PROHIBITED" },
+    { name: "s3-bucket-default-lock-enabled", identifier: "S3_BUCKET_DEFAULT_LOCK_ENABLED", parameters: { mode: "COMPLIANCE" }, scope: { type: "AWS::S3::Bucket", id: a.logBucketName } },
+    ...perBucket("s3-bucket-level-public-access-prohibited", "S3_BUCKET_LEVEL_PUBLIC_ACCESS_PROHIBITED"),
     // Scoped: the access-log bucket is SSE-S3 by necessity (E6).
-    { name: "s3-default-encryption-kms", identifier: "S3_DEFAULT_ENCRYPTION_KMS", parameters: { kmsKeyArns: a.kmsKeyArn }, bucket: a.logBucketName },
-    { name: "s3-bucket-versioning-enabled", identifier: "S3_BUCKET_VERSIONING_ENABLED" },
-    { name: "cmk-backing-key-rotation-enabled", identifier: "CMK_BACKING_KEY_ROTATION_ENABLED" },
+    { name: "s3-default-encryption-kms", identifier: "S3_DEFAULT_ENCRYPTION_KMS", parameters: { kmsKeyArns: a.kmsKeyArn }, scope: { type: "AWS::S3::Bucket", id: a.logBucketName } },
+    ...perBucket("s3-bucket-versioning-enabled", "S3_BUCKET_VERSIONING_ENABLED"),
+    ...perKey("cmk-backing-key-rotation-enabled", "CMK_BACKING_KEY_ROTATION_ENABLED"),
     {
       name: "cw-loggroup-retention-period-check",
       identifier: "CW_LOGGROUP_RETENTION_PERIOD_CHECK",
       parameters: { LogGroupNames: a.trailLogGroupName, MinRetentionTime: String(a.minLogRetentionDays) },
     },
-    { name: "s3-bucket-public-read-prohibited", identifier: "S3_BUCKET_PUBLIC_READ_PROHIBITED" },
+    ...perBucket("s3-bucket-public-read-prohibited", "S3_BUCKET_PUBLIC_READ_PROHIBITED"),
   ];
 }
+
+/**
+ * The finding sources' EventBridge events (EventBridge events reference): Security Hub
+ * "Security Hub Findings - Imported" (findings is an array of ASFF objects: severity, record state
+ * and workflow must hold for one finding), Inspector "Inspector2 Finding", Access Analyzer
+ * "Access Analyzer Finding".
+ */
+export const findingPatterns = {
+  guardDuty: { source: ["aws.guardduty"], "detail-type": ["GuardDuty Finding"], detail: { severity: [{ numeric: [">=", 7] }] } },
+  securityHub: {
+    source: ["aws.securityhub"],
+    "detail-type": ["Security Hub Findings - Imported"],
+    detail: { findings: { Severity: { Label: ["HIGH", "CRITICAL"] }, RecordState: ["ACTIVE"], Workflow: { Status: ["NEW"] } } },
+  },
+  inspector: { source: ["aws.inspector2"], "detail-type": ["Inspector2 Finding"], detail: { severity: ["HIGH", "CRITICAL"], status: ["ACTIVE"] } },
+  accessAnalyzer: { source: ["aws.access-analyzer"], "detail-type": ["Access Analyzer Finding"], detail: { status: ["ACTIVE"] } },
+};
 
 export class SecurityPosture extends pulumi.ComponentResource {
   readonly configRuleNames: pulumi.Output<string>[] = [];
@@ -172,7 +212,8 @@ export class SecurityPosture extends pulumi.ComponentResource {
         { parent: this, dependsOn: [recorder, bucketPolicy, managedPolicy, deliveryPolicy] },
       );
       const status = new aws.cfg.RecorderStatus(`${name}-recorder-status`, { name: recorder.name, isEnabled: true }, { parent: this, dependsOn: [channel] });
-      for (const rule of managedRules(args)) {
+      const buckets = [...args.estateBuckets, { purpose: "config", id: args.configBucketName }];
+      for (const rule of managedRules({ ...args, buckets, keys: args.estateKeys })) {
         const r = new aws.cfg.Rule(
           `${name}-${rule.name}`,
           {
@@ -180,7 +221,7 @@ export class SecurityPosture extends pulumi.ComponentResource {
             description: `Managed rule ${rule.identifier} (E10)`,
             source: { owner: "AWS", sourceIdentifier: rule.identifier },
             inputParameters: rule.parameters ? pulumi.jsonStringify(rule.parameters) : undefined,
-            scope: rule.bucket ? { complianceResourceTypes: ["AWS::S3::Bucket"], complianceResourceId: rule.bucket } : undefined,
+            scope: rule.scope ? { complianceResourceTypes: [rule.scope.type], complianceResourceId: rule.scope.id } : undefined,
           },
           { parent: this, dependsOn: [status] },
         );
@@ -196,7 +237,8 @@ export class SecurityPosture extends pulumi.ComponentResource {
           eventPattern: pulumi.jsonStringify({
             source: ["aws.config"],
             "detail-type": ["Config Rules Compliance Change"],
-            detail: { configRuleName: this.configRuleNames, newEvaluationResult: { complianceType: ["NON_COMPLIANT"] } },
+            // Every rule of the estate is named "<base>-...": a prefix keeps the pattern short and known at preview.
+            detail: { configRuleName: [{ prefix: `${base}-` }], newEvaluationResult: { complianceType: ["NON_COMPLIANT"] } },
           }),
         },
         args.alerts,
@@ -214,7 +256,7 @@ export class SecurityPosture extends pulumi.ComponentResource {
         {
           name: `${base}-guardduty-findings`,
           description: "E10: GuardDuty findings of high severity (7 and above)",
-          eventPattern: JSON.stringify({ source: ["aws.guardduty"], "detail-type": ["GuardDuty Finding"], detail: { severity: [{ numeric: [">=", 7] }] } }),
+          eventPattern: JSON.stringify(findingPatterns.guardDuty),
         },
         args.alerts,
       );
@@ -222,20 +264,52 @@ export class SecurityPosture extends pulumi.ComponentResource {
 
     if (services.securityHub) {
       const hub = new aws.securityhub.Account(`${name}-securityhub`, { enableDefaultStandards: false, autoEnableControls: true }, { parent: this });
+      // CIS: v3.0.0 for its IAM, storage and logging controls; v1.4.0 because its monitoring
+      // section is what the estate's metric filters satisfy. Security Hub implements CIS v1.4.0's
+      // 4.3-4.14 as CloudWatch.1 and CloudWatch.4-14; CIS v3.0.0 has no CloudWatch.x control, and
+      // CloudWatch.2/.3 (unauthorized calls, sign-in without MFA) belong to v1.2.0 only
+      // (https://docs.aws.amazon.com/securityhub/latest/userguide/cloudwatch-controls.html).
       for (const [id, arn] of [
         ["fsbp", pulumi.interpolate`arn:${args.partition}:securityhub:${args.region}::standards/aws-foundational-security-best-practices/v/1.0.0`],
         ["cis", pulumi.interpolate`arn:${args.partition}:securityhub:${args.region}::standards/cis-aws-foundations-benchmark/v/3.0.0`],
+        ["cis-v1-4", pulumi.interpolate`arn:${args.partition}:securityhub:${args.region}::standards/cis-aws-foundations-benchmark/v/1.4.0`],
       ] as const) {
         new aws.securityhub.StandardsSubscription(`${name}-securityhub-${id}`, { standardsArn: arn }, { parent: this, dependsOn: [hub] });
       }
+      routeToAlerts(
+        this,
+        `${name}-securityhub-findings`,
+        {
+          name: `${base}-securityhub-findings`,
+          description: "E10: Security Hub findings of HIGH or CRITICAL severity, new and active",
+          eventPattern: JSON.stringify(findingPatterns.securityHub),
+        },
+        args.alerts,
+      );
     }
 
     if (services.inspector) {
       new aws.inspector2.Enabler(`${name}-inspector`, { accountIds: [args.accountId], resourceTypes: ["LAMBDA"] }, { parent: this });
+      routeToAlerts(
+        this,
+        `${name}-inspector-findings`,
+        { name: `${base}-inspector-findings`, description: "E10: Inspector findings of HIGH or CRITICAL severity, active", eventPattern: JSON.stringify(findingPatterns.inspector) },
+        args.alerts,
+      );
     }
 
     if (services.accessAnalyzer) {
       new aws.accessanalyzer.Analyzer(`${name}-access-analyzer`, { analyzerName: `${base}-account`, type: "ACCOUNT" }, { parent: this });
+      routeToAlerts(
+        this,
+        `${name}-access-analyzer-findings`,
+        {
+          name: `${base}-access-analyzer-findings`,
+          description: "E10: active IAM Access Analyzer findings (a resource shared outside the account)",
+          eventPattern: JSON.stringify(findingPatterns.accessAnalyzer),
+        },
+        args.alerts,
+      );
     }
     this.registerOutputs({});
   }

@@ -74,7 +74,7 @@ describe("docs/operations.md", () => {
 
   it("gives the resource names the program builds", () => {
     const index = read("infra/index.ts");
-    const alerting = read("infra/components/tamperAlerting.ts");
+    const alerting = read("infra/components/alertDelivery.ts");
     const naming = read("infra/lib/naming.ts");
     const alarms = read("infra/components/anomalyAlarms.ts");
     assert.match(naming, /return `\$\{prefix\}-trail-\$\{stack\}`/);
@@ -88,7 +88,7 @@ describe("docs/operations.md", () => {
     assert.match(index, /aliasName: `\$\{prefix\}-audit-\$\{stack\}`/);
     assert.match(index, /aliasName: `\$\{prefix\}-backup-data-\$\{stack\}`/);
     for (const suffix of ["-audit-alerts`", "-audit-alerts-dlq`", "-audit-alerts-undelivered`", "-audit-notifier`", "/slack-webhook-url`"]) {
-      assert.ok(alerting.includes(`\`\${base}${suffix}`), `tamperAlerting builds ${suffix}`);
+      assert.ok(alerting.includes(`\`\${base}${suffix}`), `alertDelivery builds ${suffix}`);
       assert.ok(doc.includes(`<prefix>-<stack>${suffix.slice(0, -1)}`), `the doc names <prefix>-<stack>${suffix.slice(0, -1)}`);
     }
     for (const kind of ["cloudtrail", "kms", "s3", "log-bucket-access-denied"]) assert.ok(doc.includes(`tamper-${kind}`), `rule tamper-${kind}`);

@@ -3,18 +3,12 @@
  * every event kind, routine skips, and malformed input that must still be notified raw.
  */
 import { strict as assert } from 'node:assert';
-import {
-  classifyMessage,
-  describeInstant,
-  extractIncomingMessages,
-  RAW_MESSAGE_MAX_CHARS,
-  renderFallbackPayload,
-  renderSlackPayload,
-  type ClassifiedMessage,
-  type IncomingMessage,
-  type Notification,
-  type SlackPayload,
-} from '../../handlers/notifier/format';
+import { RAW_MESSAGE_MAX_CHARS } from '../../handlers/notifier/builders/raw';
+import { classifyMessage, extractIncomingMessages } from '../../handlers/notifier/classify';
+import type { ClassifiedMessage, IncomingMessage, Notification } from '../../handlers/notifier/notification';
+import { renderFallbackPayload, renderSlackPayload, type SlackPayload } from '../../handlers/notifier/render';
+import { describeInstant } from '../../handlers/notifier/text';
+import { tamperOperation } from '../../policy/lib/tamperEvents';
 import {
   ACCOUNT_ID,
   ADMIN_ROLE_ARN,
@@ -98,7 +92,7 @@ const TAMPER_CASES: readonly TamperCase[] = [
     eventName: 'StopLogging',
     overrides: { requestParameters: { name: TRAIL_ARN } },
     severity: 'critical',
-    headline: 'StopLogging: CloudTrail logging stopped - trail audit-trail-prd',
+    headline: 'StopLogging - trail audit-trail-prd',
     resource: `trail ${TRAIL_ARN}`,
     extraFacts: { Parameters: 'name' },
   },
@@ -106,14 +100,14 @@ const TAMPER_CASES: readonly TamperCase[] = [
     eventName: 'DeleteTrail',
     overrides: { requestParameters: { name: 'audit-trail-prd' } },
     severity: 'critical',
-    headline: 'DeleteTrail: CloudTrail trail deleted - trail audit-trail-prd',
+    headline: 'DeleteTrail - trail audit-trail-prd',
     resource: 'trail audit-trail-prd',
   },
   {
     eventName: 'UpdateTrail',
     overrides: { requestParameters: { name: TRAIL_ARN, enableLogFileValidation: false, s3BucketName: 'other-bucket' } },
-    severity: 'high',
-    headline: 'UpdateTrail: CloudTrail trail configuration changed - trail audit-trail-prd',
+    severity: 'critical',
+    headline: 'UpdateTrail - trail audit-trail-prd',
     resource: `trail ${TRAIL_ARN}`,
     extraFacts: { Parameters: 'name, enableLogFileValidation=false, s3BucketName' },
     notEchoed: 'other-bucket',
@@ -126,8 +120,8 @@ const TAMPER_CASES: readonly TamperCase[] = [
         eventSelectors: [{ readWriteType: 'ReadOnly', includeManagementEvents: false, dataResources: [] }],
       },
     },
-    severity: 'high',
-    headline: 'PutEventSelectors: Trail event selectors changed (events may no longer be recorded) - trail audit-trail-prd',
+    severity: 'critical',
+    headline: 'PutEventSelectors - trail audit-trail-prd',
     resource: `trail ${TRAIL_ARN}`,
     extraFacts: { Parameters: 'trailName, eventSelectors' },
     notEchoed: 'ReadOnly',
@@ -136,21 +130,21 @@ const TAMPER_CASES: readonly TamperCase[] = [
     eventName: 'PutInsightSelectors',
     overrides: { requestParameters: { trailName: TRAIL_ARN, insightSelectors: [] } },
     severity: 'high',
-    headline: 'PutInsightSelectors: Trail Insights selectors changed - trail audit-trail-prd',
+    headline: 'PutInsightSelectors - trail audit-trail-prd',
     resource: `trail ${TRAIL_ARN}`,
   },
   {
     eventName: 'DisableKey',
     overrides: { ...KMS, requestParameters: { keyId: KEY_ID }, resources: KEY_RESOURCES },
     severity: 'critical',
-    headline: `DisableKey: KMS key disabled (log encryption and reading break) - KMS key ${KEY_ID}`,
+    headline: `DisableKey - KMS key ${KEY_ID}`,
     resource: `KMS key ${KEY_ARN}`,
   },
   {
     eventName: 'ScheduleKeyDeletion',
     overrides: { ...KMS, requestParameters: { keyId: KEY_ID, pendingWindowInDays: 7 }, resources: KEY_RESOURCES },
     severity: 'critical',
-    headline: `ScheduleKeyDeletion: KMS key scheduled for deletion - KMS key ${KEY_ID}`,
+    headline: `ScheduleKeyDeletion - KMS key ${KEY_ID}`,
     resource: `KMS key ${KEY_ARN}`,
     extraFacts: { 'Deletion window': '7 days', Parameters: 'keyId, pendingWindowInDays=7' },
   },
@@ -161,8 +155,8 @@ const TAMPER_CASES: readonly TamperCase[] = [
       // No resources[]: the key comes from requestParameters.keyId.
       requestParameters: { keyId: KEY_ID, policyName: 'default', policy: '{"Statement":[{"Sid":"SecretSidValue"}]}' },
     },
-    severity: 'high',
-    headline: `PutKeyPolicy: KMS key policy replaced - KMS key ${KEY_ID}`,
+    severity: 'critical',
+    headline: `PutKeyPolicy - KMS key ${KEY_ID}`,
     resource: `KMS key ${KEY_ID}`,
     extraFacts: { Parameters: 'keyId, policyName, policy' },
     notEchoed: 'SecretSidValue',
@@ -179,7 +173,7 @@ const TAMPER_CASES: readonly TamperCase[] = [
       },
     },
     severity: 'critical',
-    headline: `PutObjectLockConfiguration: S3 Object Lock configuration changed - bucket ${LOG_BUCKET}`,
+    headline: `PutObjectLockConfiguration - bucket ${LOG_BUCKET}`,
     resource: `bucket ${LOG_BUCKET}`,
     extraFacts: { 'Default retention': 'GOVERNANCE, 1 days' },
   },
@@ -193,7 +187,7 @@ const TAMPER_CASES: readonly TamperCase[] = [
       },
     },
     severity: 'critical',
-    headline: `PutBucketObjectLockConfiguration: S3 Object Lock configuration changed - bucket ${LOG_BUCKET}`,
+    headline: `PutBucketObjectLockConfiguration - bucket ${LOG_BUCKET}`,
     resource: `bucket ${LOG_BUCKET}`,
     extraFacts: { 'Default retention': 'COMPLIANCE, 1 years' },
   },
@@ -201,7 +195,7 @@ const TAMPER_CASES: readonly TamperCase[] = [
     eventName: 'DeleteBucketPolicy',
     overrides: { ...S3, requestParameters: { bucketName: LOG_BUCKET, Host: BUCKET_HOST, policy: '' } },
     severity: 'critical',
-    headline: `DeleteBucketPolicy: S3 bucket policy deleted - bucket ${LOG_BUCKET}`,
+    headline: `DeleteBucketPolicy - bucket ${LOG_BUCKET}`,
     resource: `bucket ${LOG_BUCKET}`,
   },
   {
@@ -214,8 +208,8 @@ const TAMPER_CASES: readonly TamperCase[] = [
         bucketPolicy: { Version: '2012-10-17', Statement: [{ Sid: 'AllowEveryoneSecretSid', Effect: 'Allow', Principal: '*' }] },
       },
     },
-    severity: 'high',
-    headline: `PutBucketPolicy: S3 bucket policy replaced - bucket ${LOG_BUCKET}`,
+    severity: 'critical',
+    headline: `PutBucketPolicy - bucket ${LOG_BUCKET}`,
     resource: `bucket ${LOG_BUCKET}`,
     extraFacts: { Parameters: 'bucketName, Host, bucketPolicy' },
     notEchoed: 'AllowEveryoneSecretSid',
@@ -230,8 +224,8 @@ const TAMPER_CASES: readonly TamperCase[] = [
         LifecycleConfiguration: { Rule: { ID: 'expire-fast', Status: 'Enabled', Expiration: { Days: 1 } } },
       },
     },
-    severity: 'high',
-    headline: `PutBucketLifecycle: S3 lifecycle changed (an expiration could delete logs) - bucket ${LOG_BUCKET}`,
+    severity: 'critical',
+    headline: `PutBucketLifecycle - bucket ${LOG_BUCKET}`,
     resource: `bucket ${LOG_BUCKET}`,
   },
   {
@@ -240,8 +234,8 @@ const TAMPER_CASES: readonly TamperCase[] = [
       ...S3,
       requestParameters: { bucketName: LOG_BUCKET, versioning: '', VersioningConfiguration: { Status: 'Suspended' } },
     },
-    severity: 'high',
-    headline: `PutBucketVersioning: S3 bucket versioning changed - bucket ${LOG_BUCKET}`,
+    severity: 'critical',
+    headline: `PutBucketVersioning - bucket ${LOG_BUCKET}`,
     resource: `bucket ${LOG_BUCKET}`,
     extraFacts: { Versioning: 'Suspended' },
   },
@@ -249,7 +243,7 @@ const TAMPER_CASES: readonly TamperCase[] = [
     eventName: 'DeleteBucket',
     overrides: { ...S3, requestParameters: { bucketName: LOG_BUCKET, Host: BUCKET_HOST } },
     severity: 'critical',
-    headline: `DeleteBucket: S3 bucket deleted - bucket ${LOG_BUCKET}`,
+    headline: `DeleteBucket - bucket ${LOG_BUCKET}`,
     resource: `bucket ${LOG_BUCKET}`,
   },
 ];
@@ -275,7 +269,8 @@ describe('notifier formatter: CloudTrail tamper operations (E8, A1-A6)', () => {
       // A3 / A4 what
       assert.equal(f.get('Event'), c.eventName);
       assert.equal(f.get('Event source'), c.overrides.eventSource ?? 'cloudtrail.amazonaws.com');
-      assert.equal(f.get('Resource'), c.resource);
+      assert.equal(f.get('Target'), c.resource);
+      assert.equal(f.get('Meaning'), tamperOperation(c.eventName)!.why);
       assert.equal(f.get('Event ID'), EVENT_ID);
       // A1 when: UTC as recorded, JST explicit (crosses midnight here)
       assert.equal(f.get('UTC'), '2024-05-01T15:30:00Z');
@@ -300,17 +295,17 @@ describe('notifier formatter: CloudTrail tamper operations (E8, A1-A6)', () => {
       assert.equal(payload.channel, 'bs-notification-prd');
       const text = renderedText(payload);
       for (const line of [
-        `*Principal:* ${ADMIN_SESSION_ARN}`,
-        `*Role (session issuer):* ${ADMIN_ROLE_ARN}`,
-        '*MFA:* yes',
-        `*Event:* ${c.eventName}`,
-        `*Resource:* ${c.resource}`,
-        '*UTC:* 2024-05-01T15:30:00Z',
-        '*JST (UTC+9):* 2024-05-02T00:30:00+09:00',
-        `*Source IP:* ${SOURCE_IP}`,
-        `*User agent:* ${USER_AGENT}`,
-        `*Region:* ${REGION}`,
-        '*Result:* Success',
+        `*Principal:* \`${ADMIN_SESSION_ARN}\``,
+        `*Role (session issuer):* \`${ADMIN_ROLE_ARN}\``,
+        '*MFA:* `yes`',
+        `*Event:* \`${c.eventName}\``,
+        `*Target:* \`${c.resource}\``,
+        '*UTC:* `2024-05-01T15:30:00Z`',
+        '*JST (UTC+9):* `2024-05-02T00:30:00+09:00`',
+        `*Source IP:* \`${SOURCE_IP}\``,
+        `*User agent:* \`${USER_AGENT}\``,
+        `*Region:* \`${REGION}\``,
+        '*Result:* `Success`',
         `<${CONSOLE_LINK}|Open in CloudTrail event history>`,
         'Environment: prd  |  Channel: #bs-notification-prd',
       ]) {
@@ -342,9 +337,9 @@ describe('notifier formatter: failures, AccessDenied and identities (E9, A2, A6)
     assert.equal(f.get('Result'), 'Failed');
     assert.equal(f.get('Error code'), 'AccessDenied');
     assert.equal(f.get('Error message'), 'Access Denied');
-    assert.equal(f.get('Resource'), `object s3://${LOG_BUCKET}/AWSLogs/111122223333/CloudTrail/x.json.gz`);
+    assert.equal(f.get('Target'), `object s3://${LOG_BUCKET}/AWSLogs/111122223333/CloudTrail/x.json.gz`);
     const text = renderedText(renderSlackPayload(n, RENDER));
-    assert.ok(text.includes('*Result:* Failed\n*Error code:* AccessDenied\n*Error message:* Access Denied'));
+    assert.ok(text.includes('*Result:* `Failed`\n*Error code:* `AccessDenied`\n*Error message:* `Access Denied`'));
   });
 
   it('a data event gets no event-history link (event history has management events only)', () => {
@@ -410,7 +405,7 @@ describe('notifier formatter: failures, AccessDenied and identities (E9, A2, A6)
     const event = cloudTrailEvent({ eventName: 'StopLogging' });
     (event.detail as Record<string, unknown>).userAgent = '<!channel> <https://evil.example|click> & more';
     const text = renderedText(renderSlackPayload(notified(classify(event)), RENDER));
-    assert.ok(text.includes('*User agent:* &lt;!channel&gt; &lt;https://evil.example|click&gt; &amp; more'));
+    assert.ok(text.includes('*User agent:* `&lt;!channel&gt; &lt;https://evil.example|click&gt; &amp; more`'));
     assert.ok(!text.includes('<!channel>'));
   });
 
@@ -423,27 +418,43 @@ describe('notifier formatter: failures, AccessDenied and identities (E9, A2, A6)
 });
 
 describe('notifier formatter: routine deployer operations (001 No.29)', () => {
-  it('a successful call whose session issuer is a deployer role is skipped, with what to log', () => {
-    const result = classify(cloudTrailEvent({ eventName: 'PutBucketPolicy', ...S3, sessionIssuerArn: DEPLOYER_ROLE_ARN }), [
-      DEPLOYER_ROLE_ARN,
-    ]);
+  it('a successful non-critical call whose session issuer is a deployer role is skipped, with what to log', () => {
+    const result = classify(cloudTrailEvent({ eventName: 'PutBucketEncryption', ...S3, sessionIssuerArn: DEPLOYER_ROLE_ARN }), [DEPLOYER_ROLE_ARN]);
     assert.deepEqual(result, {
       action: 'skip-routine',
-      routine: { eventName: 'PutBucketPolicy', eventId: EVENT_ID, sessionIssuerArn: DEPLOYER_ROLE_ARN },
+      routine: { eventName: 'PutBucketEncryption', eventId: EVENT_ID, sessionIssuerArn: DEPLOYER_ROLE_ARN },
     });
   });
 
-  it('the same call by another role is notified', () => {
-    const result = classify(cloudTrailEvent({ eventName: 'PutBucketPolicy', ...S3 }), [DEPLOYER_ROLE_ARN]);
-    assert.equal(result.action, 'notify');
+  it('a non-tamper call by a deployer role is routine too', () => {
+    assert.equal(classify(cloudTrailEvent({ eventName: 'CreateTags', sessionIssuerArn: DEPLOYER_ROLE_ARN }), [DEPLOYER_ROLE_ARN]).action, 'skip-routine');
+  });
+
+  for (const eventName of ['StopLogging', 'DeleteTrail', 'DeleteBucket', 'PutBucketPolicy', 'PutBucketLifecycle', 'ScheduleKeyDeletion', 'DisableKey', 'DeleteTopic', 'DeleteAlarms']) {
+    it(`a successful critical ${eventName} by a deployer role notifies, and says a deployer role made it (issue 10)`, () => {
+      const op = tamperOperation(eventName)!;
+      assert.equal(op.critical, true);
+      const event = cloudTrailEvent({ eventName, source: op.eventBridgeSource, eventSource: op.eventSource, sessionIssuerArn: DEPLOYER_ROLE_ARN });
+      const n = notified(classify(event, [DEPLOYER_ROLE_ARN]));
+      assert.equal(n.severity, 'critical');
+      assert.match(n.headline, / - by a deployer role$/);
+      assert.equal(facts(n).get('Deployer role'), 'yes: critical operations notify whoever made them');
+      assert.equal(facts(n).get('Role (session issuer)'), DEPLOYER_ROLE_ARN);
+    });
+  }
+
+  it('the same non-critical call by another role is notified', () => {
+    const result = classify(cloudTrailEvent({ eventName: 'PutBucketEncryption', ...S3 }), [DEPLOYER_ROLE_ARN]);
+    assert.equal(notified(result).severity, 'high');
   });
 
   it('a deployer call that FAILED is not routine and is notified', () => {
     const result = classify(
-      cloudTrailEvent({ eventName: 'PutBucketPolicy', ...S3, sessionIssuerArn: DEPLOYER_ROLE_ARN, errorCode: 'AccessDenied' }),
+      cloudTrailEvent({ eventName: 'PutBucketEncryption', ...S3, sessionIssuerArn: DEPLOYER_ROLE_ARN, errorCode: 'AccessDenied' }),
       [DEPLOYER_ROLE_ARN],
     );
     assert.equal(notified(result).severity, 'high');
+    assert.equal(facts(notified(result)).get('Result'), 'Failed');
   });
 });
 
@@ -471,7 +482,7 @@ describe('notifier formatter: CloudWatch alarms (E9)', () => {
         url: `https://${REGION}.console.aws.amazon.com/cloudwatch/home?region=${REGION}#alarmsV2:alarm/audit-auth-failure-burst-prd`,
       },
     ]);
-    assert.ok(renderedText(renderSlackPayload(n, RENDER)).includes('*State:* OK -&gt; ALARM'));
+    assert.ok(renderedText(renderSlackPayload(n, RENDER)).includes('*State:* `OK -&gt; ALARM`'));
   });
 
   it('burst alarms of every kind are notified with their own name', () => {
@@ -578,7 +589,7 @@ describe('notifier formatter: malformed and unknown input is notified raw, never
       body: JSON.stringify({ 'detail-type': 'AWS API Call via CloudTrail', source: 'aws.cloudtrail', detail: { eventSource: 'x' } }),
       reason: 'CloudTrail event without eventName / eventSource',
     },
-    { name: 'GuardDuty finding (unknown kind)', body: JSON.stringify({ 'detail-type': 'GuardDuty Finding', source: 'aws.guardduty', detail: { severity: 8 } }), reason: 'Unrecognised message' },
+    { name: 'EC2 state change (unknown kind)', body: JSON.stringify({ 'detail-type': 'EC2 Instance State-change Notification', source: 'aws.ec2', detail: { state: 'running' } }), reason: 'Unrecognised message' },
     { name: 'JSON null', body: 'null', reason: 'Unrecognised message' },
     { name: 'JSON array', body: '[1,2,3]', reason: 'Unrecognised message' },
     { name: 'empty string', body: '', reason: 'Message is not JSON' },
@@ -602,9 +613,9 @@ describe('notifier formatter: malformed and unknown input is notified raw, never
   }
 
   it('shows detail-type and source of an unknown EventBridge event', () => {
-    const f = facts(notified(classify({ 'detail-type': 'GuardDuty Finding', source: 'aws.guardduty', detail: {} })));
-    assert.equal(f.get('detail-type'), 'GuardDuty Finding');
-    assert.equal(f.get('source'), 'aws.guardduty');
+    const f = facts(notified(classify({ 'detail-type': 'EC2 Instance State-change Notification', source: 'aws.ec2', detail: {} })));
+    assert.equal(f.get('detail-type'), 'EC2 Instance State-change Notification');
+    assert.equal(f.get('source'), 'aws.ec2');
   });
 
   it('truncates a huge message to the raw limit, marked, and keeps the rendered section within 3000', () => {
@@ -710,8 +721,43 @@ describe('notifier formatter: plain-text fallback payload', () => {
     const n = notified(classify(body));
     const payload = renderFallbackPayload(n, body, RENDER);
     assert.equal(payload.blocks, undefined);
-    assert.ok(payload.text.startsWith('CRITICAL [prd] StopLogging: CloudTrail logging stopped - trail audit-trail-prd\n```'));
+    assert.ok(payload.text.startsWith('CRITICAL [prd] StopLogging - trail audit-trail-prd\n```'));
     assert.ok(payload.text.includes('"eventName":"StopLogging"'));
     assert.ok(payload.text.length <= 3000);
+  });
+});
+
+describe('notifier formatter: posture findings reach people (E10, issue 10)', () => {
+  // Shaped after the EventBridge event reference samples of each service (fields the builder reads).
+  it('GuardDuty: severity 8 is high, 9+ critical; type, title and resource type shown', () => {
+    const event = { 'detail-type': 'GuardDuty Finding', source: 'aws.guardduty', account: ACCOUNT_ID, region: REGION, time: '2024-05-01T15:30:00Z', detail: { id: 'abc123', type: 'UnauthorizedAccess:IAMUser/MaliciousIPCaller', severity: 8, title: 'API called from a known malicious IP', description: 'd', resource: { resourceType: 'AccessKey' }, region: REGION, accountId: ACCOUNT_ID, updatedAt: '2024-05-01T15:30:00Z' } };
+    const n = notified(classify(event));
+    assert.equal(n.kind, 'security-finding');
+    assert.equal(n.severity, 'high');
+    assert.equal(n.headline, 'Finding HIGH: API called from a known malicious IP');
+    const f = facts(n);
+    assert.equal(f.get('Finding type'), 'UnauthorizedAccess:IAMUser/MaliciousIPCaller');
+    assert.equal(f.get('Resource type'), 'AccessKey');
+    assert.equal(f.get('UTC'), '2024-05-01T15:30:00Z');
+    assert.equal(notified(classify({ ...event, detail: { ...event.detail, severity: 9.5 } })).severity, 'critical');
+  });
+  it('Security Hub: the worst of the findings decides; each finding names its resource and control', () => {
+    const finding = (label: string, id: string) => ({ Id: `f-${id}`, Title: `title ${id}`, Severity: { Label: label }, Resources: [{ Type: 'AwsS3Bucket', Id: `arn:aws:s3:::b-${id}` }], Compliance: { SecurityControlId: 'S3.8' }, UpdatedAt: '2024-05-01T15:30:00Z' });
+    const n = notified(classify({ 'detail-type': 'Security Hub Findings - Imported', source: 'aws.securityhub', region: REGION, account: ACCOUNT_ID, detail: { findings: [finding('HIGH', '1'), finding('CRITICAL', '2')] } }));
+    assert.equal(n.severity, 'critical');
+    const f = facts(n);
+    assert.equal(f.get('Findings'), '2');
+    assert.equal(f.get('2. CRITICAL'), 'title 2');
+    assert.equal(f.get('1. resource'), 'AwsS3Bucket arn:aws:s3:::b-1');
+    assert.equal(f.get('1. control'), 'S3.8');
+  });
+  it('Inspector and Access Analyzer', () => {
+    const inspector = notified(classify({ 'detail-type': 'Inspector2 Finding', source: 'aws.inspector2', detail: { severity: 'HIGH', status: 'ACTIVE', title: 'CVE-2024-0001 - openssl', findingArn: 'arn:aws:inspector2:x', resources: [{ type: 'AWS_LAMBDA_FUNCTION', id: 'arn:aws:lambda:fn' }] } }));
+    assert.equal(inspector.severity, 'high');
+    assert.equal(facts(inspector).get('Resource'), 'AWS_LAMBDA_FUNCTION arn:aws:lambda:fn');
+    const analyzer = notified(classify({ 'detail-type': 'Access Analyzer Finding', source: 'aws.access-analyzer', detail: { id: 'x', status: 'ACTIVE', resourceType: 'AWS::S3::Bucket', resource: 'arn:aws:s3:::b', isPublic: true, principal: { AWS: '*' }, action: ['s3:GetObject'] } }));
+    assert.equal(analyzer.severity, 'critical');
+    assert.equal(analyzer.headline, 'Finding CRITICAL: AWS::S3::Bucket shared outside the account (public)');
+    assert.equal(facts(analyzer).get('Principal'), '{"AWS":"*"}');
   });
 });

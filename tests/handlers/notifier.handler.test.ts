@@ -105,8 +105,10 @@ describe('notifier Lambda handler', function () {
     assert.equal(server.requests.length, 1);
     const body = JSON.parse(server.requests[0].body);
     assert.equal(body.channel, 'bs-notification-prd');
-    assert.equal(body.text, 'CRITICAL [prd] StopLogging: CloudTrail logging stopped - trail audit-trail-prd');
-    assert.ok(JSON.stringify(body.blocks).includes(`*Principal:* ${ADMIN_SESSION_ARN}`));
+    assert.equal(body.text, 'CRITICAL [prd] StopLogging - trail audit-trail-prd');
+    assert.ok(JSON.stringify(body.blocks).includes(`*Principal:* \`${ADMIN_SESSION_ARN}\``));
+    // Every mrkdwn text object is verbatim: Slack neither auto-links nor parses mentions in values.
+    for (const block of body.blocks) for (const t of block.type === 'context' ? block.elements : [block.text]) if (t.type === 'mrkdwn') assert.equal(t.verbatim, true);
     assert.equal(logger.contexts.length, 1);
     const delivered = logger.lines.find((l) => l.message === 'Notification delivered');
     assert.deepEqual(delivered?.attributes, {
@@ -122,7 +124,7 @@ describe('notifier Lambda handler', function () {
   it('routine deployer operations: not sent, logged with what was skipped, counted in the summary metric', async () => {
     const server = await serve(() => ({ status: 200 }));
     const { handler, logger } = build(server);
-    const routine = JSON.stringify(cloudTrailEvent({ eventName: 'PutBucketPolicy', sessionIssuerArn: DEPLOYER_ROLE_ARN }));
+    const routine = JSON.stringify(cloudTrailEvent({ eventName: 'PutBucketEncryption', sessionIssuerArn: DEPLOYER_ROLE_ARN }));
     const summary = await handler(snsEvent(routine, routine), context());
     assert.deepEqual(summary, { messages: 2, delivered: 0, skippedRoutine: 2, failed: 0 });
     assert.equal(server.requests.length, 0);
@@ -131,7 +133,7 @@ describe('notifier Lambda handler', function () {
     assert.deepEqual(skipped[1].attributes, {
       recordIndex: 1,
       snsMessageId: 'sns-message-1',
-      eventName: 'PutBucketPolicy',
+      eventName: 'PutBucketEncryption',
       eventId: EVENT_ID,
       sessionIssuerArn: DEPLOYER_ROLE_ARN,
     });
@@ -171,8 +173,8 @@ describe('notifier Lambda handler', function () {
     assert.match(thrown.message, /^1 of 3 notification\(s\) not delivered to Slack/);
     assert.match(thrown.message, /record 1 \(SNS message sns-message-1\): Slack delivery failed after \d+ attempt\(s\).*HTTP 503/);
     const bodies = server.requests.map((r) => JSON.parse(r.body).text as string);
-    assert.ok(bodies.includes('CRITICAL [prd] StopLogging: CloudTrail logging stopped - trail audit-trail-prd'));
-    assert.ok(bodies.includes('CRITICAL [prd] DeleteTrail: CloudTrail trail deleted - trail audit-trail-prd'));
+    assert.ok(bodies.includes('CRITICAL [prd] StopLogging - trail audit-trail-prd'));
+    assert.ok(bodies.includes('CRITICAL [prd] DeleteTrail - trail audit-trail-prd'));
     assert.ok(bodies.filter((t) => t.includes('audit-auth-failure-burst-prd')).length >= 2, 'the failing one was retried');
     const summary = logger.lines.find((l) => l.message === 'Notifier invocation summary');
     assert.equal(summary?.attributes.NotificationsDelivered, 2);

@@ -4,14 +4,8 @@
  */
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
-import {
-  classifyMessage,
-  extractIncomingMessages,
-  renderFallbackPayload,
-  renderSlackPayload,
-  SLACK_LIMITS,
-  type SlackPayload,
-} from '../../handlers/notifier/format';
+import { classifyMessage, extractIncomingMessages } from '../../handlers/notifier/classify';
+import { renderFallbackPayload, renderSlackPayload, SLACK_LIMITS, type SlackPayload } from '../../handlers/notifier/render';
 import { alarmMessage, cloudTrailEvent, configComplianceEvent, dailyReviewMessage } from './fixtures/notifier/events';
 
 const RENDER = { environment: 'dev2', channel: 'bs-notification-stg' } as const;

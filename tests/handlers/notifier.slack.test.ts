@@ -8,6 +8,7 @@ import {
   defaultSlackTransport,
   parseRetryAfter,
   postSlackMessage,
+  RESPONSE_BODY_MAX_BYTES,
   SlackDeliveryError,
   type SlackRetryPolicy,
   type SlackTransport,
@@ -21,6 +22,8 @@ const FAST: SlackRetryPolicy = {
   backoffMaxMs: 20,
   retryAfterMaxMs: 30,
   minAttemptMs: 5,
+  // The budget, not the attempt cap, bounds these tests (the cap has its own).
+  maxAttempts: 1_000,
 };
 
 const PAYLOAD = { text: 'CRITICAL [prd] StopLogging', blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'hi' } }] };
@@ -194,6 +197,64 @@ describe('notifier Slack delivery over a real local HTTP server', function () {
     assert.match(error.message, /no time budget left/);
   });
 
+  for (const retryAfter of ['0', '1.5', '-1', 'Tue, 30 Apr 2024 00:00:00 GMT', '2024-05-01']) {
+    it(`429 with Retry-After: ${JSON.stringify(retryAfter)} waits at least the backoff and stops at maxAttempts (issue 12)`, async () => {
+      const server = await serve(() => ({ status: 429, headers: { 'retry-after': retryAfter }, body: 'rate_limited' }));
+      const sleeps: number[] = [];
+      const transport: SlackTransport = { ...defaultSlackTransport, random: () => 0, sleep: async (ms) => void sleeps.push(ms) };
+      const policy = { ...FAST, budgetMs: 60_000, backoffBaseMs: 100, backoffMaxMs: 1_000, retryAfterMaxMs: 10_000, maxAttempts: 6 };
+      const error = await expectDeliveryError(postSlackMessage(server.url, PAYLOAD, policy, transport));
+      // Not a tight loop: six POSTs in all, each wait at least the (jitter-floor) backoff.
+      assert.equal(server.requests.length, 6);
+      assert.deepEqual(sleeps, [50, 100, 200, 400, 500]);
+      assert.match(error.message, /6 attempts made \(the maximum\)/);
+    });
+  }
+
+  it('the attempt count also stays within the invocation time: a 2 s budget with 1 s backoffs makes few attempts', async () => {
+    const server = await serve(() => ({ status: 429, headers: { 'retry-after': '0' } }));
+    let clock = Date.now();
+    const transport: SlackTransport = { ...defaultSlackTransport, now: () => clock, random: () => 0.999, sleep: async (ms) => void (clock += ms) };
+    await expectDeliveryError(postSlackMessage(server.url, PAYLOAD, { ...FAST, budgetMs: 2_000, backoffBaseMs: 1_000, backoffMaxMs: 1_000, maxAttempts: 100 }, transport));
+    assert.ok(server.requests.length <= 3, `${server.requests.length} attempts`);
+  });
+
+  for (const status of [301, 302, 303, 307, 308]) {
+    it(`${status} redirect: a failure, not followed, not retried, and the URL is not echoed (issue 12)`, async () => {
+      const server = await serve((r) => (r.path === '/elsewhere' ? { status: 200 } : { status, headers: { location: '/elsewhere' } }));
+      const error = await expectDeliveryError(postSlackMessage(server.url, PAYLOAD, FAST, recordingTransport()));
+      assert.deepEqual(server.requests.map((r) => [r.method, r.path]), [['POST', server.secretPath]]);
+      assert.equal(error.permanent, true);
+      assert.equal(error.lastStatus, status);
+      assert.match(error.message, new RegExp(`HTTP ${status} redirect`));
+      assert.ok(!error.message.includes(server.secretPath));
+    });
+  }
+
+  it('reads at most RESPONSE_BODY_MAX_BYTES of an endless response body', async () => {
+    let chunksRead = 0;
+    let cancelled = false;
+    const endless = {
+      getReader: () => ({
+        read: async () => {
+          chunksRead += 1;
+          return { done: false, value: new Uint8Array(1024).fill(0x41) };
+        },
+        cancel: async () => void (cancelled = true),
+      }),
+    };
+    const transport: SlackTransport = {
+      ...defaultSlackTransport,
+      fetch: async () => ({ status: 500, headers: { get: () => null }, body: endless, text: async () => assert.fail('text() must not be used when there is a stream') }),
+      sleep: async () => undefined,
+    };
+    const error = await expectDeliveryError(postSlackMessage('https://hooks.slack.com/services/T/B/x', PAYLOAD, { ...FAST, maxAttempts: 1 }, transport));
+    assert.equal(chunksRead, RESPONSE_BODY_MAX_BYTES / 1024);
+    assert.equal(cancelled, true);
+    assert.match(error.message, /HTTP 500/);
+    assert.ok(error.message.length < 600, `${error.message.length}`);
+  });
+
   it('refuses a plain-http webhook that is not loopback, without echoing it', async () => {
     await assert.rejects(
       postSlackMessage('http://hooks.slack.com/services/T/B/topsecret', PAYLOAD, FAST, recordingTransport()),
@@ -209,6 +270,11 @@ describe('notifier Slack retry arithmetic', () => {
     assert.equal(parseRetryAfter('Wed, 01 May 2024 00:00:10 GMT', now), 10_000);
     assert.equal(parseRetryAfter('Tue, 30 Apr 2024 00:00:00 GMT', now), 0);
     assert.equal(parseRetryAfter('soon', now), undefined);
+    // Only delta-seconds or an IMF-fixdate: V8's Date.parse reads "1.5" as a date in 2001.
+    assert.equal(parseRetryAfter('1.5', now), undefined);
+    assert.equal(parseRetryAfter('-1', now), undefined);
+    assert.equal(parseRetryAfter('2024-05-01T00:00:10Z', now), undefined);
+    assert.equal(parseRetryAfter('0', now), 0);
     assert.equal(parseRetryAfter(null, now), undefined);
   });
 

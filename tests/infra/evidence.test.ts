@@ -13,7 +13,7 @@ describe("daily review and audit queries (E7, E14), stack prd", () => {
   before(async () => {
     r = await resourcesOf("prd");
   });
-  const dlqArn = () => r.one("aws:sqs/queue:Queue", "tamper-alerting-dlq").rawOutputs.arn;
+  const dlqArn = () => r.one("aws:sqs/queue:Queue", "alert-delivery-dlq").rawOutputs.arn;
 
   it("runs the review daily at 01:30 UTC through a scheduler role that may only start it, missed starts kept", () => {
     const s = r.one("aws:scheduler/schedule:Schedule", "daily-review-schedule").inputs;
@@ -30,7 +30,7 @@ describe("daily review and audit queries (E7, E14), stack prd", () => {
     assert.equal(env.TRAIL_ARN, `arn:aws:cloudtrail:${REGION}:${ACCOUNT}:trail/audit-trail-prd`);
     assert.equal(env.LOG_BUCKET, logBucket);
     assert.equal(env.LOG_GROUP_NAME, "/aws/cloudtrail/audit-trail-prd");
-    assert.equal(env.ALERT_TOPIC_ARN, r.one("aws:sns/topic:Topic", "tamper-alerting-topic").rawOutputs.arn);
+    assert.equal(env.ALERT_TOPIC_ARN, r.one("aws:sns/topic:Topic", "alert-delivery-topic").rawOutputs.arn);
     assert.equal(env.KMS_KEY_ARN, r.one("aws:kms/key:Key", "audit-key").rawOutputs.arn);
     assert.equal(env.DEPLOYER_ROLE_ARNS, "[]");
   });

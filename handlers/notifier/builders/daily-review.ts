@@ -1,0 +1,38 @@
+/** The daily review's alert (E14, PCI DSS 10.4.1): the shared DailyReviewAlert type. */
+import type { DailyReviewAlert } from '../../shared/daily-review-alert';
+import type { Notification, NotificationSection, Severity } from '../notification';
+import { fact, isObject, scalarText } from '../text';
+
+const DAILY_REVIEW_MAX_FINDINGS = 20;
+/** A trail that is not logging, or logs that fail validation, is what E14 exists to catch. */
+const CRITICAL_FINDINGS = new Set(['trail-not-logging', 'log-file-validation-disabled', 'integrity']);
+
+export function dailyReviewNotification(review: Partial<DailyReviewAlert> & { findings: unknown[] }): Notification {
+  const findings = review.findings;
+  // The alert carries at most ALERT_MAX_FINDINGS; findingsTotal is the review's own count.
+  const total = typeof review.findingsTotal === 'number' && review.findingsTotal >= findings.length ? review.findingsTotal : findings.length;
+  const date = scalarText(review.date) ?? 'unknown date';
+  const recordKey = scalarText(review.recordKey);
+  const shown = findings.slice(0, DAILY_REVIEW_MAX_FINDINGS).map((finding: unknown, i) => {
+    const kind = isObject(finding) ? scalarText(finding.kind) : undefined;
+    const key = isObject(finding) ? scalarText(finding.key) : undefined;
+    const message = isObject(finding) ? scalarText(finding.message) : undefined;
+    return fact(`${i + 1}. ${kind ?? 'finding'}`, `${key === undefined ? '' : `${key}: `}${message ?? 'no message'}`);
+  });
+  if (total > shown.length) shown.push(fact('More', `${total - shown.length} further finding(s) in the review record`));
+  const reviewFacts = [fact('Review date', date), fact('Findings', String(total)), fact('Review record', scalarText(review.recordUri) ?? recordKey ?? 'not given')];
+  const trail = scalarText(review.trailArn);
+  if (trail !== undefined) reviewFacts.push(fact('Trail', trail));
+  const sections: NotificationSection[] = [{ title: 'Review', facts: reviewFacts }];
+  if (shown.length > 0) sections.push({ title: 'Findings', facts: shown });
+  const critical = findings.some((f) => isObject(f) && CRITICAL_FINDINGS.has(String(f.kind)));
+  const severity: Severity = total === 0 ? 'info' : critical ? 'critical' : 'medium';
+  return {
+    kind: 'daily-review',
+    severity,
+    headline: `Daily review ${date}: ${total} finding(s)`,
+    sections,
+    links: [],
+    reference: recordKey,
+  };
+}
