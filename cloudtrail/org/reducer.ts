@@ -12,6 +12,7 @@ import { REVIEW_PREFIX } from "../constants";
 import { isFailure, type Finding } from "../verify/findings";
 import type { ShardPlan } from "./planner";
 import type { ShardResult } from "./shard-verifier";
+import { DAILY_REVIEW_ALERT_KIND, type DailyReviewAlert, type OrganizationReviewShards } from "../review-alert";
 import { shardId, type OrganizationTrail } from "./shards";
 
 export const ORG_REVIEW_SCHEMA = "audit-organization-review/v1";
@@ -77,7 +78,7 @@ export interface OrgReviewRecord {
   run: { id: string; engine: "step-functions" | "local"; mapRunArn?: string; resultsManifest?: string };
   accounts: ShardPlan["accounts"];
   regions: string[];
-  shards: { planned: number; verified: number; invalid: number; notVerified: number; unreported: number; unplanned: number };
+  shards: OrganizationReviewShards;
   totals: { digestsChecked: number; logFilesChecked: number; uncompressedLogBytes: number };
   findings: OrgFinding[];
   perShard: ShardSummary[];
@@ -257,8 +258,10 @@ const ALERT_MAX_MESSAGE = 600;
 /** The alert body: the daily review's shape (the notifier formats it), with the organisation context. */
 export function orgAlertMessage(record: OrgReviewRecord, recordKey: string, logBucket: string, trailArn?: string): string {
   const failures = record.findings.filter((f) => !INFORMATIONAL.has(f.kind));
-  return JSON.stringify({
-    kind: "daily-review",
+  // The same type the single-account review publishes (cloudtrail/review-alert.ts): the notifier
+  // formats both, and a field renamed on one side fails the build on the other.
+  const alert: Omit<DailyReviewAlert, "trailArn"> & { trailArn?: string } = {
+    kind: DAILY_REVIEW_ALERT_KIND,
     scope: "organization",
     date: record.reviewedPeriod.days[0],
     recordKey,
@@ -274,7 +277,8 @@ export function orgAlertMessage(record: OrgReviewRecord, recordKey: string, logB
       key: f.accountId && f.kind === "integrity" ? `${f.accountId}/${f.region}/${f.day} ${f.key}` : f.key,
       message: truncate(f.message, ALERT_MAX_MESSAGE),
     })),
-  });
+  };
+  return JSON.stringify(alert);
 }
 
 export function orgAlertSubject(record: OrgReviewRecord): string {

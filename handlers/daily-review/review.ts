@@ -16,7 +16,7 @@ import { toVerificationJson, type VerificationJson } from "../../cloudtrail/veri
 import type { VerificationResult } from "../../cloudtrail/verify/verifier";
 import type { DailyReviewConfig } from "./config";
 import { nonRoutineOperationsQuery } from "../../cloudtrail/queries";
-import type { DailyReviewAlert } from "../shared/daily-review-alert";
+import type { DailyReviewAlert } from "../../cloudtrail/review-alert";
 
 export const REVIEW_RECORD_SCHEMA = "audit-daily-review/v1";
 const DAY_MS = 86_400_000;

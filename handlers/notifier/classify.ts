@@ -4,7 +4,7 @@
  * Nothing here may throw for any input: an unrecognised or malformed message becomes a "raw"
  * notification carrying the (truncated) original text, because an alert is never thrown away (E8).
  */
-import { looksLikeDailyReviewAlert } from '../shared/daily-review-alert';
+import { looksLikeDailyReviewAlert } from "../../cloudtrail/review-alert";
 import { alarmNotification, isAlarmMessage } from './builders/alarm';
 import { classifyCloudTrail, isCloudTrailRecord } from './builders/cloudtrail';
 import { configComplianceNotification, isConfigComplianceChange } from './builders/config-compliance';

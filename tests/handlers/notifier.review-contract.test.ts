@@ -2,8 +2,8 @@
  * The daily review -> notifier contract (issue 10): the review's actual alert, published through
  * its SNS publisher (handlers/daily-review/sns-publisher.ts, the SDK mocked), arrives at the
  * notifier as SNS delivers it and becomes the daily-review notification, with the review's own
- * total even when the alert carries only the first findings. One type (handlers/shared/
- * daily-review-alert.ts) is what both sides compile against.
+ * total even when the alert carries only the first findings. One type (cloudtrail/
+ * review-alert.ts) is what both sides compile against.
  */
 import { strict as assert } from 'node:assert';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
@@ -14,7 +14,10 @@ import { createSnsPublisher } from '../../handlers/daily-review/sns-publisher';
 import { classifyMessage, extractIncomingMessages } from '../../handlers/notifier/classify';
 import type { Notification } from '../../handlers/notifier/notification';
 import { renderSlackPayload } from '../../handlers/notifier/render';
-import { looksLikeDailyReviewAlert, type DailyReviewAlert } from '../../handlers/shared/daily-review-alert';
+import { PLAN_SCHEMA, type ShardPlan } from '../../cloudtrail/org/planner';
+import { orgAlertMessage, orgAlertSubject, reduceShardResults } from '../../cloudtrail/org/reducer';
+import { shardErrorResult, type ShardResult } from '../../cloudtrail/org/shard-verifier';
+import { looksLikeDailyReviewAlert, type DailyReviewAlert } from '../../cloudtrail/review-alert';
 
 const CONFIG = {
   trailArn: 'arn:aws:cloudtrail:eu-west-1:123456789012:trail/audit-trail',
@@ -93,6 +96,42 @@ describe('daily review -> notifier: one message type, end to end (issue 10)', ()
     assert.equal(n.headline, `Daily review 2024-03-01: ${alert.findingsTotal} finding(s)`);
     const facts = new Map(n.sections.flatMap((s) => s.facts.map((f) => [f.label, f.value] as const)));
     assert.equal(facts.get('More'), `${alert.findingsTotal - 20} further finding(s) in the review record`);
+  });
+
+  it('the organisation verification reducer\'s alert (issue 11) is the same type and reads as an organisation review', () => {
+    const shard = (accountId: string) => ({ accountId, region: 'eu-west-1', day: '2026-03-01', listed: true, expected: true });
+    const plan: ShardPlan = {
+      schema: PLAN_SCHEMA,
+      plannedAt: '2026-03-02T01:30:00.000Z',
+      trail: { bucket: 'b-logs', organizationId: 'o-abcdef1234', trailName: 'org-trail', homeRegion: 'eu-west-1' },
+      days: ['2026-03-01'],
+      accounts: { listed: ['111111111111', '222222222222'], expected: null, missing: [], unexpected: [] },
+      regions: ['eu-west-1'],
+      regionsByAccount: { '111111111111': ['eu-west-1'], '222222222222': ['eu-west-1'] },
+      shards: [shard('111111111111'), shard('222222222222')],
+    };
+    const tampered: ShardResult = {
+      ...shardErrorResult(shard('222222222222'), '', ''),
+      status: 'verified',
+      valid: false,
+      error: undefined,
+      findingCounts: { 'log-file-hash-mismatch': 1 },
+      findings: [{ kind: 'log-file-hash-mismatch', key: 'AWSLogs/o-abcdef1234/222222222222/CloudTrail/eu-west-1/2026/03/01/x.json.gz', message: 'hash differs' }],
+    } as ShardResult;
+    const ok: ShardResult = { ...shardErrorResult(shard('111111111111'), '', ''), status: 'verified', valid: true, error: undefined };
+    const record = reduceShardResults({ plan, results: [ok, tampered], run: { id: 'exec-1', engine: 'step-functions' }, now: () => new Date('2026-03-02T02:00:00Z') });
+    const message = orgAlertMessage(record, 'review/2026/03/01/organization-review.json', 'b-logs', 'arn:aws:cloudtrail:eu-west-1:111111111111:trail/org-trail');
+    const alert = JSON.parse(message) as DailyReviewAlert;
+    assert.ok(looksLikeDailyReviewAlert(alert));
+    assert.equal(alert.scope, 'organization');
+    const n = notified(message, orgAlertSubject(record));
+    assert.equal(n.kind, 'daily-review');
+    assert.equal(n.severity, 'critical', 'a log file whose hash differs in a member account is critical');
+    assert.equal(n.headline, `Organisation review 2026-03-01: ${alert.findingsTotal} finding(s)`);
+    const facts = new Map(n.sections.flatMap((sec) => sec.facts.map((f) => [f.label, f.value] as const)));
+    assert.equal(facts.get('Organization'), 'o-abcdef1234');
+    assert.equal(facts.get('Shards (account x region x day)'), '2 planned, 2 verified, 1 of them invalid, 0 not verified, 0 unreported');
+    assert.match(facts.get('1. integrity:log-file-hash-mismatch') ?? '', /^222222222222\/eu-west-1\/2026-03-01 AWSLogs\/o-abcdef1234\/222222222222\//);
   });
 
   it('the publisher sends to the topic\'s own region', async () => {

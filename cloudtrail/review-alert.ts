@@ -28,6 +28,28 @@ export interface DailyReviewAlert {
   /** All findings of the review; `findings` may hold fewer. */
   readonly findingsTotal: number;
   readonly findings: readonly DailyReviewAlertFinding[];
+  /**
+   * E15 / issue 11: "organization" when the organisation verification's reducer reviewed every
+   * member account (absent: the single-account daily review).
+   */
+  readonly scope?: "account" | "organization";
+  readonly organizationId?: string;
+  /** Organisation reviews: how many (account, region, day) shards were planned, and how they ended. */
+  readonly shards?: OrganizationReviewShards;
+}
+
+export interface OrganizationReviewShards {
+  readonly planned: number;
+  /** Verified (valid or not). */
+  readonly verified: number;
+  /** Of the verified, those with failing findings. */
+  readonly invalid: number;
+  /** The shard's verification could not run (after its retries). */
+  readonly notVerified: number;
+  /** Planned, but no result came back. */
+  readonly unreported: number;
+  /** A result for a shard the plan does not have. */
+  readonly unplanned: number;
 }
 
 /**
