@@ -2,7 +2,7 @@
 // weaken or erase it.
 import { StackValidationPolicy } from "@pulumi/policy";
 import { documented, MONITORING } from "../lib/metadata";
-import { buildStackModel } from "../lib/stackModel";
+import { stackModelOf } from "../lib/stackModel";
 import { TAMPER_EVENT_NAMES } from "../lib/tamperEvents";
 import { asArray, isUnknown, Undetermined } from "../lib/values";
 
@@ -14,7 +14,7 @@ export const tamperAlerts = documented<StackValidationPolicy>(
     severity: "medium",
     remediationSteps: "Add aws.cloudwatch.EventRule resources with detail-type \"AWS API Call via CloudTrail\" and detail.eventName listing the missing operations.",
     validateStack: (args, reportViolation) => {
-      const m = buildStackModel(args.resources);
+      const m = stackModelOf(args.resources, args.stackTags);
       if (m.trails.length === 0) return;
       const u = new Undetermined();
       const watched = new Set<string>();

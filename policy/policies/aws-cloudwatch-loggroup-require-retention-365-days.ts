@@ -1,8 +1,8 @@
 // M5 / E7: the trail's CloudWatch log group keeps events at least 365 days (or never expires).
 import { StackValidationPolicy } from "@pulumi/policy";
 import { documented, LOG_RETENTION } from "../lib/metadata";
-import { buildStackModel } from "../lib/stackModel";
-import { isUnknown, Undetermined } from "../lib/values";
+import { stackModelOf } from "../lib/stackModel";
+import { isUnknown, labelOf, Undetermined } from "../lib/values";
 import { MIN_RETENTION_DAYS } from "./aws-s3-bucket-require-retention-365-days";
 
 export const trailLogGroupRetention = documented<StackValidationPolicy>(
@@ -13,7 +13,7 @@ export const trailLogGroupRetention = documented<StackValidationPolicy>(
     severity: "high",
     remediationSteps: "Set `retentionInDays` of the trail's aws.cloudwatch.LogGroup to 365 or more (or leave it unset: never expire).",
     validateStack: (args, reportViolation) => {
-      const m = buildStackModel(args.resources);
+      const m = stackModelOf(args.resources, args.stackTags);
       const u = new Undetermined();
       for (const trail of m.trails) {
         if (trail.props.cloudWatchLogsGroupArn === undefined) continue;
@@ -23,7 +23,7 @@ export const trailLogGroupRetention = documented<StackValidationPolicy>(
           // 0 or unset: CloudWatch Logs never expires the events.
           else if (typeof days === "number" && days > 0 && days < MIN_RETENTION_DAYS) {
             reportViolation(
-              `Log group "${group.props.name ?? group.resource.name}" of trail "${trail.resource.name}" keeps events ${days} days; at least ${MIN_RETENTION_DAYS} are required.`,
+              `Log group "${labelOf(group.resource.name, group.props.name)}" of trail "${trail.resource.name}" keeps events ${days} days; at least ${MIN_RETENTION_DAYS} are required.`,
               group.resource.urn,
             );
           }
