@@ -144,7 +144,10 @@ export async function capturePack(dir: string, construct: () => void): Promise<L
     // so an entry with properties only arrives as advisory (0).
     initialConfig[k] = { enforcementLevel: LEVEL_NAMES[c.getEnforcementlevel()], properties: c.getProperties()?.toJavaScript() ?? {} };
   });
-  return { dir, name: info.getName(), version: info.getVersion(), policies, policyNames: policies.map((p) => p.name), initialConfig, handlers };
+  const pack = { dir, name: info.getName(), version: info.getVersion(), policies, policyNames: policies.map((p) => p.name), initialConfig, handlers };
+  // Later evaluations naming this folder use this pack (a pack built in-process has no folder).
+  if (!loaded.has(dir)) loaded.set(dir, Promise.resolve(pack));
+  return pack;
 }
 
 function call(handler: Handler, request: any): Promise<any> {

@@ -50,6 +50,9 @@ export function enterRun(stackTags: unknown): void {
 export function recordInputs(args: ResourceValidationArgs): SeenInputs | undefined {
   enterRun(args.stackTags);
   if (!RECORDED_TYPES.has(args.type)) return undefined;
+  // The engine sends one Analyze per resource per run; the pack's other policies saw it already.
+  const known = seen.get(args.urn);
+  if (known) return known;
   const entry = { type: args.type, name: args.name, props: plain(args.props) };
   seen.set(args.urn, entry);
   generation++;

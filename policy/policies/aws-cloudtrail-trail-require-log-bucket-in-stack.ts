@@ -4,6 +4,7 @@
 import { StackValidationPolicy } from "@pulumi/policy";
 import { documented, LOG_PROTECTION } from "../lib/metadata";
 import { stackModelOf } from "../lib/stackModel";
+import { onlyType, TRAIL } from "../lib/types";
 
 export const trailBucketInStack = documented<StackValidationPolicy>(
   {
@@ -13,7 +14,8 @@ export const trailBucketInStack = documented<StackValidationPolicy>(
     severity: "medium",
     remediationSteps:
       "Run this pack on the stack that declares the bucket (for an organisation trail, the log-archive account's stack), or declare the bucket here.",
-    validateStack: (args, reportViolation) => {
+    // Only stacks with a trail: the SDK skips the policy (and its per-policy deserialisation) elsewhere.
+    validateStack: onlyType(TRAIL, (args, reportViolation) => {
       const m = stackModelOf(args.resources, args.stackTags);
       for (const { trail, bucketName } of m.externalTrailBuckets) {
         reportViolation(
@@ -21,7 +23,7 @@ export const trailBucketInStack = documented<StackValidationPolicy>(
           trail.resource.urn,
         );
       }
-    },
+    }),
   },
   { requirements: ["M2", "M4", "M5", "E15"], controls: LOG_PROTECTION },
 );

@@ -3,6 +3,7 @@
 import { StackValidationPolicy } from "@pulumi/policy";
 import { documented, LOG_COVERAGE } from "../lib/metadata";
 import { stackModelOf } from "../lib/stackModel";
+import { onlyType, TRAIL } from "../lib/types";
 import { asArray, isUnknown, show, Undetermined } from "../lib/values";
 
 const ALL_BUCKETS = new Set(["arn:aws:s3", "arn:aws:s3:::", "arn:aws-cn:s3", "arn:aws-cn:s3:::", "arn:aws-us-gov:s3", "arn:aws-us-gov:s3:::"]);
@@ -15,7 +16,8 @@ export const dataEventScope = documented<StackValidationPolicy>(
     enforcementLevel: "advisory",
     severity: "medium",
     remediationSteps: "Use advanced event selectors with `resources.ARN` startsWith `arn:aws:s3:::<data-bucket>/` for each data bucket.",
-    validateStack: (args, reportViolation) => {
+    // Only stacks with a trail: the SDK skips the policy (and its per-policy deserialisation) elsewhere.
+    validateStack: onlyType(TRAIL, (args, reportViolation) => {
       const m = stackModelOf(args.resources, args.stackTags);
       const u = new Undetermined();
       const logBuckets = new Set(m.trailLogBuckets().map((b) => b.bucketName).filter((n): n is string => typeof n === "string"));
@@ -53,7 +55,7 @@ export const dataEventScope = documented<StackValidationPolicy>(
         }
       }
       u.raiseIfAny();
-    },
+    }),
   },
   { requirements: ["E2"], controls: LOG_COVERAGE },
 );

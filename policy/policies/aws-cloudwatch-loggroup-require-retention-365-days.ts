@@ -2,6 +2,7 @@
 import { StackValidationPolicy } from "@pulumi/policy";
 import { documented, LOG_RETENTION } from "../lib/metadata";
 import { stackModelOf } from "../lib/stackModel";
+import { onlyType, TRAIL } from "../lib/types";
 import { isUnknown, labelOf, Undetermined } from "../lib/values";
 import { MIN_RETENTION_DAYS } from "./aws-s3-bucket-require-retention-365-days";
 
@@ -12,7 +13,8 @@ export const trailLogGroupRetention = documented<StackValidationPolicy>(
     enforcementLevel: "mandatory",
     severity: "high",
     remediationSteps: "Set `retentionInDays` of the trail's aws.cloudwatch.LogGroup to 365 or more (or leave it unset: never expire).",
-    validateStack: (args, reportViolation) => {
+    // Only stacks with a trail: the SDK skips the policy (and its per-policy deserialisation) elsewhere.
+    validateStack: onlyType(TRAIL, (args, reportViolation) => {
       const m = stackModelOf(args.resources, args.stackTags);
       const u = new Undetermined();
       for (const trail of m.trails) {
@@ -32,7 +34,7 @@ export const trailLogGroupRetention = documented<StackValidationPolicy>(
       // A trail whose log group cannot be followed may deliver to one kept for a week.
       for (const l of m.unresolvedLinks) if (l.item.includes("cloudWatchLogsGroupArn")) u.add(l.item);
       u.raiseIfAny();
-    },
+    }),
   },
   { requirements: ["M5", "E7"], controls: LOG_RETENTION },
 );
