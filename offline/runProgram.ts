@@ -224,6 +224,11 @@ async function runProgramNow(options: RunOptions): Promise<ProgramRun> {
   // formatting during the run; messages are unchanged.
   const sourceMappedTraces = Error.prepareStackTrace;
   (Error as { prepareStackTrace?: unknown }).prepareStackTrace = undefined;
+  // The runtime also stamps a stack on every promise it makes (debuggable.js, for its leak report);
+  // none is read here, and the check reports a failing program by its message. Resource source
+  // positions still get their full stack (Resource.callsites raises the limit itself).
+  const stackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
   let outputs: Record<string, unknown>;
   try {
     outputs = (await pulumi.runtime.runInPulumiStack(async () => {
@@ -239,6 +244,7 @@ async function runProgramNow(options: RunOptions): Promise<ProgramRun> {
     throw new ProgramError(programMessage(e), e);
   } finally {
     Error.prepareStackTrace = sourceMappedTraces;
+    Error.stackTraceLimit = stackTraceLimit;
     process.off("unhandledRejection", onRejection);
     process.off("uncaughtException", onRejection);
     process.chdir(cwd);
