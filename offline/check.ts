@@ -69,6 +69,10 @@ function parse(argv: string[]): Args | "help" {
   const program = typeof flags.program === "string" ? flags.program : undefined;
   const programDir = path.resolve(program ?? PROJECT_DIR);
   if (!fs.existsSync(path.join(programDir, "Pulumi.yaml"))) throw new UsageError(`${COMMAND}: --program ${program ?? programDir}: no Pulumi.yaml in ${programDir}`);
+  if (!fs.existsSync(path.join(programDir, `Pulumi.${stack}.yaml`))) {
+    const known = fs.readdirSync(programDir).map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).filter((x): x is string => !!x);
+    throw new UsageError(`${COMMAND}: --stack ${stack}: no ${path.join(programDir, `Pulumi.${stack}.yaml`)} (stacks of this program: ${known.join(", ") || "none"})`);
+  }
   const mode = parseChoice(COMMAND, "mode", flags.mode as string | undefined, ["preview", "up"] as const, "preview");
   let format = parseChoice(COMMAND, "format", flags.format as string | undefined, ["table", "json", "sarif"] as const, "table");
   if (flags.json) {
