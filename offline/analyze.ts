@@ -140,8 +140,8 @@ export async function capturePack(dir: string, construct: () => void): Promise<L
   });
   const initialConfig: LoadedPack["initialConfig"] = {};
   info.getInitialconfigMap().forEach((c: any, k: string) => {
-    // As the engine reads it (analyzer_plugin.go GetAnalyzerInfo): the protobuf enum has no "unset",
-    // so an entry with properties only arrives as advisory (0).
+    // The protobuf enum has no "unset": an entry with properties only arrives as advisory (0) and is
+    // read as such here (the engine's own conversion of this field was not verified).
     initialConfig[k] = { enforcementLevel: LEVEL_NAMES[c.getEnforcementlevel()], properties: c.getProperties()?.toJavaScript() ?? {} };
   });
   const pack = { dir, name: info.getName(), version: info.getVersion(), policies, policyNames: policies.map((p) => p.name), initialConfig, handlers };
