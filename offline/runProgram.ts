@@ -12,6 +12,10 @@ const { getStore } = require("@pulumi/pulumi/runtime/state") as { getStore(): Re
 const waitForRPCs: () => Promise<void> = (settings as any).waitForRPCs;
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const { Struct } = require("google-protobuf/google/protobuf/struct_pb");
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const transpileHook: { install(root: string): void } = require("./transpile-hook.js");
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const buildCache: { serveCachedEsbuild(): () => void } = require("./build-cache.js");
 const structFromJs = (o: Record<string, unknown>) => Struct.fromJavaScript(o);
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
@@ -118,8 +122,14 @@ export interface RunOptions {
   /** Directory holding Pulumi.yaml, Pulumi.<stack>.yaml and the program (package.json "main"). */
   programDir: string;
   stack: string;
-  /** false (default): first preview of a new stack, computed outputs unknown. */
+  /**
+   * false (default): first preview of a new stack (dry run), computed outputs unknown. true: the
+   * program runs as in `pulumi up` (not a dry run: `pulumi.runtime.isDryRun()` is false), outputs
+   * known.
+   */
   knownOutputs?: boolean;
+  /** Where the program's console.log/info/debug go (default: stdout, as under the CLI). */
+  programOutput?: (line: string) => void;
   /** Replace or add config values (`namespace:key` -> string) after the stack file is read. */
   configOverrides?: Record<string, string | undefined>;
 }
@@ -166,9 +176,11 @@ async function runProgramNow(options: RunOptions): Promise<ProgramRun> {
   const mocks = new EstateMocks({ region, knownOutputs: !!options.knownOutputs });
   const monitor = new RecordingMonitor(mocks);
 
-  // What `setMocks` does, with our monitor: preview mode, as `pulumi preview` runs the program.
-  await pulumi.runtime.setMocks(mocks, stackConfig.project, stackConfig.stack, true);
-  settings.setMockOptions(monitor, stackConfig.project, stackConfig.stack, true);
+  // What `setMocks` does, with our monitor: a dry run as `pulumi preview` runs the program, or not
+  // (known outputs) as `pulumi up` does.
+  const dryRun = !options.knownOutputs;
+  await pulumi.runtime.setMocks(mocks, stackConfig.project, stackConfig.stack, dryRun);
+  settings.setMockOptions(monitor, stackConfig.project, stackConfig.stack, dryRun);
   const store = getStore();
   Object.assign(store, {
     supportsSecrets: true,
@@ -187,17 +199,36 @@ async function runProgramNow(options: RunOptions): Promise<ProgramRun> {
   pulumi.runtime.setAllConfig(config, stackConfig.secretKeys.filter((k) => k in config));
 
   const entry = path.resolve(options.programDir);
+  // Fresh modules every run (no state shared between runs), transpiled once per source text.
+  transpileHook.install(entry);
   clearProgramModules(entry);
-  // A failing program logs through the runtime (an unhandled rejection) as well as throwing:
-  // collect those so the caller gets the program's own message.
+  // What the language host treats as a failed run (@pulumi/pulumi cmd/run/run.js): an uncaught
+  // exception or unhandled rejection (an apply that throws, a registration the monitor refused, a
+  // closure that cannot be serialised), or any error logged through pulumi.log.
   const failures: unknown[] = [];
   const onRejection = (reason: unknown) => failures.push(reason);
   process.on("unhandledRejection", onRejection);
+  process.on("uncaughtException", onRejection);
+  (store as { logErrorCount?: number }).logErrorCount = 0;
+  // The CLI runs the program in its project folder (programs read files such as ./www relative to it).
+  const cwd = process.cwd();
+  process.chdir(entry);
+  const consoleOut = { log: console.log, info: console.info, debug: console.debug };
+  const stopServingBuildCache = buildCache.serveCachedEsbuild();
+  if (options.programOutput) {
+    const to = options.programOutput;
+    console.log = console.info = console.debug = (...args: unknown[]) => to(args.map((a) => (typeof a === "string" ? a : require("util").inspect(a))).join(" "));
+  }
   // The runtime reads `new Error().stack` for every promise and registration; with ts-node's
   // source-map support each read maps every frame, which was a third of a run's time. V8's own
   // formatting during the run; messages are unchanged.
   const sourceMappedTraces = Error.prepareStackTrace;
   (Error as { prepareStackTrace?: unknown }).prepareStackTrace = undefined;
+  // The runtime also stamps a stack on every promise it makes (debuggable.js, for its leak report);
+  // none is read here, and the check reports a failing program by its message. Resource source
+  // positions still get their full stack (Resource.callsites raises the limit itself).
+  const stackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
   let outputs: Record<string, unknown>;
   try {
     outputs = (await pulumi.runtime.runInPulumiStack(async () => {
@@ -207,13 +238,22 @@ async function runProgramNow(options: RunOptions): Promise<ProgramRun> {
       return exported;
     })) as Record<string, unknown>;
     await waitForRPCs();
+    // A rejection is reported after the microtask queue drains: one macrotask more.
+    await new Promise((resolve) => setImmediate(resolve));
   } catch (e) {
     throw new ProgramError(programMessage(e), e);
   } finally {
     Error.prepareStackTrace = sourceMappedTraces;
+    Error.stackTraceLimit = stackTraceLimit;
     process.off("unhandledRejection", onRejection);
+    process.off("uncaughtException", onRejection);
+    process.chdir(cwd);
+    Object.assign(console, consoleOut);
+    stopServingBuildCache();
   }
   if (failures.length > 0) throw new ProgramError(programMessage(failures[0]), failures[0]);
+  const logged = (store as { logErrorCount?: number }).logErrorCount ?? 0;
+  if (logged > 0) throw new ProgramError(`the program logged ${logged} error(s) through pulumi.log (printed above); a real preview fails the same way`);
   return { stackConfig, resources: monitor.registrations, outputs: outputs ?? {} };
 }
 

@@ -2,8 +2,11 @@
 // v7 `aws.s3.Bucket` with split configuration resources, `BucketV2` with the `*V2` resources, or
 // legacy inline bucket arguments. Links (which bucket a configuration belongs to, which bucket a
 // trail writes to) follow `propertyDependencies` first, so they hold while ids are unknown in a
-// first preview, then known names. Built once per stack check and shared by the stack policies.
+// first preview, then known names. Built once per AnalyzeStack request and shared by the stack
+// policies (`stackModelOf`): the SDK hands each stack policy its own freshly deserialised copy of
+// the same resources, so the model is memoised on the request, not on the objects.
 import { PolicyResource } from "@pulumi/policy";
+import { enterRun, inputsGeneration, inputsOf } from "./inputs";
 import * as T from "./types";
 import { asArray, isUnknown, plain, Unknown, UNKNOWN } from "./values";
 
@@ -41,12 +44,21 @@ export interface PublicAccessBlock {
   source: string;
 }
 
+export interface LockConfiguration {
+  /** `objectLockEnabled` of the configuration resource: "Enabled" by default (v7 docs). */
+  enabled: Maybe<string>;
+  source: string;
+}
+
 export interface BucketModel extends Node {
   /** The physical bucket name, when known. */
   bucketName: Maybe<string>;
   /** For messages: the bucket name, else the logical name. */
   label: string;
+  /** `objectLockEnabled` of the bucket (at creation); false when the program left it unset. */
   objectLockEnabled: Maybe<boolean>;
+  /** Split lock configurations: on a versioned bucket they enable Object Lock (S3, since 2023). */
+  lockConfigurations: LockConfiguration[];
   lockRetentions: LockRetention[];
   encryptions: Encryption[];
   versioningStatuses: { status: Maybe<string>; source: string }[];
@@ -58,12 +70,16 @@ export interface BucketModel extends Node {
   cloudTrailWritesByPolicy: boolean;
   /** Buckets whose server access logs are delivered here. */
   accessLogSources: BucketModel[];
+  /** Where this bucket's server access logs go (a bucket of the stack, a name, or unknown). */
+  accessLogTargets: { target: BucketModel | string | Unknown; source: string }[];
+  /** True when the inputs Analyze saw for this bucket were available to the model. */
+  inputsSeen: boolean;
   /**
    * Inline arguments whose whole value is unknown: a v7 Bucket's provider-computed mirrors of its
    * configuration on a first preview, or a program passing an unknown block. They decide nothing
    * when a split resource gives the answer, and make a missing answer undetermined otherwise.
    */
-  inlineUnknown: { objectLock: boolean; encryption: boolean; lifecycle: boolean };
+  inlineUnknown: { objectLock: boolean; encryption: boolean; lifecycle: boolean; logging: boolean };
   /** Split lifecycle configurations linked to this bucket. */
   splitLifecycles: number;
 }
@@ -74,6 +90,11 @@ export interface StackModel {
   keys: Node[];
   logGroups: Node[];
   eventRules: Node[];
+  rdsClusters: Node[];
+  rdsInstances: Node[];
+  dynamoTables: Node[];
+  /** Trails whose known `s3BucketName` names no bucket of this stack. */
+  externalTrailBuckets: { trail: Node; bucketName: string }[];
   /** An account-level public access block with all four flags covers every bucket. */
   accountPublicAccessBlocks: PublicAccessBlock[];
   /** Links that could not be followed: a value is unknown and no dependency names the resource. */
@@ -81,6 +102,39 @@ export interface StackModel {
   bucketsOf(node: Node, prop: string): BucketModel[];
   logGroupsOf(trail: Node): Node[];
   trailLogBuckets(): BucketModel[];
+}
+
+/** The types the model reads; the others are not copied (a copy of proxied props is the cost). */
+const MODEL_TYPES: ReadonlySet<string> = new Set<string>([
+  ...T.BUCKET_TYPES, ...T.OBJECT_LOCK, ...T.ENCRYPTION, ...T.VERSIONING, ...T.LIFECYCLE, ...T.LOGGING,
+  T.TRAIL, T.KMS_KEY, T.LOG_GROUP, T.EVENT_RULE, T.BUCKET_POLICY, T.PUBLIC_ACCESS_BLOCK, T.ACCOUNT_PUBLIC_ACCESS_BLOCK,
+  T.RDS_CLUSTER, T.RDS_INSTANCE, T.DYNAMODB_TABLE,
+]);
+
+let memo: { key: string; model: StackModel } | undefined;
+// A process-wide counter (the harness loads the pack as a module instance of its own).
+const BUILDS = Symbol.for("audit-trail-must.stackModelBuilds");
+/** How many models were built in this process (the tests assert one per request). */
+export const stackModelBuilds = (): number => (globalThis as any)[BUILDS] ?? 0;
+
+/**
+ * The model of this AnalyzeStack request, built by the first stack policy that asks and reused by
+ * the others. The key is the request's URN sequence and the inputs generation (any Analyze call
+ * starts a new run); the memo is also dropped on the next macrotask, so requests never share it.
+ */
+export function stackModelOf(resources: PolicyResource[], stackTags?: unknown): StackModel {
+  if (stackTags !== undefined) enterRun(stackTags);
+  let key = String(inputsGeneration());
+  for (const r of resources) key += "\n" + r.urn;
+  if (memo && memo.key === key) return memo.model;
+  const model = buildStackModel(resources);
+  (globalThis as any)[BUILDS] = stackModelBuilds() + 1;
+  memo = { key, model };
+  const timer = setImmediate(() => {
+    if (memo?.model === model) memo = undefined;
+  });
+  timer.unref?.();
+  return model;
 }
 
 const has = (list: readonly string[], t: string) => list.includes(t);
@@ -93,18 +147,29 @@ function nodeOf(resource: PolicyResource): Node {
 }
 
 export function buildStackModel(resources: PolicyResource[]): StackModel {
-  const nodes = resources.map(nodeOf);
+  const nodes: Node[] = [];
+  for (const r of resources) if (MODEL_TYPES.has(r.type)) nodes.push(nodeOf(r));
   const byUrn = new Map(nodes.map((n) => [n.resource.urn, n]));
   const ofType = (types: readonly string[] | string) => nodes.filter((n) => (typeof types === "string" ? n.resource.type === types : has(types, n.resource.type)));
   const unresolvedLinks: { type: string; item: string }[] = [];
 
   const buckets: BucketModel[] = ofType(T.BUCKET_TYPES).map((n) => {
     const bucketName = str(n.props.bucket);
+    // Unknown in the outputs but not set by the program (per Analyze's inputs): not set. A bucket
+    // is created with the provider's default, and a mirror is filled from split resources only.
+    const seen = inputsOf(n.resource.urn, n.props);
+    const props = { ...n.props };
+    const unsetByProgram = (k: string) => seen !== undefined && isUnknown(n.props[k]) && !(k in seen.props);
+    const lockUnset = unsetByProgram("objectLockEnabled");
+    for (const k of Object.keys(props)) if (unsetByProgram(k)) delete props[k];
+    const computedUnknown = (k: string) => isUnknown(props[k]);
     return {
       ...n,
+      props,
       bucketName,
       label: typeof bucketName === "string" ? bucketName : n.resource.name,
-      objectLockEnabled: bool(n.props.objectLockEnabled),
+      objectLockEnabled: lockUnset ? false : bool(props.objectLockEnabled),
+      lockConfigurations: [],
       lockRetentions: [],
       encryptions: [],
       versioningStatuses: [],
@@ -114,10 +179,13 @@ export function buildStackModel(resources: PolicyResource[]): StackModel {
       trails: [],
       cloudTrailWritesByPolicy: false,
       accessLogSources: [],
+      accessLogTargets: [],
+      inputsSeen: seen !== undefined,
       inlineUnknown: {
-        objectLock: isUnknown(n.props.objectLockConfiguration),
-        encryption: isUnknown(n.props.serverSideEncryptionConfiguration) || isUnknown(n.props.serverSideEncryptionConfigurations),
-        lifecycle: isUnknown(n.props.lifecycleRules),
+        objectLock: computedUnknown("objectLockConfiguration"),
+        encryption: computedUnknown("serverSideEncryptionConfiguration") || computedUnknown("serverSideEncryptionConfigurations"),
+        lifecycle: computedUnknown("lifecycleRules"),
+        logging: computedUnknown("logging") || computedUnknown("loggings"),
       },
       splitLifecycles: 0,
     };
@@ -153,8 +221,8 @@ export function buildStackModel(resources: PolicyResource[]): StackModel {
     const src = `inline on ${b.resource.name}`;
     const lock = p.objectLockConfiguration;
     if (lock && !isUnknown(lock)) {
-      if (lock.objectLockEnabled === "Enabled") b.objectLockEnabled = b.objectLockEnabled ?? true;
-      else if (isUnknown(lock.objectLockEnabled) && b.objectLockEnabled === undefined) b.objectLockEnabled = UNKNOWN;
+      if (lock.objectLockEnabled === "Enabled") b.objectLockEnabled = true;
+      else if (isUnknown(lock.objectLockEnabled) && b.objectLockEnabled !== true) b.objectLockEnabled = UNKNOWN;
       const rules = lock.rule ? [lock.rule] : asArray(lock.rules);
       for (const rule of rules) {
         if (isUnknown(rule)) continue;
@@ -200,8 +268,9 @@ export function buildStackModel(resources: PolicyResource[]): StackModel {
         const r = rule.defaultRetention;
         b.lockRetentions.push({ mode: str(r.mode), days: num(r.days), years: num(r.years), source: n.resource.name });
       }
-      // v6/V2 could turn Object Lock on for an existing bucket through this resource.
-      if (n.props.objectLockEnabled === "Enabled" && b.objectLockEnabled === undefined) b.objectLockEnabled = true;
+      // PutObjectLockConfiguration with ObjectLockEnabled "Enabled" (the default) turns Object Lock
+      // on for an existing versioned bucket (S3 user guide, "Enable Object Lock on an existing bucket").
+      b.lockConfigurations.push({ enabled: n.props.objectLockEnabled === undefined ? "Enabled" : str(n.props.objectLockEnabled), source: n.resource.name });
     }
   }
   for (const n of ofType(T.ENCRYPTION)) {
@@ -265,25 +334,33 @@ export function buildStackModel(resources: PolicyResource[]): StackModel {
   }
   for (const n of ofType(T.LOGGING)) {
     const sources = bucketsOf(n, "bucket");
-    for (const target of bucketsOf(n, "targetBucket")) target.accessLogSources.push(...sources);
+    const targets = bucketsOf(n, "targetBucket");
+    for (const target of targets) target.accessLogSources.push(...sources);
+    const named: (BucketModel | string | Unknown)[] = targets.length > 0 ? targets : [isUnknown(n.props.targetBucket) ? UNKNOWN : String(n.props.targetBucket ?? "")];
+    for (const s of sources) for (const t of named) s.accessLogTargets.push({ target: t, source: n.resource.name });
   }
   for (const b of buckets) {
-    const inlineTargets = b.props.logging ? [b.props.logging] : asArray(b.props.loggings);
+    const inlineTargets = b.props.logging && !isUnknown(b.props.logging) ? [b.props.logging] : asArray(b.props.loggings);
     for (const l of inlineTargets) {
       if (!l || isUnknown(l)) continue;
       const target = typeof l.targetBucket === "string" ? buckets.find((t) => t.bucketName === l.targetBucket) : undefined;
       if (target) target.accessLogSources.push(b);
+      const t: BucketModel | string | Unknown = target ?? (isUnknown(l.targetBucket) ? UNKNOWN : String(l.targetBucket ?? ""));
+      b.accessLogTargets.push({ target: t, source: `inline on ${b.resource.name}` });
     }
   }
 
   const trails = ofType(T.TRAIL);
+  const externalTrailBuckets: { trail: Node; bucketName: string }[] = [];
   for (const t of trails) {
-    for (const b of bucketsOf(t, "s3BucketName")) b.trails.push(t);
+    const found = bucketsOf(t, "s3BucketName");
+    for (const b of found) b.trails.push(t);
+    if (found.length === 0 && typeof t.props.s3BucketName === "string") externalTrailBuckets.push({ trail: t, bucketName: t.props.s3BucketName });
   }
   for (const b of buckets) b.cloudTrailWritesByPolicy = b.policies.some((p) => typeof p.json === "string" && allowsCloudTrailWrite(p.json));
 
   const logGroups = ofType(T.LOG_GROUP);
-  function logGroupsOf(trail: Node): Node[] {
+  function findLogGroups(trail: Node): Node[] {
     const deps = (trail.resource.propertyDependencies?.cloudWatchLogsGroupArn ?? []).map((d) => byUrn.get(d.urn)).filter((n): n is Node => !!n && n.resource.type === T.LOG_GROUP);
     if (deps.length > 0) return deps;
     const arn = trail.props.cloudWatchLogsGroupArn;
@@ -296,6 +373,8 @@ export function buildStackModel(resources: PolicyResource[]): StackModel {
     }
     return [];
   }
+  // Eager, so the model is the same whichever policy reads it first (it is shared).
+  const trailLogGroups = new Map(trails.map((t) => [t, t.props.cloudWatchLogsGroupArn === undefined ? [] : findLogGroups(t)]));
 
   return {
     buckets,
@@ -303,10 +382,14 @@ export function buildStackModel(resources: PolicyResource[]): StackModel {
     keys: ofType(T.KMS_KEY),
     logGroups,
     eventRules: ofType(T.EVENT_RULE),
+    rdsClusters: ofType(T.RDS_CLUSTER),
+    rdsInstances: ofType(T.RDS_INSTANCE),
+    dynamoTables: ofType(T.DYNAMODB_TABLE),
+    externalTrailBuckets,
     accountPublicAccessBlocks,
     unresolvedLinks,
     bucketsOf,
-    logGroupsOf,
+    logGroupsOf: (trail: Node) => trailLogGroups.get(trail) ?? [],
     trailLogBuckets: () => buckets.filter((b) => b.trails.length > 0 || b.cloudTrailWritesByPolicy),
   };
 }

@@ -17,4 +17,17 @@ export const VERSIONING = ["aws:s3/bucketVersioning:BucketVersioning", "aws:s3/b
 export const LIFECYCLE = ["aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2"];
 export const LOGGING = ["aws:s3/bucketLogging:BucketLogging", "aws:s3/bucketLoggingV2:BucketLoggingV2"];
 
-export const isBucketType = (t: string) => (BUCKET_TYPES as readonly string[]).includes(t);
+/** E16: databases whose audit logs must be exported, and tables whose data events a trail records. */
+export const RDS_CLUSTER = "aws:rds/cluster:Cluster";
+export const RDS_INSTANCE = "aws:rds/instance:Instance";
+export const DYNAMODB_TABLE = "aws:dynamodb/table:Table";
+
+/**
+ * Marks a validateResource function as applying to one type only, the way the SDK's
+ * `validateResourceOfType` does (`__pulumiType`, read by policy.js `getPulumiType`): the analyzer
+ * then skips other resources without deserialising their properties for this policy.
+ */
+export function onlyType<F extends (...args: any[]) => any>(type: string, fn: F): F {
+  (fn as unknown as { __pulumiType: string }).__pulumiType = type;
+  return fn;
+}

@@ -73,6 +73,27 @@ export function isSet(v: unknown): boolean {
   return isUnknown(v) || (v !== undefined && v !== null && v !== "");
 }
 
+/**
+ * A value for a message. Template literals throw on a symbol ("Cannot convert a Symbol value to a
+ * string"), and the engine would fail the whole preview: every message renders values through this.
+ */
+export function show(v: unknown): string {
+  if (isUnknown(v)) return "(unknown until the update)";
+  if (v === undefined || v === null) return "unset";
+  if (typeof v === "string") return v;
+  try {
+    return JSON.stringify(v, (_k, x) => (isUnknown(x) ? "(unknown)" : x));
+  } catch {
+    return String(v);
+  }
+}
+
+/** The first of `values` that is a known string, else the fallback (a resource's logical name). */
+export function labelOf(fallback: string, ...values: unknown[]): string {
+  for (const v of values) if (typeof v === "string" && v !== "") return v;
+  return fallback;
+}
+
 export function asArray<T = any>(v: unknown): T[] {
   if (v === undefined || v === null || isUnknown(v)) return [];
   return Array.isArray(v) ? (v as T[]) : [v as T];

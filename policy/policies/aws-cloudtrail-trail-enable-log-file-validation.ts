@@ -1,7 +1,7 @@
 // M1: every trail signs hourly digests, so any change to a delivered log file can be proven.
 import { ResourceValidationPolicy } from "@pulumi/policy";
 import { documented, LOG_INTEGRITY } from "../lib/metadata";
-import { TRAIL } from "../lib/types";
+import { onlyType, TRAIL } from "../lib/types";
 import { isUnknown, plain, Undetermined } from "../lib/values";
 
 export const trailLogFileValidation = documented<ResourceValidationPolicy>(
@@ -11,7 +11,7 @@ export const trailLogFileValidation = documented<ResourceValidationPolicy>(
     enforcementLevel: "mandatory",
     severity: "critical",
     remediationSteps: "Set `enableLogFileValidation: true` on the aws.cloudtrail.Trail.",
-    validateResource: (args, reportViolation) => {
+    validateResource: onlyType(TRAIL, (args, reportViolation) => {
       if (args.type !== TRAIL) return;
       const value = plain(args.props).enableLogFileValidation;
       if (isUnknown(value)) {
@@ -22,7 +22,7 @@ export const trailLogFileValidation = documented<ResourceValidationPolicy>(
       if (value !== true) {
         reportViolation(`Trail "${args.name}" has log file validation ${value === false ? "disabled" : "unset (off by default)"}: digests are not signed, integrity cannot be proven.`);
       }
-    },
+    }),
   },
   { requirements: ["M1"], controls: LOG_INTEGRITY },
 );

@@ -1,7 +1,7 @@
 // M4: the trail encrypts its log files with a customer managed key (SSE-KMS by CloudTrail).
 import { ResourceValidationPolicy } from "@pulumi/policy";
 import { documented, LOG_PROTECTION } from "../lib/metadata";
-import { TRAIL } from "../lib/types";
+import { onlyType, TRAIL } from "../lib/types";
 import { isSet, plain } from "../lib/values";
 
 export const trailKmsKey = documented<ResourceValidationPolicy>(
@@ -11,13 +11,13 @@ export const trailKmsKey = documented<ResourceValidationPolicy>(
     enforcementLevel: "mandatory",
     severity: "high",
     remediationSteps: "Create an aws.kms.Key with rotation on, allow CloudTrail in its key policy, and set `kmsKeyId` on the trail.",
-    validateResource: (args, reportViolation) => {
+    validateResource: onlyType(TRAIL, (args, reportViolation) => {
       if (args.type !== TRAIL) return;
       // An unknown id is the output of a key resource: it is set.
       if (!isSet(plain(args.props).kmsKeyId)) {
         reportViolation(`Trail "${args.name}" sets no kmsKeyId: its log files are only SSE-S3 encrypted.`);
       }
-    },
+    }),
   },
   { requirements: ["M4"], controls: LOG_PROTECTION },
 );

@@ -1,7 +1,7 @@
 // E1: one trail sees every region and the global services (IAM, STS, CloudFront).
 import { ResourceValidationPolicy } from "@pulumi/policy";
 import { documented, LOG_COVERAGE } from "../lib/metadata";
-import { TRAIL } from "../lib/types";
+import { onlyType, TRAIL } from "../lib/types";
 import { isUnknown, plain } from "../lib/values";
 
 export const trailMultiRegion = documented<ResourceValidationPolicy>(
@@ -11,12 +11,12 @@ export const trailMultiRegion = documented<ResourceValidationPolicy>(
     enforcementLevel: "advisory",
     severity: "medium",
     remediationSteps: "Set `isMultiRegionTrail: true` and leave `includeGlobalServiceEvents` true.",
-    validateResource: (args, reportViolation) => {
+    validateResource: onlyType(TRAIL, (args, reportViolation) => {
       if (args.type !== TRAIL) return;
       const p = plain(args.props);
       if (p.isMultiRegionTrail !== true && !isUnknown(p.isMultiRegionTrail)) reportViolation(`Trail "${args.name}" records one region only.`);
       if (p.includeGlobalServiceEvents === false) reportViolation(`Trail "${args.name}" excludes global service events (IAM, STS).`);
-    },
+    }),
   },
   { requirements: ["E1"], controls: LOG_COVERAGE },
 );

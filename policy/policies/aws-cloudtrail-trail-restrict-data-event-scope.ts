@@ -2,8 +2,9 @@
 // trail's own log bucket (each delivered log file would be logged again: a write loop).
 import { StackValidationPolicy } from "@pulumi/policy";
 import { documented, LOG_COVERAGE } from "../lib/metadata";
-import { buildStackModel } from "../lib/stackModel";
-import { asArray, isUnknown, Undetermined } from "../lib/values";
+import { stackModelOf } from "../lib/stackModel";
+import { onlyType, TRAIL } from "../lib/types";
+import { asArray, isUnknown, show, Undetermined } from "../lib/values";
 
 const ALL_BUCKETS = new Set(["arn:aws:s3", "arn:aws:s3:::", "arn:aws-cn:s3", "arn:aws-cn:s3:::", "arn:aws-us-gov:s3", "arn:aws-us-gov:s3:::"]);
 const bucketOfArn = (arn: string) => /^arn:[^:]+:s3:::([^/]+)/.exec(arn)?.[1];
@@ -15,8 +16,9 @@ export const dataEventScope = documented<StackValidationPolicy>(
     enforcementLevel: "advisory",
     severity: "medium",
     remediationSteps: "Use advanced event selectors with `resources.ARN` startsWith `arn:aws:s3:::<data-bucket>/` for each data bucket.",
-    validateStack: (args, reportViolation) => {
-      const m = buildStackModel(args.resources);
+    // Only stacks with a trail: the SDK skips the policy (and its per-policy deserialisation) elsewhere.
+    validateStack: onlyType(TRAIL, (args, reportViolation) => {
+      const m = stackModelOf(args.resources, args.stackTags);
       const u = new Undetermined();
       const logBuckets = new Set(m.trailLogBuckets().map((b) => b.bucketName).filter((n): n is string => typeof n === "string"));
       for (const trail of m.trails) {
@@ -43,8 +45,8 @@ export const dataEventScope = documented<StackValidationPolicy>(
           if (!isS3Data) continue;
           const arnFields = fields.filter((f: any) => f?.field === "resources.ARN");
           const values = arnFields.flatMap((f: any) => [...asArray(f.equals), ...asArray(f.startsWiths)]);
-          if (values.length === 0) reportViolation(`Trail "${name}" selector "${sel.name ?? "(unnamed)"}" records S3 data events of all buckets.`, urn);
-          check(values, `selector "${sel.name ?? "(unnamed)"}"`);
+          if (values.length === 0) reportViolation(`Trail "${name}" selector "${sel.name === undefined ? "(unnamed)" : show(sel.name)}" records S3 data events of all buckets.`, urn);
+          check(values, `selector "${sel.name === undefined ? "(unnamed)" : show(sel.name)}"`);
         }
         for (const sel of asArray(trail.props.eventSelectors)) {
           for (const dr of asArray(sel?.dataResources)) {
@@ -53,7 +55,7 @@ export const dataEventScope = documented<StackValidationPolicy>(
         }
       }
       u.raiseIfAny();
-    },
+    }),
   },
   { requirements: ["E2"], controls: LOG_COVERAGE },
 );

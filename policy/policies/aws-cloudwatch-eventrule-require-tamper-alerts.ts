@@ -2,7 +2,8 @@
 // weaken or erase it.
 import { StackValidationPolicy } from "@pulumi/policy";
 import { documented, MONITORING } from "../lib/metadata";
-import { buildStackModel } from "../lib/stackModel";
+import { stackModelOf } from "../lib/stackModel";
+import { onlyType, TRAIL } from "../lib/types";
 import { TAMPER_EVENT_NAMES } from "../lib/tamperEvents";
 import { asArray, isUnknown, Undetermined } from "../lib/values";
 
@@ -13,8 +14,9 @@ export const tamperAlerts = documented<StackValidationPolicy>(
     enforcementLevel: "advisory",
     severity: "medium",
     remediationSteps: "Add aws.cloudwatch.EventRule resources with detail-type \"AWS API Call via CloudTrail\" and detail.eventName listing the missing operations.",
-    validateStack: (args, reportViolation) => {
-      const m = buildStackModel(args.resources);
+    // Only stacks with a trail: the SDK skips the policy (and its per-policy deserialisation) elsewhere.
+    validateStack: onlyType(TRAIL, (args, reportViolation) => {
+      const m = stackModelOf(args.resources, args.stackTags);
       if (m.trails.length === 0) return;
       const u = new Undetermined();
       const watched = new Set<string>();
@@ -34,7 +36,7 @@ export const tamperAlerts = documented<StackValidationPolicy>(
       const missing = TAMPER_EVENT_NAMES.filter((n) => !watched.has(n));
       if (missing.length > 0 && !u.any) reportViolation(`No EventBridge rule watches: ${missing.join(", ")}.`, m.trails[0].resource.urn);
       u.raiseIfAny();
-    },
+    }),
   },
   { requirements: ["E8"], controls: MONITORING },
 );

@@ -1,8 +1,9 @@
 // M5 / E7: the trail's CloudWatch log group keeps events at least 365 days (or never expires).
 import { StackValidationPolicy } from "@pulumi/policy";
 import { documented, LOG_RETENTION } from "../lib/metadata";
-import { buildStackModel } from "../lib/stackModel";
-import { isUnknown, Undetermined } from "../lib/values";
+import { stackModelOf } from "../lib/stackModel";
+import { onlyType, TRAIL } from "../lib/types";
+import { isUnknown, labelOf, Undetermined } from "../lib/values";
 import { MIN_RETENTION_DAYS } from "./aws-s3-bucket-require-retention-365-days";
 
 export const trailLogGroupRetention = documented<StackValidationPolicy>(
@@ -12,8 +13,9 @@ export const trailLogGroupRetention = documented<StackValidationPolicy>(
     enforcementLevel: "mandatory",
     severity: "high",
     remediationSteps: "Set `retentionInDays` of the trail's aws.cloudwatch.LogGroup to 365 or more (or leave it unset: never expire).",
-    validateStack: (args, reportViolation) => {
-      const m = buildStackModel(args.resources);
+    // Only stacks with a trail: the SDK skips the policy (and its per-policy deserialisation) elsewhere.
+    validateStack: onlyType(TRAIL, (args, reportViolation) => {
+      const m = stackModelOf(args.resources, args.stackTags);
       const u = new Undetermined();
       for (const trail of m.trails) {
         if (trail.props.cloudWatchLogsGroupArn === undefined) continue;
@@ -23,7 +25,7 @@ export const trailLogGroupRetention = documented<StackValidationPolicy>(
           // 0 or unset: CloudWatch Logs never expires the events.
           else if (typeof days === "number" && days > 0 && days < MIN_RETENTION_DAYS) {
             reportViolation(
-              `Log group "${group.props.name ?? group.resource.name}" of trail "${trail.resource.name}" keeps events ${days} days; at least ${MIN_RETENTION_DAYS} are required.`,
+              `Log group "${labelOf(group.resource.name, group.props.name)}" of trail "${trail.resource.name}" keeps events ${days} days; at least ${MIN_RETENTION_DAYS} are required.`,
               group.resource.urn,
             );
           }
@@ -32,7 +34,7 @@ export const trailLogGroupRetention = documented<StackValidationPolicy>(
       // A trail whose log group cannot be followed may deliver to one kept for a week.
       for (const l of m.unresolvedLinks) if (l.item.includes("cloudWatchLogsGroupArn")) u.add(l.item);
       u.raiseIfAny();
-    },
+    }),
   },
   { requirements: ["M5", "E7"], controls: LOG_RETENTION },
 );

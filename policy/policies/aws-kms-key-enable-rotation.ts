@@ -1,7 +1,7 @@
 // M4: customer managed keys rotate their key material yearly (or as configured).
 import { ResourceValidationPolicy } from "@pulumi/policy";
 import { documented, LOG_PROTECTION } from "../lib/metadata";
-import { KMS_KEY } from "../lib/types";
+import { onlyType, KMS_KEY } from "../lib/types";
 import { isUnknown, plain, Undetermined } from "../lib/values";
 
 export const kmsKeyRotation = documented<ResourceValidationPolicy>(
@@ -11,7 +11,7 @@ export const kmsKeyRotation = documented<ResourceValidationPolicy>(
     enforcementLevel: "mandatory",
     severity: "high",
     remediationSteps: "Set `enableKeyRotation: true` on the aws.kms.Key.",
-    validateResource: (args, reportViolation) => {
+    validateResource: onlyType(KMS_KEY, (args, reportViolation) => {
       if (args.type !== KMS_KEY) return;
       const p = plain(args.props);
       // KMS rotates only symmetric encryption keys; asymmetric and HMAC keys cannot rotate.
@@ -24,7 +24,7 @@ export const kmsKeyRotation = documented<ResourceValidationPolicy>(
         u.raiseIfAny();
       }
       if (p.enableKeyRotation !== true) reportViolation(`KMS key "${args.name}" does not rotate: set enableKeyRotation: true.`);
-    },
+    }),
   },
   { requirements: ["M4"], controls: LOG_PROTECTION },
 );

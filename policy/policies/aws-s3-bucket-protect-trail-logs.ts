@@ -2,7 +2,7 @@
 // force-destroyed, and they and the trails' keys carry the `protect` resource option.
 import { StackValidationPolicy } from "@pulumi/policy";
 import { documented, LOG_PROTECTION } from "../lib/metadata";
-import { buildStackModel } from "../lib/stackModel";
+import { stackModelOf } from "../lib/stackModel";
 import { KMS_KEY } from "../lib/types";
 
 export const protectEvidence = documented<StackValidationPolicy>(
@@ -13,7 +13,7 @@ export const protectEvidence = documented<StackValidationPolicy>(
     severity: "medium",
     remediationSteps: "Remove `forceDestroy`, and add `{ protect: true, retainOnDelete: true }` to the bucket's and key's resource options.",
     validateStack: (args, reportViolation) => {
-      const m = buildStackModel(args.resources);
+      const m = stackModelOf(args.resources, args.stackTags);
       for (const b of m.trailLogBuckets()) {
         if (b.props.forceDestroy === true) reportViolation(`Trail log bucket "${b.label}" sets forceDestroy: a destroy would empty it.`, b.resource.urn);
         if (b.resource.opts?.protect !== true) reportViolation(`Trail log bucket "${b.label}" is not protected (protect: true).`, b.resource.urn);

@@ -2,7 +2,7 @@
 import { StackValidationPolicy } from "@pulumi/policy";
 import { documented, LOG_PROTECTION } from "../lib/metadata";
 import { linkGaps } from "../lib/reporting";
-import { buildStackModel, PUBLIC_ACCESS_FLAGS, PublicAccessBlock } from "../lib/stackModel";
+import { PUBLIC_ACCESS_FLAGS, PublicAccessBlock, PublicAccessFlag, stackModelOf } from "../lib/stackModel";
 import { PUBLIC_ACCESS_BLOCK } from "../lib/types";
 import { isUnknown, Undetermined } from "../lib/values";
 
@@ -24,20 +24,32 @@ export const publicAccessBlock = documented<StackValidationPolicy>(
     severity: "critical",
     remediationSteps: "Add an aws.s3.BucketPublicAccessBlock for the bucket with all four flags set to true.",
     validateStack: (args, reportViolation) => {
-      const m = buildStackModel(args.resources);
+      const m = stackModelOf(args.resources, args.stackTags);
       const u = new Undetermined();
-      // An account-level block with all four flags covers every bucket of the account.
-      const accountWide = m.accountPublicAccessBlocks.some((b) => offFlags(b, new Undetermined()).length === 0 && !PUBLIC_ACCESS_FLAGS.some((f) => isUnknown(b.flags[f])));
+      // S3 applies the most restrictive combination of the account-level and bucket-level settings
+      // (https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html):
+      // a flag the account block turns on is on for every bucket, whatever the bucket's block says.
+      const account = (f: PublicAccessFlag) => m.accountPublicAccessBlocks.map((b) => b.flags[f]);
+      const coveredByAccount = (f: PublicAccessFlag) => account(f).includes(true);
+      const accountUnknown = (f: PublicAccessFlag) => account(f).some(isUnknown);
+      if (PUBLIC_ACCESS_FLAGS.every(coveredByAccount)) return;
       for (const b of m.buckets) {
+        const open = PUBLIC_ACCESS_FLAGS.filter((f) => !coveredByAccount(f));
         if (b.publicAccessBlocks.length === 0) {
-          if (!accountWide && !linkGaps(m, [PUBLIC_ACCESS_BLOCK], u)) {
-            reportViolation(`Bucket "${b.label}" has no public access block.`, b.resource.urn);
+          if (open.some(accountUnknown)) {
+            u.add(`account public access block flags ${open.filter(accountUnknown).join(", ")}`);
+          } else if (!linkGaps(m, [PUBLIC_ACCESS_BLOCK], u)) {
+            const what = open.length === PUBLIC_ACCESS_FLAGS.length ? "has no public access block" : `has no public access block, and the account block leaves ${open.join(", ")} off`;
+            reportViolation(`Bucket "${b.label}" ${what}.`, b.resource.urn);
           }
           continue;
         }
         for (const block of b.publicAccessBlocks) {
-          const off = offFlags(block, u);
-          if (off.length > 0) reportViolation(`Bucket "${b.label}" public access block ${block.source} leaves ${off.join(", ")} off.`, b.resource.urn);
+          const off = offFlags(block, u).filter((f) => open.includes(f as PublicAccessFlag));
+          const undecided = off.filter((f) => accountUnknown(f as PublicAccessFlag));
+          for (const f of undecided) u.add(`account public access block flag ${f}`);
+          const definite = off.filter((f) => !undecided.includes(f));
+          if (definite.length > 0) reportViolation(`Bucket "${b.label}" public access block ${block.source} leaves ${definite.join(", ")} off.`, b.resource.urn);
         }
       }
       u.raiseIfAny();

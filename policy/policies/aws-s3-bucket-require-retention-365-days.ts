@@ -1,15 +1,23 @@
 // M5: trail logs are kept at least 365 days: Object Lock default retention >= 365 days (or >= 1
 // year), and no lifecycle rule expires current or noncurrent versions earlier.
-import { StackValidationPolicy } from "@pulumi/policy";
+import { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { documented, LOG_RETENTION } from "../lib/metadata";
 import { linkGaps, trailLogBucketsOrUndetermined } from "../lib/reporting";
-import { buildStackModel } from "../lib/stackModel";
-import { LIFECYCLE } from "../lib/types";
-import { isUnknown, Undetermined } from "../lib/values";
+import { stackModelOf } from "../lib/stackModel";
+import { ofTypes, recordingTrailGuard, seenRetentions } from "../lib/trailGuard";
+import { LIFECYCLE, OBJECT_LOCK } from "../lib/types";
+import { asArray, isUnknown, show, Undetermined } from "../lib/values";
+import { objectLockOn } from "./aws-s3-bucket-require-object-lock-compliance";
 
 export const MIN_RETENTION_DAYS = 365;
 
-export const trailLogRetention = documented<StackValidationPolicy>(
+/** Days a retention keeps objects: provider state zero-fills the unset one of days/years. */
+function retentionDays(days: unknown, years: unknown): number {
+  return typeof days === "number" && days > 0 ? days : (typeof years === "number" ? years : 0) * 365;
+}
+const num = (v: unknown) => (typeof v === "number" ? v : typeof v === "string" && /^\d+$/.test(v) ? Number(v) : undefined);
+
+export const trailLogRetention = documented<StackValidationPolicy & Pick<ResourceValidationPolicy, "validateResource">>(
   {
     name: "aws-s3-bucket-require-retention-365-days",
     description: "Trail log buckets must lock objects for at least 365 days and must not expire any version earlier (M5).",
@@ -18,18 +26,44 @@ export const trailLogRetention = documented<StackValidationPolicy>(
     remediationSteps:
       "Set the Object Lock default retention to `days: 365` (or more, or `years: 1`) and remove lifecycle expirations of current " +
       "or noncurrent versions shorter than 365 days; transition to colder storage classes instead.",
+    // Before the trail is created: a retention or an expiration already seen that is too short.
+    validateResource: recordingTrailGuard((_args, t, report) => {
+      for (const r of seenRetentions(t)) {
+        const d = num(r.days), y = num(r.years);
+        if ((d !== undefined || y !== undefined) && retentionDays(d, y) < MIN_RETENTION_DAYS) report(`it locks objects for ${d ? `${d} day(s)` : `${y ?? 0} year(s)`} (${r.source}); at least ${MIN_RETENTION_DAYS} days are required.`);
+      }
+      const rules = [
+        ...asArray(t.bucket.props.lifecycleRules).map((rule) => ({ rule, source: `inline on ${t.bucket.name}`, enabled: rule?.enabled !== false })),
+        ...t.configs.filter((c) => ofTypes(LIFECYCLE, c)).flatMap((c) => asArray(c.props.rules).map((rule) => ({ rule, source: c.name, enabled: rule?.status !== "Disabled" }))),
+      ];
+      for (const { rule, source, enabled } of rules) {
+        if (!rule || isUnknown(rule) || !enabled) continue;
+        const exp = num((rule.expiration ?? asArray(rule.expirations)[0])?.days);
+        const nexp = num((rule.noncurrentVersionExpiration ?? asArray(rule.noncurrentVersionExpirations)[0])?.noncurrentDays ?? (rule.noncurrentVersionExpiration ?? asArray(rule.noncurrentVersionExpirations)[0])?.days);
+        if (exp !== undefined && exp < MIN_RETENTION_DAYS) report(`lifecycle rule ${show(rule.id)} (${source}) expires current versions after ${exp} days.`);
+        if (nexp !== undefined && nexp < MIN_RETENTION_DAYS) report(`lifecycle rule ${show(rule.id)} (${source}) expires noncurrent versions after ${nexp} days.`);
+      }
+    }),
     validateStack: (args, reportViolation) => {
-      const m = buildStackModel(args.resources);
+      const m = stackModelOf(args.resources, args.stackTags);
       const u = new Undetermined();
       for (const b of trailLogBucketsOrUndetermined(m, u)) {
         const urn = b.resource.urn;
+        // No retention at all keeps nothing: M2 reports the missing lock, M5 the missing 365 days.
+        if (b.lockRetentions.length === 0 && !b.inlineUnknown.objectLock && !linkGaps(m, OBJECT_LOCK, u)) {
+          const on = objectLockOn(b, new Undetermined());
+          reportViolation(
+            `Trail log bucket "${b.label}" ${on === false ? "has no Object Lock" : "has no Object Lock default retention"}: nothing keeps its log files ${MIN_RETENTION_DAYS} days.`,
+            urn,
+          );
+        }
         for (const r of b.lockRetentions) {
           if (isUnknown(r.days) || isUnknown(r.years)) {
             u.add(`retention of ${b.label} (${r.source})`);
             continue;
           }
           // Provider state zero-fills the unset one of days/years: 0 is "not set", not "0 days".
-          const days = r.days !== undefined && r.days > 0 ? r.days : (r.years ?? 0) * 365;
+          const days = retentionDays(r.days, r.years);
           if (days < MIN_RETENTION_DAYS) {
             const what = r.days !== undefined && r.days > 0 ? `${r.days} day(s)` : r.years ? `${r.years} year(s)` : "no period";
             reportViolation(`Trail log bucket "${b.label}" locks objects for ${what} (${r.source}); at least ${MIN_RETENTION_DAYS} days are required.`, urn);
@@ -49,7 +83,7 @@ export const trailLogRetention = documented<StackValidationPolicy>(
             reportViolation(`Trail log bucket "${b.label}" lifecycle rule ${id} expires current versions after ${rule.expirationDays} days (< ${MIN_RETENTION_DAYS}).`, urn);
           }
           if (rule.expirationDate !== undefined) {
-            reportViolation(`Trail log bucket "${b.label}" lifecycle rule ${id} expires objects on a fixed date (${rule.expirationDate}), whatever their age.`, urn);
+            reportViolation(`Trail log bucket "${b.label}" lifecycle rule ${id} expires objects on a fixed date (${show(rule.expirationDate)}), whatever their age.`, urn);
           }
           if (rule.noncurrentExpirationDays !== undefined && rule.noncurrentExpirationDays < MIN_RETENTION_DAYS) {
             reportViolation(

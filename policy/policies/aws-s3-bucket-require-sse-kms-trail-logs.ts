@@ -1,16 +1,19 @@
 // M4: trail log buckets encrypt by default with SSE-KMS and a customer managed key, bucket key on.
 // Access-log target buckets are exempt (S3 server access logging accepts SSE-S3 only) and are
 // recognised by the logging configurations that point at them.
-import { StackValidationPolicy } from "@pulumi/policy";
+import { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { documented, LOG_PROTECTION } from "../lib/metadata";
 import { linkGaps, trailLogBucketsOrUndetermined } from "../lib/reporting";
-import { buildStackModel } from "../lib/stackModel";
+import { stackModelOf } from "../lib/stackModel";
+import { ofTypes, recordingTrailGuard } from "../lib/trailGuard";
 import { ENCRYPTION } from "../lib/types";
-import { isUnknown, Undetermined } from "../lib/values";
+import { asArray, isUnknown, show, Undetermined } from "../lib/values";
 
 const KMS_ALGORITHMS = ["aws:kms", "aws:kms:dsse"];
 
-export const trailLogBucketSseKms = documented<StackValidationPolicy>(
+const isAwsManagedKey = (key: unknown) => key === undefined || key === "" || (typeof key === "string" && /(^|[:/])alias\/aws\/s3$/.test(key));
+
+export const trailLogBucketSseKms = documented<StackValidationPolicy & Pick<ResourceValidationPolicy, "validateResource">>(
   {
     name: "aws-s3-bucket-require-sse-kms-trail-logs",
     description: "Buckets that receive CloudTrail logs must use SSE-KMS (aws:kms or aws:kms:dsse) with a customer managed key and the S3 bucket key (M4).",
@@ -19,8 +22,22 @@ export const trailLogBucketSseKms = documented<StackValidationPolicy>(
     remediationSteps:
       "Add an aws.s3.BucketServerSideEncryptionConfiguration with `sseAlgorithm: \"aws:kms\"`, `kmsMasterKeyId` set to a customer " +
       "managed aws.kms.Key, and `bucketKeyEnabled: true`. Deliver S3 server access logs to a separate SSE-S3 bucket.",
+    // Before the trail is created: an encryption default already seen that is not SSE-KMS.
+    validateResource: recordingTrailGuard((_args, t, report) => {
+      const inline = t.bucket.props.serverSideEncryptionConfiguration;
+      const rules = [
+        ...(inline && !isUnknown(inline) ? [{ rule: inline.rule, source: `inline on ${t.bucket.name}` }] : []),
+        ...t.configs.filter((c) => ofTypes(ENCRYPTION, c)).flatMap((c) => asArray(c.props.rules).map((rule) => ({ rule, source: c.name }))),
+      ];
+      for (const { rule, source } of rules) {
+        const d = rule && !isUnknown(rule) ? rule.applyServerSideEncryptionByDefault : undefined;
+        if (!d || isUnknown(d) || isUnknown(d.sseAlgorithm)) continue;
+        if (!KMS_ALGORITHMS.includes(d.sseAlgorithm)) report(`it encrypts with ${show(d.sseAlgorithm)} (${source}); SSE-KMS is required.`);
+        else if (!isUnknown(d.kmsMasterKeyId) && isAwsManagedKey(d.kmsMasterKeyId)) report(`it uses the AWS managed key aws/s3 (${source}).`);
+      }
+    }),
     validateStack: (args, reportViolation) => {
-      const m = buildStackModel(args.resources);
+      const m = stackModelOf(args.resources, args.stackTags);
       const u = new Undetermined();
       for (const b of trailLogBucketsOrUndetermined(m, u)) {
         const urn = b.resource.urn;
@@ -44,8 +61,7 @@ export const trailLogBucketSseKms = documented<StackValidationPolicy>(
             reportViolation(`Trail log bucket "${b.label}" encrypts with ${e.sseAlgorithm ?? "nothing"} (${e.source}); SSE-KMS (aws:kms or aws:kms:dsse) is required.`, urn);
             continue;
           }
-          const key = e.kmsMasterKeyId;
-          if (key === undefined || key === "" || (typeof key === "string" && /(^|[:/])alias\/aws\/s3$/.test(key))) {
+          if (!isUnknown(e.kmsMasterKeyId) && isAwsManagedKey(e.kmsMasterKeyId)) {
             reportViolation(`Trail log bucket "${b.label}" uses the AWS managed key aws/s3 (${e.source}); a customer managed key is required.`, urn);
           }
           // S3 Bucket Keys do not apply to DSSE-KMS (S3 docs), so only aws:kms must turn it on.

@@ -2,7 +2,7 @@
 import { StackValidationPolicy } from "@pulumi/policy";
 import { documented, LOG_PROTECTION } from "../lib/metadata";
 import { linkGaps } from "../lib/reporting";
-import { buildStackModel } from "../lib/stackModel";
+import { stackModelOf } from "../lib/stackModel";
 import { VERSIONING } from "../lib/types";
 import { isUnknown, Undetermined } from "../lib/values";
 
@@ -14,7 +14,7 @@ export const trailLogBucketVersioning = documented<StackValidationPolicy>(
     severity: "medium",
     remediationSteps: "Add an aws.s3.BucketVersioning with `versioningConfiguration.status: \"Enabled\"`.",
     validateStack: (args, reportViolation) => {
-      const m = buildStackModel(args.resources);
+      const m = stackModelOf(args.resources, args.stackTags);
       const u = new Undetermined();
       for (const b of m.trailLogBuckets()) {
         // S3 enables versioning with Object Lock and never lets it be suspended.

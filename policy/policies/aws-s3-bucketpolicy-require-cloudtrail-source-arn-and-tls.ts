@@ -2,8 +2,8 @@
 // confused-deputy guard) and refuses requests without TLS.
 import { StackValidationPolicy } from "@pulumi/policy";
 import { documented, LOG_PROTECTION } from "../lib/metadata";
-import { buildStackModel } from "../lib/stackModel";
-import { asArray, isUnknown, Undetermined } from "../lib/values";
+import { stackModelOf } from "../lib/stackModel";
+import { asArray, isUnknown, show, Undetermined } from "../lib/values";
 
 function conditionHas(cond: any, key: string): boolean {
   return Object.values(cond ?? {}).some((block: any) => block && typeof block === "object" && Object.keys(block).some((k) => k.toLowerCase() === key.toLowerCase()));
@@ -19,7 +19,7 @@ export const logBucketPolicy = documented<StackValidationPolicy>(
       "In the log bucket's aws.s3.BucketPolicy, add a `StringEquals aws:SourceArn <trail ARN>` condition to the statements that allow " +
       "cloudtrail.amazonaws.com, and a Deny of s3:* when `aws:SecureTransport` is false.",
     validateStack: (args, reportViolation) => {
-      const m = buildStackModel(args.resources);
+      const m = stackModelOf(args.resources, args.stackTags);
       const u = new Undetermined();
       for (const b of m.trailLogBuckets()) {
         const urn = b.resource.urn;
@@ -43,7 +43,7 @@ export const logBucketPolicy = documented<StackValidationPolicy>(
           for (const s of asArray(doc.Statement)) {
             const cloudTrail = asArray(s?.Principal?.Service).includes("cloudtrail.amazonaws.com");
             if (s?.Effect === "Allow" && cloudTrail && !conditionHas(s.Condition, "aws:SourceArn")) {
-              reportViolation(`Bucket policy ${p.source} of "${b.label}" lets CloudTrail ${asArray(s.Action).join(",")} without an aws:SourceArn condition.`, urn);
+              reportViolation(`Bucket policy ${p.source} of "${b.label}" lets CloudTrail ${asArray(s.Action).map(show).join(",")} without an aws:SourceArn condition.`, urn);
             }
             if (s?.Effect === "Deny" && String(s?.Condition?.Bool?.["aws:SecureTransport"]) === "false") tls = true;
           }

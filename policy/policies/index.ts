@@ -15,6 +15,9 @@ import { trailLogRetention } from "./aws-s3-bucket-require-retention-365-days";
 import { trailLogBucketSseKms } from "./aws-s3-bucket-require-sse-kms-trail-logs";
 import { trailLogBucketVersioning } from "./aws-s3-bucket-require-versioning-trail-logs";
 import { logBucketPolicy } from "./aws-s3-bucketpolicy-require-cloudtrail-source-arn-and-tls";
+import { trailBucketInStack } from "./aws-cloudtrail-trail-require-log-bucket-in-stack";
+import { trailLogBucketAccessLogging } from "./aws-s3-bucket-require-access-logging-trail-logs";
+import { databaseAuditLogs } from "./aws-rds-dynamodb-require-audit-logs";
 
 /** The MUST items (M1-M5): mandatory unless the stack's pack config says otherwise. */
 export const MUST_POLICIES: DocumentedPolicy[] = [
@@ -29,6 +32,16 @@ export const MUST_POLICIES: DocumentedPolicy[] = [
 ];
 
 /** Beyond the MUST items: advisory by default. */
-export const ADVISORY_POLICIES: DocumentedPolicy[] = [trailMultiRegion, dataEventScope, trailLogBucketVersioning, logBucketPolicy, protectEvidence, tamperAlerts];
+export const ADVISORY_POLICIES: DocumentedPolicy[] = [
+  trailMultiRegion,
+  dataEventScope,
+  trailLogBucketVersioning,
+  logBucketPolicy,
+  protectEvidence,
+  tamperAlerts,
+  trailBucketInStack,
+  trailLogBucketAccessLogging,
+  databaseAuditLogs,
+];
 
 export const ALL_POLICIES: DocumentedPolicy[] = [...MUST_POLICIES, ...ADVISORY_POLICIES];

@@ -98,7 +98,7 @@ describe("CI workflows (.github/workflows)", () => {
 
     it("runs on pull requests and pushes to main; npm ci, typecheck, npm test, then the check of dev, dev2 and prd; a preview per stack behind the credentials variable with OIDC", () => {
       assert.deepEqual(ciProblems(ci), []);
-      assert.deepEqual(Object.keys(ci.workflow.jobs!), ["test", "preview"]);
+      assert.deepEqual(Object.keys(ci.workflow.jobs!), ["test", "code-scanning", "preview"]);
     });
 
     it("sets up node 22 with the npm cache, then runs the commands in CI order from the repository root", () => {
@@ -366,5 +366,44 @@ describe("CI workflows (.github/workflows)", () => {
         assert.match(noOrg.stdout, /PULUMI_ORG/);
       });
     });
+  });
+  describe("ci.yml: the policy check as SARIF for code scanning", () => {
+    const ci = byFile("ci.yml");
+    const job = ci.workflow.jobs!["code-scanning"];
+    const runStep = () => job.steps!.find((s) => typeof s.run === "string" && /--format sarif/.test(s.run))!;
+
+    it("a job after test, with security-events: write and nothing else it does not need, for each stack", () => {
+      assert.ok(job, "no job code-scanning");
+      assert.ok([job.needs].flat().includes("test"));
+      assert.deepEqual(job.permissions, { contents: "read", "security-events": "write" });
+      const stacks = STACKS.map((stack) => jobCommands(ci.workflow, job, { stack }).map((c) => c.text));
+      for (const [i, cmds] of stacks.entries()) {
+        assert.ok(cmds.includes(`npm run --silent check -- --stack ${STACKS[i]} --format sarif > "$RUNNER_TEMP/policy-check.sarif"`), cmds.join("\n"));
+      }
+    });
+
+    it("uploads the file it wrote with github/codeql-action/upload-sarif (pinned), one category per stack", () => {
+      const upload = job.steps!.find((s) => typeof s.uses === "string" && s.uses.startsWith("github/codeql-action/upload-sarif@"))!;
+      assert.ok(upload, "no upload-sarif step");
+      assert.match(upload.uses!, PINNED_ACTION);
+      assert.equal(upload.with?.sarif_file, "${{ runner.temp }}/policy-check.sarif");
+      assert.equal(upload.with?.category, "policy-check-${{ matrix.stack }}");
+      assert.ok(job.steps!.indexOf(upload) > job.steps!.indexOf(runStep()));
+    });
+
+    for (const [exit, passes] of [[0, true], [1, true], [2, false], [3, false]] as const) {
+      it(`the step ${passes ? "passes" : "fails"} when the check exits ${exit} (run with bash and a stub npm)`, () => {
+        const dir = mkdtempSync(path.join(os.tmpdir(), "sarif-step-"));
+        try {
+          writeFileSync(path.join(dir, "npm"), `#!/bin/sh\necho '{"version":"2.1.0"}'\nexit ${exit}\n`, { mode: 0o755 });
+          const script = String(runStep().run).replace(/\$\{\{ matrix\.stack \}\}/g, "prd");
+          const r = spawnSync("bash", ["-e", "-c", script], { env: { PATH: `${dir}:${process.env.PATH}`, RUNNER_TEMP: dir }, encoding: "utf8" });
+          assert.equal(r.status === 0, passes, r.stderr);
+          assert.equal(readFileSync(path.join(dir, "policy-check.sarif"), "utf8"), '{"version":"2.1.0"}\n');
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      });
+    }
   });
 });

@@ -115,9 +115,9 @@ describe('daily review -> notifier: one message type, end to end (issue 10)', ()
       status: 'verified',
       valid: false,
       error: undefined,
-      findingCounts: { 'log-file-hash-mismatch': 1 },
-      findings: [{ kind: 'log-file-hash-mismatch', key: 'AWSLogs/o-abcdef1234/222222222222/CloudTrail/eu-west-1/2026/03/01/x.json.gz', message: 'hash differs' }],
-    } as ShardResult;
+      findingCounts: { 'log-hash-mismatch': 1 },
+      findings: [{ kind: 'log-hash-mismatch' as const, key: 'AWSLogs/o-abcdef1234/222222222222/CloudTrail/eu-west-1/2026/03/01/x.json.gz', message: 'hash differs' }],
+    };
     const ok: ShardResult = { ...shardErrorResult(shard('111111111111'), '', ''), status: 'verified', valid: true, error: undefined };
     const record = reduceShardResults({ plan, results: [ok, tampered], run: { id: 'exec-1', engine: 'step-functions' }, now: () => new Date('2026-03-02T02:00:00Z') });
     const message = orgAlertMessage(record, 'review/2026/03/01/organization-review.json', 'b-logs', 'arn:aws:cloudtrail:eu-west-1:111111111111:trail/org-trail');
@@ -131,7 +131,7 @@ describe('daily review -> notifier: one message type, end to end (issue 10)', ()
     const facts = new Map(n.sections.flatMap((sec) => sec.facts.map((f) => [f.label, f.value] as const)));
     assert.equal(facts.get('Organization'), 'o-abcdef1234');
     assert.equal(facts.get('Shards (account x region x day)'), '2 planned, 2 verified, 1 of them invalid, 0 not verified, 0 unreported');
-    assert.match(facts.get('1. integrity:log-file-hash-mismatch') ?? '', /^222222222222\/eu-west-1\/2026-03-01 AWSLogs\/o-abcdef1234\/222222222222\//);
+    assert.match(facts.get('1. integrity:log-hash-mismatch') ?? '', /^222222222222\/eu-west-1\/2026-03-01 AWSLogs\/o-abcdef1234\/222222222222\//);
   });
 
   it('the publisher sends to the topic\'s own region', async () => {

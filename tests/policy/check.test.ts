@@ -1,17 +1,42 @@
-// The offline check end to end: this project's estate passes for every stack, a copy of it
-// mutated for each MUST item fails on a first preview (ids unknown), and bad usage exits 2.
+// The offline check end to end: this project's estate passes for every stack, a copy of it mutated
+// for each MUST item fails on a first preview (ids unknown), the check hands packs what the engine
+// hands them (resource references as ids, the project folder as working directory, async failures
+// fail, --known is not a dry run), runs any pack with its config reconciled as the CLI does, and
+// bad usage exits 2 before anything runs. Runs of this project's program are memoised (the program
+// is deterministic): known-outputs runs come from the suite's shared cache (tests/support/estate.ts).
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { check } from "../../offline/check";
+import { check, CheckDeps } from "../../offline/check";
+import { ProgramRun, RunOptions, runProgram } from "../../offline/runProgram";
+import { estate, PROJECT_DIR } from "../support/estate";
 
-const ROOT = path.resolve(__dirname, "../..");
+const ROOT = PROJECT_DIR;
+const PROGRAMS = path.join(__dirname, "programs");
+
+const firstPreviews = new Map<string, Promise<ProgramRun>>();
+const runs: string[] = [];
+/** Runs of this project's first preview that actually executed the program. */
+let projectPreviewsExecuted = 0;
+/** This project's runs memoised; any other program runs each time (it may print, fail, ...). */
+const deps: CheckDeps = {
+  runProgram: (o: RunOptions) => {
+    runs.push(`${path.relative(ROOT, o.programDir) || "."}:${o.stack}:${o.knownOutputs ? "known" : "preview"}`);
+    if (path.resolve(o.programDir) !== ROOT || o.configOverrides) return runProgram(o);
+    if (o.knownOutputs) return estate(o.stack);
+    if (!firstPreviews.has(o.stack)) {
+      projectPreviewsExecuted++;
+      firstPreviews.set(o.stack, runProgram({ programDir: ROOT, stack: o.stack }));
+    }
+    return firstPreviews.get(o.stack)!;
+  },
+};
 
 async function runCheck(args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = "";
   let err = "";
-  const code = await check(args, { out: (s) => (out += s + "\n"), err: (s) => (err += s + "\n") });
+  const code = await check(args, { out: (s) => (out += s + "\n"), err: (s) => (err += s + "\n") }, deps);
   return { code, out, err };
 }
 
@@ -31,6 +56,15 @@ function mutatedCopy(file: string, from: string | RegExp, to: string): string {
   return dir;
 }
 
+async function withMutant<T>(file: string, from: string | RegExp, to: string, fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = mutatedCopy(file, from, to);
+  try {
+    return await fn(dir);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe("offline check (npm run check)", () => {
   for (const stack of ["dev", "dev2", "prd"]) {
     it(`passes this project's estate for ${stack} with no mandatory violation`, async () => {
@@ -39,12 +73,13 @@ describe("offline check (npm run check)", () => {
       const report = JSON.parse(out);
       assert.equal(report.stack, stack);
       assert.ok(report.resources > 30, `only ${report.resources} resources`);
+      assert.deepEqual(report.packs, [{ name: "audit-trail-must", version: require("../../policy/package.json").version }]);
       assert.deepEqual(report.violations.filter((v: any) => v.level === "mandatory"), []);
-      for (const v of report.violations) assert.deepEqual(Object.keys(v).sort(), ["level", "message", "policy", "resource"]);
+      for (const v of report.violations) assert.deepEqual(Object.keys(v).sort(), ["level", "message", "pack", "phase", "policy", "resource"]);
     });
   }
 
-  it("prints a table of resources by type, then the violations", async () => {
+  it("prints a table of resources by type, then the violations (the same prd run as --json: run once)", async () => {
     const { code, out } = await runCheck(["--stack", "prd"]);
     assert.equal(code, 0);
     assert.match(out, /^Stack prd: \d+ resources \(first preview, computed outputs unknown\)/);
@@ -52,12 +87,22 @@ describe("offline check (npm run check)", () => {
     // log, access-log, backup-data, Config and Athena-results buckets
     assert.match(out, /aws:s3\/bucket:Bucket\s+5\n/);
     assert.match(out, /\n0 mandatory, \d+ advisory violation\(s\)\.\n$/);
+    assert.equal(runs.filter((r) => r === ".:prd:preview").length, 2, "both prd checks asked for the run");
+    assert.equal(projectPreviewsExecuted, 3, "one executed first preview per stack (dev, dev2, prd), none twice");
   });
 
-  it("--known evaluates with outputs known, as on an update", async () => {
-    const { code, out } = await runCheck(["--stack", "prd", "--known"]);
-    assert.equal(code, 0);
-    assert.match(out, /known outputs, as on an update/);
+  it("--known and --mode up run the program as pulumi up does (not a dry run), outputs known", async () => {
+    const known = await runCheck(["--stack", "prd", "--known"]);
+    assert.equal(known.code, 0);
+    assert.match(known.out, /known outputs, as on an update/);
+    const up = await runCheck(["--stack", "prd", "--mode", "up", "--json"]);
+    assert.equal(up.code, 0, up.err);
+    assert.equal(JSON.parse(up.out).mode, "up");
+    // The program prints pulumi.runtime.isDryRun(): false only when not run as a preview.
+    const printed: string[] = [];
+    await runProgram({ programDir: path.join(PROGRAMS, "s3-folder"), stack: "test", programOutput: (l) => printed.push(l) });
+    await runProgram({ programDir: path.join(PROGRAMS, "s3-folder"), stack: "test", knownOutputs: true, programOutput: (l) => printed.push(l) });
+    assert.deepEqual(printed, ["uploading 1 file(s); dry run: true", "uploading 1 file(s); dry run: false"]);
   });
 
   const MUST_MUTATIONS: [string, string, string | RegExp, string, string][] = [
@@ -79,33 +124,129 @@ describe("offline check (npm run check)", () => {
   ];
   for (const [item, file, from, to, policy] of MUST_MUTATIONS) {
     it(`fails a copy of the estate mutated for ${item} on a first preview of prd (${policy})`, async () => {
-      const dir = mutatedCopy(file, from, to);
-      try {
+      await withMutant(file, from, to, async (dir) => {
         const { code, out, err } = await runCheck(["--stack", "prd", "--program", dir, "--json"]);
         assert.equal(code, 1, err + out);
-        const report = JSON.parse(out);
-        const found = report.violations.filter((v: any) => v.policy === policy);
+        const found = JSON.parse(out).violations.filter((v: any) => v.policy === policy);
         assert.ok(found.length > 0, `no ${policy} violation in ${out}`);
         assert.ok(found.every((v: any) => v.level === "mandatory"));
-      } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
-      }
+      });
     });
   }
 
+  it("--mode up says where the engine stops: before creating the trail (its resource policy), or after everything was created", async () => {
+    await withMutant("infra/components/immutableLogBucket.ts", "mode: args.retention.mode", 'mode: "GOVERNANCE"', async (dir) => {
+      const { code, out, err } = await runCheck(["--stack", "prd", "--program", dir, "--mode", "up", "--json"]);
+      assert.equal(code, 1, err);
+      const lock = JSON.parse(out).violations.filter((v: any) => v.policy === "aws-s3-bucket-require-object-lock-compliance");
+      const onTrail = lock.find((v: any) => v.enforcedAt === "before-create");
+      assert.ok(onTrail, JSON.stringify(lock));
+      assert.match(onTrail.resource, /^aws:cloudtrail\/trail:Trail::/);
+      assert.match(onTrail.message, /would write into bucket ".*", whose inputs already break this policy: default retention mode GOVERNANCE/);
+      assert.ok(lock.some((v: any) => v.enforcedAt === "after-all-created" && /^aws:s3\/bucket:Bucket::/.test(v.resource)));
+      const table = await runCheck(["--stack", "prd", "--program", dir, "--mode", "up"]);
+      assert.match(table.out, /pulumi up --skip-preview would stop:\n {2}before creating aws:cloudtrail\/trail:Trail::\S+ \(resource policy aws-s3-bucket-require-object-lock-compliance\)/);
+      assert.match(table.out, /only after every resource was created \(stack policy aws-s3-bucket-require-object-lock-compliance/);
+    });
+  });
+
+  it("--format sarif: one result per violation, rules from the pack's metadata, the program file as location", async () => {
+    await withMutant("infra/components/auditTrail.ts", "enableLogFileValidation: true", "enableLogFileValidation: false", async (dir) => {
+      const { code, out } = await runCheck(["--stack", "prd", "--program", dir, "--format", "sarif"]);
+      assert.equal(code, 1);
+      const log = JSON.parse(out);
+      assert.equal(log.version, "2.1.0");
+      const run = log.runs[0];
+      const rule = run.tool.driver.rules.find((r: any) => r.id === "aws-cloudtrail-trail-enable-log-file-validation");
+      assert.equal(rule.defaultConfiguration.level, "error");
+      assert.equal(rule.help.text, "Set `enableLogFileValidation: true` on the aws.cloudtrail.Trail.");
+      assert.ok(rule.properties.tags.includes("requirement:M1"));
+      assert.equal(rule.properties["security-severity"], "9.5");
+      const result = run.results.find((r: any) => r.ruleId === rule.id);
+      assert.equal(result.level, "error");
+      assert.equal(run.tool.driver.rules[result.ruleIndex].id, rule.id);
+      assert.match(result.message.text, /^aws:cloudtrail\/trail:Trail::.*log file validation disabled/);
+      assert.match(result.locations[0].physicalLocation.artifactLocation.uri, /infra\/index\.ts$/);
+      assert.match(result.locations[0].logicalLocations[0].fullyQualifiedName, /^urn:pulumi:prd::/);
+    });
+  });
+
   it("reports the same mutation in dev as advisory (exit 0)", async () => {
-    const dir = mutatedCopy("infra/components/auditTrail.ts", "enableLogFileValidation: true", "enableLogFileValidation: false");
-    try {
+    await withMutant("infra/components/auditTrail.ts", "enableLogFileValidation: true", "enableLogFileValidation: false", async (dir) => {
       const { code, out } = await runCheck(["--stack", "dev", "--program", dir, "--json"]);
       assert.equal(code, 0);
       const v = JSON.parse(out).violations.find((x: any) => x.policy === "aws-cloudtrail-trail-enable-log-file-validation");
       assert.equal(v.level, "advisory");
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
-  describe("usage and program errors exit 2 with a clear message", () => {
+  describe("fidelity with the engine on a public program (pulumi/examples aws-ts-s3-folder)", () => {
+    const program = path.join(PROGRAMS, "s3-folder");
+    it("runs in its project folder (reads ./www), passes the resource reference as the bucket's id, and keeps stdout pure JSON", async () => {
+      const { code, out, err } = await runCheck(["--stack", "test", "--program", program, "--json"]);
+      assert.equal(code, 1, err); // the site bucket has no public access block (M3)
+      const report = JSON.parse(out); // the program's console.log went to stderr
+      assert.match(err, /uploading 1 file\(s\); dry run: true/);
+      assert.equal(report.resources, 4); // stack, bucket, index.html object, policy
+      // The pack judged every bucket: the site bucket has no public access block (M3).
+      assert.ok(report.violations.some((v: any) => v.policy === "aws-s3-bucket-require-public-access-block" && /s3-website-bucket/.test(v.message)));
+    });
+    it("the object's `bucket: siteBucket` reaches the pack as the bucket's id (unknown in a preview), not a raw reference", async () => {
+      const { engineView } = await import("../../offline/analyze");
+      const run = await runProgram({ programDir: program, stack: "test", knownOutputs: true });
+      const object = run.resources.find((r) => r.type === "aws:s3/bucketObject:BucketObject")!;
+      assert.equal((object.rawInputs.bucket as any)["4dabf18193072939515e22adb298388d"], "5cf8f73096256a8f31e491e813e4eb8e");
+      const bucket = run.resources.find((r) => r.type === "aws:s3/bucket:Bucket")!;
+      assert.equal(engineView(object.rawInputs).bucket, bucket.id);
+    });
+  });
+
+  it("decides every MUST item of a public trail program (withglyph/glyph) on its first preview: no 'can't run during preview'", async () => {
+    const { code, out, err } = await runCheck(["--stack", "test", "--program", path.join(PROGRAMS, "glyph-cloudtrail"), "--json"]);
+    assert.equal(code, 1, err);
+    const vs = JSON.parse(out).violations;
+    assert.deepEqual(vs.filter((v: any) => /can't run policy/.test(v.message)), []);
+    const mandatory = vs.filter((v: any) => v.level === "mandatory").map((v: any) => `${v.policy}: ${v.message}`).sort();
+    assert.deepEqual(mandatory, [
+      'aws-cloudtrail-trail-require-kms-key: Trail "management-events" sets no kmsKeyId: its log files are only SSE-S3 encrypted.',
+      'aws-s3-bucket-require-object-lock-compliance: Trail log bucket "penxle-cloudtrail" has no Object Lock default retention.',
+      'aws-s3-bucket-require-object-lock-compliance: Trail log bucket "penxle-cloudtrail" has no Object Lock: neither objectLockEnabled: true nor a lock configuration on the versioned bucket.',
+      'aws-s3-bucket-require-public-access-block: Bucket "penxle-cloudtrail" has no public access block.',
+      'aws-s3-bucket-require-retention-365-days: Trail log bucket "penxle-cloudtrail" has no Object Lock: nothing keeps its log files 365 days.',
+      'aws-s3-bucket-require-sse-kms-trail-logs: Trail log bucket "penxle-cloudtrail" has no default encryption configuration (SSE-KMS required).',
+    ]);
+    // Its lifecycle expires current versions after exactly 365 days: not earlier, so not a violation.
+    assert.ok(!vs.some((v: any) => /lifecycle rule/.test(v.message)));
+  });
+
+  describe("any pack, configured as the CLI does", () => {
+    const thirdParty = path.join(PROGRAMS, "third-party-pack");
+    it("--policy-pack is repeatable; a pack's initialConfig and config-schema defaults apply", async () => {
+      const { code, out, err } = await runCheck(["--stack", "test", "--program", path.join(PROGRAMS, "s3-folder"), "--policy-pack", path.join(ROOT, "policy"), "--policy-pack", thirdParty, "--json"]);
+      assert.equal(code, 1, err); // initialConfig makes s3-bucket-no-website mandatory
+      const report = JSON.parse(out);
+      assert.deepEqual(report.packs.map((p: any) => p.name), ["audit-trail-must", "third-party-buckets"]);
+      const website = report.violations.filter((v: any) => v.policy === "s3-bucket-no-website");
+      assert.deepEqual(website.map((v: any) => [v.pack, v.level, v.message]), [["third-party-buckets", "mandatory", "bucket hosts a website"]]);
+      assert.ok(report.violations.some((v: any) => v.pack === "audit-trail-must"));
+    });
+    it("the schema default is used until a --policy-config overrides it", async () => {
+      const cfgDir = fs.mkdtempSync(path.join(os.tmpdir(), "cfg-"));
+      const defaults = await runCheck(["--stack", "prd", "--known", "--policy-pack", thirdParty, "--json"]);
+      const named = JSON.parse(defaults.out).violations.filter((v: any) => v.policy === "s3-bucket-name-prefix");
+      assert.ok(named.length >= 5 && named.every((v: any) => / does not start with corp-$/.test(v.message)), defaults.out);
+      fs.writeFileSync(path.join(cfgDir, "c.json"), JSON.stringify({ "s3-bucket-name-prefix": { prefix: "audit-trail-" } }));
+      const configured = await runCheck(["--stack", "prd", "--known", "--policy-pack", thirdParty, "--policy-config", path.join(cfgDir, "c.json"), "--json"]);
+      const left = JSON.parse(configured.out).violations.filter((v: any) => v.policy === "s3-bucket-name-prefix");
+      assert.ok(left.length < named.length && left.every((v: any) => / does not start with audit-trail-$/.test(v.message)), configured.out);
+      fs.writeFileSync(path.join(cfgDir, "bad.json"), JSON.stringify({ "s3-bucket-name-prefix": { prefix: 3 } }));
+      const bad = await runCheck(["--stack", "prd", "--policy-pack", thirdParty, "--policy-config", path.join(cfgDir, "bad.json")]);
+      assert.equal(bad.code, 2);
+      assert.match(bad.err, /s3-bucket-name-prefix: prefix: 3 is not of type string/);
+    });
+  });
+
+  describe("usage errors exit 2 before anything runs; a failing program exits 3", () => {
     it("no --stack", async () => {
       const { code, err } = await runCheck([]);
       assert.equal(code, 2);
@@ -115,9 +256,27 @@ describe("offline check (npm run check)", () => {
     it("an unknown option", async () => {
       const { code, err } = await runCheck(["--stack", "prd", "--colour"]);
       assert.equal(code, 2);
-      assert.match(err, /Unknown option '--colour'/);
+      assert.match(err, /unknown option --colour; allowed options: --stack, --program/);
     });
-    it("a stack without a stack file", async () => {
+    it("a bad --mode or --format", async () => {
+      assert.match((await runCheck(["--stack", "prd", "--mode", "destroy"])).err, /--mode "destroy" is not one of preview, up/);
+      assert.match((await runCheck(["--stack", "prd", "--format", "xml"])).err, /--format "xml" is not one of table, json, sarif/);
+    });
+    it("a policy config naming a policy the pack lacks: refused before the program runs", async () => {
+      const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "cfg-")), "c.json");
+      fs.writeFileSync(file, JSON.stringify({ "aws-no-such-policy": "advisory" }));
+      const before = runs.length;
+      const { code, err } = await runCheck(["--stack", "prd", "--policy-config", file]);
+      assert.equal(code, 2);
+      assert.match(err, /names "aws-no-such-policy", which is not a policy of pack audit-trail-must/);
+      assert.equal(runs.length, before, "the program was run");
+    });
+    it("more --policy-config than --policy-pack", async () => {
+      const { code, err } = await runCheck(["--stack", "prd", "--policy-config", "a.json", "--policy-config", "b.json"]);
+      assert.equal(code, 2);
+      assert.match(err, /2 --policy-config for 1 policy pack\(s\)/);
+    });
+    it("a stack without a stack file, with the stacks there are", async () => {
       const { code, err } = await runCheck(["--stack", "qa"]);
       assert.equal(code, 2);
       assert.match(err, /no .*Pulumi\.qa\.yaml \(stacks of this program: dev, dev2, prd\)/);
@@ -135,15 +294,18 @@ describe("offline check (npm run check)", () => {
       assert.match(err, /not a policy pack config/);
     });
     it("a program that fails on its configuration (the program's own message)", async () => {
-      const dir = mutatedCopy("Pulumi.prd.yaml", "retentionDays: 365", "retentionDays: 30");
-      try {
+      await withMutant("Pulumi.prd.yaml", "retentionDays: 365", "retentionDays: 30", async (dir) => {
         const { code, err } = await runCheck(["--stack", "prd", "--program", dir]);
-        assert.equal(code, 2);
+        assert.equal(code, 3);
         assert.match(err, /the program failed for stack "prd"/);
         assert.match(err, /retentionDays: 30 is below the 365 days prd requires \(M5\)/);
-      } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
-      }
+      });
+    });
+    it("a registration that fails asynchronously (an apply that throws) fails the check, as a real preview fails", async () => {
+      const { code, err, out } = await runCheck(["--stack", "test", "--program", path.join(PROGRAMS, "failing-apply"), "--json"]);
+      assert.equal(code, 3, out);
+      assert.match(err, /the program failed for stack "test":\nerror serializing property "policy": cannot build the policy of logs: statement missing/);
+      assert.equal(out, "");
     });
   });
 });
