@@ -431,10 +431,19 @@ class Walk {
     let claim: PreviousDigestClaim | null = null;
     let referencedBy: string | null = null;
 
-    /** The hour before a failing digest's key time carries a finding already (coverage.ts). */
-    const accountFor = (failedKey: string): void => {
+    /**
+     * The stretch a failing digest would have covered carries a finding already (coverage.ts): from
+     * the key time of the next older digest still listed (the walk's next stop) up to the failing
+     * digest's own key time, at least its hour. Real digests are hourly, so this is that hour; where
+     * several consecutive digests were removed, the one finding on the newest stands for the stretch.
+     */
+    const accountFor = (failedKey: string, keyTime: Date): void => {
       const end = digestKeyEndTime(failedKey);
-      if (end && !isBackfillDigestKey(failedKey)) coverage.accounted.push({ start: end.getTime() - HOUR_MS, end: end.getTime() });
+      if (!end || isBackfillDigestKey(failedKey)) return;
+      const older = cursor.peekBefore(keyTime);
+      const olderEnd = older !== undefined ? digestKeyEndTime(older)?.getTime() : undefined;
+      const from = olderEnd !== undefined && olderEnd < end.getTime() - HOUR_MS ? olderEnd : end.getTime() - HOUR_MS;
+      coverage.accounted.push({ start: from, end: end.getTime() });
     };
 
     while (key !== undefined && lastStart !== null && start.getTime() <= lastStart.getTime()) {
@@ -465,7 +474,7 @@ class Walk {
         } else {
           this.report([finding("read-error", key, `Digest file ${s3Uri(bucket, key)} could not be read: ${errorText(fetched.error)}`)]);
         }
-        accountFor(key);
+        accountFor(key, keyTime);
         key = cursor.popBefore(keyTime);
         continue;
       }
@@ -500,7 +509,7 @@ class Walk {
         }
         await this.scheduleLogChecks(doc.logFiles, key);
       } else {
-        accountFor(key);
+        accountFor(key, keyTime);
       }
       this.progress();
 

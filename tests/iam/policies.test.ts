@@ -189,7 +189,7 @@ describe("IAM behaviour of the rendered policies (simulator), stack prd with eve
     it("reads its audit-hash salt and no other secret", async () => {
       const salt = r.one("aws:secretsmanager/secret:Secret", "presign-api-audit-hash-salt").rawOutputs.arn as string;
       await expectDecision({ ...asPresign("secretsmanager:GetSecretValue", salt), resourcePolicy: undefined }, "Allowed");
-      const webhook = r.one("aws:secretsmanager/secret:Secret", "tamper-alerting-slack-webhook").rawOutputs.arn as string;
+      const webhook = r.one("aws:secretsmanager/secret:Secret", "alert-delivery-slack-webhook").rawOutputs.arn as string;
       await expectDecision({ ...asPresign("secretsmanager:GetSecretValue", webhook), resourcePolicy: undefined }, "ImplicitlyDenied");
     });
     const invoke = (principal: string, account = ACCOUNT): Request => ({
@@ -212,17 +212,17 @@ describe("IAM behaviour of the rendered policies (simulator), stack prd with eve
   });
 
   describe("alert path (E8): topic, dead-letter queue, alert key", () => {
-    const topic = () => r.one("aws:sns/topic:Topic", "tamper-alerting-topic").rawOutputs.arn as string;
+    const topic = () => r.one("aws:sns/topic:Topic", "alert-delivery-topic").rawOutputs.arn as string;
     const ruleArn = (name: string) => `arn:aws:events:${REGION}:${ACCOUNT}:rule/${name}`;
-    const publish = (principal: string, context: Record<string, string>, tls = true): Request => ({ principal, action: "sns:Publish", resource: topic(), resourceAccount: ACCOUNT, context, tls, resourcePolicy: policyOf("aws:sns/topicPolicy:TopicPolicy", "tamper-alerting-topic-policy") });
+    const publish = (principal: string, context: Record<string, string>, tls = true): Request => ({ principal, action: "sns:Publish", resource: topic(), resourceAccount: ACCOUNT, context, tls, resourcePolicy: policyOf("aws:sns/topicPolicy:TopicPolicy", "alert-delivery-topic-policy") });
     it("lets this estate's EventBridge rules publish, and no other rule", async () => {
       await expectDecision(publish("events.amazonaws.com", { "aws:SourceArn": ruleArn("audit-prd-trail-tamper") }), "Allowed");
       await expectDecision(publish("events.amazonaws.com", { "aws:SourceArn": ruleArn("someone-elses-rule") }), "ImplicitlyDenied");
     });
     it("refuses publishing without TLS", () => expectDecision(publish("events.amazonaws.com", { "aws:SourceArn": ruleArn("audit-prd-trail-tamper") }, false), "ExplicitlyDenied"));
     it("lets SNS put a failed delivery of this topic in the dead-letter queue, and not another topic's", async () => {
-      const dlq = r.one("aws:sqs/queue:Queue", "tamper-alerting-dlq").rawOutputs.arn as string;
-      const send = (source: string): Request => ({ principal: "sns.amazonaws.com", action: "sqs:SendMessage", resource: dlq, resourceAccount: ACCOUNT, context: { "aws:SourceArn": source }, resourcePolicy: policyOf("aws:sqs/queuePolicy:QueuePolicy", "tamper-alerting-dlq-policy") });
+      const dlq = r.one("aws:sqs/queue:Queue", "alert-delivery-dlq").rawOutputs.arn as string;
+      const send = (source: string): Request => ({ principal: "sns.amazonaws.com", action: "sqs:SendMessage", resource: dlq, resourceAccount: ACCOUNT, context: { "aws:SourceArn": source }, resourcePolicy: policyOf("aws:sqs/queuePolicy:QueuePolicy", "alert-delivery-dlq-policy") });
       await expectDecision(send(topic()), "Allowed");
       await expectDecision(send(`arn:aws:sns:${REGION}:${ACCOUNT}:another-topic`), "ImplicitlyDenied");
     });

@@ -86,7 +86,7 @@ describe("organisation verification infra (issue 11), stack prd with an organisa
     assert.deepEqual(asList(statement(planner, "WriteRunPlan").Resource), [`arn:aws:s3:::${RESULTS_BUCKET}/runs/*`]);
     const reducer = fnPolicy("reducer");
     assert.deepEqual(asList(statement(reducer, "WriteReviewRecords").Resource), [`arn:aws:s3:::${LOG_BUCKET}/review/*`]);
-    assert.equal(statement(reducer, "NotifyFindings").Resource, r.one("aws:sns/topic:Topic", "tamper-alerting-topic").rawOutputs.arn);
+    assert.equal(statement(reducer, "NotifyFindings").Resource, r.one("aws:sns/topic:Topic", "alert-delivery-topic").rawOutputs.arn);
     for (const p of [shard, planner, reducer]) {
       const actions = statements(p).flatMap((s) => asList(s.Action));
       assert.ok(!actions.some((a) => /^s3:(Delete|PutBucket|PutObjectRetention|BypassGovernance)/.test(a)), actions.join(","));
@@ -99,7 +99,7 @@ describe("organisation verification infra (issue 11), stack prd with an organisa
     assert.equal(fn("shard").inputs.timeout, 840);
     assert.equal(fn("shard").inputs.memorySize, 1769);
     assert.equal(fn("planner").inputs.environment.variables.EXPECTED_ACCOUNTS, "organizations");
-    assert.equal(fn("reducer").inputs.environment.variables.ALERT_TOPIC_ARN, r.one("aws:sns/topic:Topic", "tamper-alerting-topic").rawOutputs.arn);
+    assert.equal(fn("reducer").inputs.environment.variables.ALERT_TOPIC_ARN, r.one("aws:sns/topic:Topic", "alert-delivery-topic").rawOutputs.arn);
   });
 
   it("keeps the working results in their own bucket: SSE-KMS, TLS only, public access blocked, expiring after 30 days, never force-destroyed", () => {
@@ -125,7 +125,7 @@ describe("organisation verification infra (issue 11), stack prd with an organisa
     assert.equal(s.scheduleExpressionTimezone, "UTC");
     assert.equal(s.target.arn, machineArn);
     assert.equal(s.target.input, "{}");
-    const dlq = r.one("aws:sqs/queue:Queue", "tamper-alerting-dlq").rawOutputs.arn;
+    const dlq = r.one("aws:sqs/queue:Queue", "alert-delivery-dlq").rawOutputs.arn;
     assert.equal(s.target.deadLetterConfig.arn, dlq);
     const sp = r.one("aws:iam/rolePolicy:RolePolicy", "org-verification-scheduler").inputs.policy as string;
     assert.equal(statement(sp, "StartTheVerification").Action, "states:StartExecution");
@@ -136,7 +136,7 @@ describe("organisation verification infra (issue 11), stack prd with an organisa
     assert.deepEqual(pattern.detail.status, ["FAILED", "TIMED_OUT", "ABORTED"]);
     assert.deepEqual(pattern.detail.stateMachineArn, [machineArn]);
     const target = r.one("aws:cloudwatch/eventTarget:EventTarget", "org-verification-failed").inputs;
-    assert.equal(target.arn, r.one("aws:sns/topic:Topic", "tamper-alerting-topic").rawOutputs.arn);
+    assert.equal(target.arn, r.one("aws:sns/topic:Topic", "alert-delivery-topic").rawOutputs.arn);
     assert.equal(r.output("organizationVerificationStateMachine"), machineArn);
   });
 });
