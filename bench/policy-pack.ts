@@ -9,7 +9,7 @@
 // Run: npx ts-node --transpile-only bench/policy-pack.ts [--resources 5000] [--repeat 3]
 import * as path from "node:path";
 import { capturePack, evaluatePolicies, loadPolicyPack } from "../offline/analyze";
-import { compliantStack, StackFixture } from "../offline/fixtures/policyStacks";
+import { compliantStack, StackFixture } from "../offline/fixtures/policy-stacks";
 import { ALL_POLICIES } from "../policy/policies";
 
 const argOf = (name: string, fallback: number) => {

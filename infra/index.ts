@@ -2,22 +2,22 @@
 // every setting's reason lives in the component that makes it (requirements.md ids in comments).
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { AccessLogBucket } from "./components/accessLogBucket";
-import { AlertDelivery, DailyReviewWatch, outOfBandTopicName } from "./components/alertDelivery";
-import { AnomalyAlarms } from "./components/anomalyAlarms";
-import { AuditQueries, DEFAULT_TRAIL_REGIONS } from "./components/auditQueries";
-import { AuditTrail } from "./components/auditTrail";
-import { BackupDataBucket } from "./components/backupDataBucket";
-import { DailyReview } from "./components/dailyReview";
-import { ImmutableLogBucket } from "./components/immutableLogBucket";
-import { OrganizationVerification, orgVerificationReducerName } from "./components/organizationVerification";
-import { PresignApi } from "./components/presignApi";
-import { CustomerManagedKey } from "./components/customerManagedKey";
-import { SecurityPosture } from "./components/securityPosture";
-import { TamperRules } from "./components/tamperRules";
+import { AccessLogBucket } from "./components/access-log-bucket";
+import { AlertDelivery, DailyReviewWatch, outOfBandTopicName } from "./components/alert-delivery";
+import { AnomalyAlarms } from "./components/anomaly-alarms";
+import { AuditQueries, DEFAULT_TRAIL_REGIONS } from "./components/audit-queries";
+import { AuditTrail } from "./components/audit-trail";
+import { BackupDataBucket } from "./components/backup-data-bucket";
+import { DailyReview } from "./components/daily-review";
+import { ImmutableLogBucket } from "./components/immutable-log-bucket";
+import { OrganizationVerification, orgVerificationReducerName } from "./components/organization-verification";
+import { PresignApi } from "./components/presign-api";
+import { CustomerManagedKey } from "./components/customer-managed-key";
+import { SecurityPosture } from "./components/security-posture";
+import { TamperRules } from "./components/tamper-rules";
 import { loadProfile, loadSecrets } from "./config";
-import { alertingKeyStatements, auditKeyStatements, logsKeyStatement } from "./lib/keyPolicies";
-import { outOfBandKeyStatements } from "./lib/alertRoute";
+import { alertingKeyStatements, auditKeyStatements, logsKeyStatement } from "./lib/key-policies";
+import { outOfBandKeyStatements } from "./lib/alert-route";
 import { AccountContext, bucketName, estateLogGroupArnPatterns, trailArn as trailArnOf, trailName as trailNameOf } from "./lib/naming";
 
 const profile = loadProfile();
@@ -85,7 +85,7 @@ const alertKey = new CustomerManagedKey("alert-key", {
 });
 
 // E8 out of band (issue 10): a key of its own for the out-of-band topic, so that disabling or
-// deleting the alert key is still reported (infra/components/alertDelivery.ts).
+// deleting the alert key is still reported (infra/components/alert-delivery.ts).
 const outOfBandKey = new CustomerManagedKey("out-of-band-key", {
   description: `Encrypts the out-of-band alert topic of ${stack}: reports that the alert path itself is broken (E8)`,
   aliasName: `${prefix}-alerts-out-of-band-${stack}`,

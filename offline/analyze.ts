@@ -8,7 +8,7 @@
 // pack gets its own instance of the policy SDK module (the SDK serves one pack per module
 // instance), and packs are evaluated one after the other.
 import * as path from "path";
-import { RegisteredResource, UNKNOWN_SENTINEL } from "./runProgram";
+import { RegisteredResource, UNKNOWN_SENTINEL } from "./run-program";
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const analyzerProto = require("@pulumi/pulumi/proto/analyzer_pb");

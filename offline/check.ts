@@ -9,8 +9,8 @@ import * as path from "path";
 import { parseChoice, parseFlags, ParsedFlags, stringList, UsageError } from "../cli/args";
 import { EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE } from "../cli/exit-codes";
 import { evaluatePolicies, LoadedPack, PackSpec, PolicyConfigError, PolicyPackConfig, preparePacks, Violation } from "./analyze";
-import { ProgramError, runProgram } from "./runProgram";
-import { StackConfigError } from "./stackConfig";
+import { ProgramError, runProgram } from "./run-program";
+import { StackConfigError } from "./stack-config";
 
 const PROJECT_DIR = path.resolve(__dirname, "..");
 const PACK_DIR = path.join(PROJECT_DIR, "policy");

@@ -1,6 +1,6 @@
 /**
  * The who-accessed question as one Athena statement over the estate's `cloudtrail_logs` table
- * (infra/components/auditQueries.ts: partition projection on `account` (injected), `region` (enum)
+ * (infra/components/audit-queries.ts: partition projection on `account` (injected), `region` (enum)
  * and `timestamp` (yyyy/MM/dd), the key layout AWSLogs/[<o-id>/]<account>/CloudTrail/<region>/<day>/).
  *
  * Values are inlined as SQL string literals, never bound as ExecutionParameters: StartQueryExecution

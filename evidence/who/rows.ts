@@ -142,7 +142,7 @@ function toRow(f: EventFields): WhoRow {
 type RowSchema = ReadonlyArray<string | readonly [string, RowSchema]>;
 
 /**
- * Field order of the table's `useridentity` struct (infra/components/auditQueries.ts
+ * Field order of the table's `useridentity` struct (infra/components/audit-queries.ts
  * CLOUDTRAIL_COLUMNS). Trino casts a ROW to a JSON object with these names; engines with the
  * older Presto semantics cast it to a JSON array in this order, which is named back here.
  */

@@ -1,14 +1,14 @@
 // The typed environment profile of one stack, and its validation, driven by two tables:
 // ENVIRONMENT_DEFAULTS (one object per environment: dev, dev2, prd) and CONFIG_KEYS (one entry per
 // key: its parser, range, unit, default and description). The same tables generate the README's
-// configuration reference (infra/config/readmeTable.ts, `npm run config:readme`), so adding a key
+// configuration reference (infra/config/readme-table.ts, `npm run config:readme`), so adding a key
 // is one entry here plus the rule that uses it.
 //
 // Pure: takes the raw configuration values (strings as Pulumi stores them, or already parsed
 // objects) and returns a validated profile, or throws one ConfigError that lists every problem
 // with the key, the value and what is allowed. `infra/config/index.ts` is the thin adapter that
 // reads `pulumi.Config`. Per-environment rules: docs/requirements.md "Environments".
-import { bucketNameProblems } from "./bucketNames";
+import { bucketNameProblems } from "./bucket-names";
 
 export type Environment = "dev" | "dev2" | "prd";
 export const ENVIRONMENTS: readonly Environment[] = ["dev", "dev2", "prd"];

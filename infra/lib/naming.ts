@@ -1,7 +1,7 @@
 // Physical names, derived from project settings, stack, account and region so that they are known
 // at preview time (policies and reviewers can then read them) and unique across accounts.
 import * as pulumi from "@pulumi/pulumi";
-import { bucketNameProblems } from "../config/bucketNames";
+import { bucketNameProblems } from "../config/bucket-names";
 
 export interface AccountContext {
   accountId: pulumi.Output<string>;

@@ -1,6 +1,6 @@
 // Shared by the stack policies: the rule that an absent configuration is only a violation when no
 // configuration resource of that kind had an unknown, unfollowable link (then it may be the one).
-import { BucketModel, StackModel } from "./stackModel";
+import { BucketModel, StackModel } from "./stack-model";
 import { TRAIL } from "./types";
 import { Undetermined } from "./values";
 

@@ -3,7 +3,7 @@
 // passing silently.
 import { StackValidationPolicy } from "@pulumi/policy";
 import { documented, LOG_PROTECTION } from "../lib/metadata";
-import { stackModelOf } from "../lib/stackModel";
+import { stackModelOf } from "../lib/stack-model";
 import { onlyType, TRAIL } from "../lib/types";
 
 export const trailBucketInStack = documented<StackValidationPolicy>(

@@ -2,7 +2,7 @@
 // trail's own log bucket (each delivered log file would be logged again: a write loop).
 import { StackValidationPolicy } from "@pulumi/policy";
 import { documented, LOG_COVERAGE } from "../lib/metadata";
-import { stackModelOf } from "../lib/stackModel";
+import { stackModelOf } from "../lib/stack-model";
 import { onlyType, TRAIL } from "../lib/types";
 import { asArray, isUnknown, show, Undetermined } from "../lib/values";
 

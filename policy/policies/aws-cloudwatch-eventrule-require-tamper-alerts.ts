@@ -2,9 +2,9 @@
 // weaken or erase it.
 import { StackValidationPolicy } from "@pulumi/policy";
 import { documented, MONITORING } from "../lib/metadata";
-import { stackModelOf } from "../lib/stackModel";
+import { stackModelOf } from "../lib/stack-model";
 import { onlyType, TRAIL } from "../lib/types";
-import { TAMPER_EVENT_NAMES } from "../lib/tamperEvents";
+import { TAMPER_EVENT_NAMES } from "../lib/tamper-events";
 import { asArray, isUnknown, Undetermined } from "../lib/values";
 
 export const tamperAlerts = documented<StackValidationPolicy>(

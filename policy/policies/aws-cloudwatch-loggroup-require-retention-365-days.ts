@@ -1,7 +1,7 @@
 // M5 / E7: the trail's CloudWatch log group keeps events at least 365 days (or never expires).
 import { StackValidationPolicy } from "@pulumi/policy";
 import { documented, LOG_RETENTION } from "../lib/metadata";
-import { stackModelOf } from "../lib/stackModel";
+import { stackModelOf } from "../lib/stack-model";
 import { onlyType, TRAIL } from "../lib/types";
 import { isUnknown, labelOf, Undetermined } from "../lib/values";
 import { MIN_RETENTION_DAYS } from "./aws-s3-bucket-require-retention-365-days";

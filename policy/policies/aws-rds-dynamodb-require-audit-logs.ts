@@ -6,7 +6,7 @@
 // Logs" (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_LogAccess.Procedural.UploadtoCloudWatch.html).
 import { StackValidationPolicy } from "@pulumi/policy";
 import { documented, LOG_COVERAGE } from "../lib/metadata";
-import { Node, stackModelOf } from "../lib/stackModel";
+import { Node, stackModelOf } from "../lib/stack-model";
 import { asArray, isUnknown, show, Undetermined } from "../lib/values";
 import { MIN_RETENTION_DAYS } from "./aws-s3-bucket-require-retention-365-days";
 

@@ -2,7 +2,7 @@
 // force-destroyed, and they and the trails' keys carry the `protect` resource option.
 import { StackValidationPolicy } from "@pulumi/policy";
 import { documented, LOG_PROTECTION } from "../lib/metadata";
-import { stackModelOf } from "../lib/stackModel";
+import { stackModelOf } from "../lib/stack-model";
 import { KMS_KEY } from "../lib/types";
 
 export const protectEvidence = documented<StackValidationPolicy>(

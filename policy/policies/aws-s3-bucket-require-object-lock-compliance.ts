@@ -7,8 +7,8 @@
 import { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { documented, LOG_PROTECTION } from "../lib/metadata";
 import { linkGaps, trailLogBucketsOrUndetermined } from "../lib/reporting";
-import { BucketModel, stackModelOf } from "../lib/stackModel";
-import { recordingTrailGuard, seenRetentions } from "../lib/trailGuard";
+import { BucketModel, stackModelOf } from "../lib/stack-model";
+import { recordingTrailGuard, seenRetentions } from "../lib/trail-guard";
 import { OBJECT_LOCK } from "../lib/types";
 import { isUnknown, show, Undetermined } from "../lib/values";
 

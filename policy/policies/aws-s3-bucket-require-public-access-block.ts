@@ -2,7 +2,7 @@
 import { StackValidationPolicy } from "@pulumi/policy";
 import { documented, LOG_PROTECTION } from "../lib/metadata";
 import { linkGaps } from "../lib/reporting";
-import { PUBLIC_ACCESS_FLAGS, PublicAccessBlock, PublicAccessFlag, stackModelOf } from "../lib/stackModel";
+import { PUBLIC_ACCESS_FLAGS, PublicAccessBlock, PublicAccessFlag, stackModelOf } from "../lib/stack-model";
 import { PUBLIC_ACCESS_BLOCK } from "../lib/types";
 import { isUnknown, Undetermined } from "../lib/values";
 

@@ -3,8 +3,8 @@
 import { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { documented, LOG_RETENTION } from "../lib/metadata";
 import { linkGaps, trailLogBucketsOrUndetermined } from "../lib/reporting";
-import { stackModelOf } from "../lib/stackModel";
-import { ofTypes, recordingTrailGuard, seenRetentions } from "../lib/trailGuard";
+import { stackModelOf } from "../lib/stack-model";
+import { ofTypes, recordingTrailGuard, seenRetentions } from "../lib/trail-guard";
 import { LIFECYCLE, OBJECT_LOCK } from "../lib/types";
 import { asArray, isUnknown, show, Undetermined } from "../lib/values";
 import { objectLockOn } from "./aws-s3-bucket-require-object-lock-compliance";

@@ -4,8 +4,8 @@
 import { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { documented, LOG_PROTECTION } from "../lib/metadata";
 import { linkGaps, trailLogBucketsOrUndetermined } from "../lib/reporting";
-import { stackModelOf } from "../lib/stackModel";
-import { ofTypes, recordingTrailGuard } from "../lib/trailGuard";
+import { stackModelOf } from "../lib/stack-model";
+import { ofTypes, recordingTrailGuard } from "../lib/trail-guard";
 import { ENCRYPTION } from "../lib/types";
 import { asArray, isUnknown, show, Undetermined } from "../lib/values";
 

@@ -2,7 +2,7 @@
 import { StackValidationPolicy } from "@pulumi/policy";
 import { documented, LOG_PROTECTION } from "../lib/metadata";
 import { linkGaps } from "../lib/reporting";
-import { stackModelOf } from "../lib/stackModel";
+import { stackModelOf } from "../lib/stack-model";
 import { VERSIONING } from "../lib/types";
 import { isUnknown, Undetermined } from "../lib/values";
 

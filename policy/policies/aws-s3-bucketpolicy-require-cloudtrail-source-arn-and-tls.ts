@@ -2,7 +2,7 @@
 // confused-deputy guard) and refuses requests without TLS.
 import { StackValidationPolicy } from "@pulumi/policy";
 import { documented, LOG_PROTECTION } from "../lib/metadata";
-import { stackModelOf } from "../lib/stackModel";
+import { stackModelOf } from "../lib/stack-model";
 import { asArray, isUnknown, show, Undetermined } from "../lib/values";
 
 function conditionHas(cond: any, key: string): boolean {

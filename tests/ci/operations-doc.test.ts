@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { FINDING_KINDS } from "../../cloudtrail/verify/findings";
 import { USAGE } from "../../evidence/commands/help";
-import { TAMPER_EVENT_NAMES } from "../../policy/lib/tamperEvents";
+import { TAMPER_EVENT_NAMES } from "../../policy/lib/tamper-events";
 
 const ROOT = path.resolve(__dirname, "../..");
 const read = (rel: string) => readFileSync(path.join(ROOT, rel), "utf8");
@@ -56,7 +56,7 @@ describe("docs/operations.md", () => {
     for (const kind of FINDING_KINDS) assert.ok(table.includes(`\`${kind}\``), `runbook 4 handles ${kind}`);
   });
 
-  it("names every tamper operation the alert rules watch (policy/lib/tamperEvents.ts)", () => {
+  it("names every tamper operation the alert rules watch (policy/lib/tamper-events.ts)", () => {
     for (const name of TAMPER_EVENT_NAMES) assert.ok(doc.includes(`\`${name}\``), name);
   });
 
@@ -74,9 +74,9 @@ describe("docs/operations.md", () => {
 
   it("gives the resource names the program builds", () => {
     const index = read("infra/index.ts");
-    const alerting = read("infra/components/alertDelivery.ts");
+    const alerting = read("infra/components/alert-delivery.ts");
     const naming = read("infra/lib/naming.ts");
-    const alarms = read("infra/components/anomalyAlarms.ts");
+    const alarms = read("infra/components/anomaly-alarms.ts");
     assert.match(naming, /return `\$\{prefix\}-trail-\$\{stack\}`/);
     assert.ok(doc.includes("TRAIL=${PREFIX}-trail-${STACK}"));
     for (const purpose of ["trail-logs", "access-logs", "backup-data", "config", "athena-results"]) {

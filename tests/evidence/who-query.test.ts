@@ -24,7 +24,7 @@ import {
   type WhoQuery,
 } from "../../evidence/who/inputs";
 import { buildInsightsQuery, insightsExactRegex, insightsPrefixRegex, insightsTimeRange } from "../../evidence/who/insights";
-import { CLOUDTRAIL_PARTITION_KEYS, cloudTrailTableParameters } from "../../infra/components/auditQueries";
+import { CLOUDTRAIL_PARTITION_KEYS, cloudTrailTableParameters } from "../../infra/components/audit-queries";
 import { DATA_BUCKET, recorded } from "./fixtures-who/load";
 
 const TABLE = { database: "audit_prd_audit", table: "cloudtrail_logs" };

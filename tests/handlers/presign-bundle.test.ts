@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { bundleHandler, type HandlerBundle } from "../../handlers/bundle";
 
-/** The handler's entry, as infra/components/presignApi.ts deploys it (entry "presign/index.ts"). */
+/** The handler's entry, as infra/components/presign-api.ts deploys it (entry "presign/index.ts"). */
 const PRESIGN_ENTRY = path.join(__dirname, "..", "..", "handlers", "presign", "index.ts");
 
 /**

@@ -5,7 +5,7 @@
 import { strict as assert } from "assert";
 import { MOCK_ACCOUNT_ID } from "../../offline/mocks";
 import { resourcesOf, Resources } from "../support/estate";
-import { AUDITOR_ROLE_ARN, CALLER_ROLE_ARNS, ORGANIZATION_ID, SHARED_OPTIONS } from "../infra/sharedOptions";
+import { AUDITOR_ROLE_ARN, CALLER_ROLE_ARNS, ORGANIZATION_ID, SHARED_OPTIONS } from "../infra/shared-options";
 import { decide, Decision, Request } from "./simulate";
 
 const ACCOUNT = MOCK_ACCOUNT_ID;

@@ -4,7 +4,7 @@
 // alarms with their metric, threshold, action and control; the posture services per stack.
 import { strict as assert } from "assert";
 import { MOCK_ACCOUNT_ID } from "../../offline/mocks";
-import { TAMPER_CATALOGUE } from "../../policy/lib/tamperEvents";
+import { TAMPER_CATALOGUE } from "../../policy/lib/tamper-events";
 import { asList, resourcesOf, Resources, statement, statements, STACKS } from "../support/estate";
 
 const ACCOUNT = MOCK_ACCOUNT_ID;

@@ -6,8 +6,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { CONFIG_KEYS, ENVIRONMENT_DEFAULTS } from "../../infra/config/profile";
-import { END, main, README_PATH, renderConfigTable, START, withGeneratedTable } from "../../infra/config/readmeTable";
-import { objectCostUsd } from "../../infra/config/storageCost";
+import { END, main, README_PATH, renderConfigTable, START, withGeneratedTable } from "../../infra/config/readme-table";
+import { objectCostUsd } from "../../infra/config/storage-cost";
 
 const rowsOf = (table: string) =>
   table

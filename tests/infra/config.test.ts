@@ -249,7 +249,7 @@ describe("environment profile", () => {
       assert.deepEqual(singletonOwnershipProblems([{ ...a, accountSingletonsOwner: "prd" }, { ...b, accountId: "444455556666", accountSingletonsOwner: "dev2" }]), []);
     });
     it("the repository's own stack files agree (each Pulumi.<stack>.yaml parsed as the program parses it)", () => {
-      const { loadStackConfig } = require("../../offline/stackConfig");
+      const { loadStackConfig } = require("../../offline/stack-config");
       const profiles = ["dev", "dev2", "prd"].map((stack) => {
         const { config, project } = loadStackConfig(path.resolve(__dirname, "../.."), stack);
         const raw: RawConfig = {};

@@ -3,7 +3,7 @@
 import { strict as assert } from "assert";
 import { MOCK_ACCOUNT_ID } from "../../offline/mocks";
 import { asList, resourcesOf, Resources, statement, statements, STACKS } from "../support/estate";
-import { AUDITOR_ROLE_ARN, P, SHARED_OPTIONS } from "./sharedOptions";
+import { AUDITOR_ROLE_ARN, P, SHARED_OPTIONS } from "./shared-options";
 
 const ACCOUNT = MOCK_ACCOUNT_ID;
 const REGION = "ap-northeast-1";

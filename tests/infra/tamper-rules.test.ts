@@ -6,9 +6,9 @@
 // are not tamper operations match nothing. Each metric filter is evaluated the same way.
 import { strict as assert } from "assert";
 import { MOCK_ACCOUNT_ID } from "../../offline/mocks";
-import { TAMPER_CATALOGUE, TamperOperation, tamperOperation } from "../../policy/lib/tamperEvents";
-import { trailMonitors } from "../../infra/components/anomalyAlarms";
-import { findingPatterns } from "../../infra/components/securityPosture";
+import { TAMPER_CATALOGUE, TamperOperation, tamperOperation } from "../../policy/lib/tamper-events";
+import { trailMonitors } from "../../infra/components/anomaly-alarms";
+import { findingPatterns } from "../../infra/components/security-posture";
 import { deliveredTo, derivedRecord, EstateTargets, onEstate, realRecords } from "../support/cloudtrail-records";
 import { resourcesOf, Resources } from "../support/estate";
 import { cloudTrailEnvelope, matchesPattern } from "../support/eventbridge-pattern";

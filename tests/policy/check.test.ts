@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { check, CheckDeps } from "../../offline/check";
-import { ProgramRun, RunOptions, runProgram } from "../../offline/runProgram";
+import { ProgramRun, RunOptions, runProgram } from "../../offline/run-program";
 import { estate, PROJECT_DIR } from "../support/estate";
 
 const ROOT = PROJECT_DIR;
@@ -106,21 +106,21 @@ describe("offline check (npm run check)", () => {
   });
 
   const MUST_MUTATIONS: [string, string, string | RegExp, string, string][] = [
-    ["M1", "infra/components/auditTrail.ts", "enableLogFileValidation: true", "enableLogFileValidation: false", "aws-cloudtrail-trail-enable-log-file-validation"],
-    ["M2", "infra/components/immutableLogBucket.ts", "mode: args.retention.mode", 'mode: "GOVERNANCE"', "aws-s3-bucket-require-object-lock-compliance"],
-    ["M3", "infra/lib/bucketBaseline.ts", "restrictPublicBuckets: true", "restrictPublicBuckets: false", "aws-s3-bucket-require-public-access-block"],
+    ["M1", "infra/components/audit-trail.ts", "enableLogFileValidation: true", "enableLogFileValidation: false", "aws-cloudtrail-trail-enable-log-file-validation"],
+    ["M2", "infra/components/immutable-log-bucket.ts", "mode: args.retention.mode", 'mode: "GOVERNANCE"', "aws-s3-bucket-require-object-lock-compliance"],
+    ["M3", "infra/lib/bucket-baseline.ts", "restrictPublicBuckets: true", "restrictPublicBuckets: false", "aws-s3-bucket-require-public-access-block"],
     [
       "M4 (SSE-S3)",
-      "infra/components/immutableLogBucket.ts",
+      "infra/components/immutable-log-bucket.ts",
       "sseKms(name, bucket, args.kmsKeyArn, child);",
       'new aws.s3.BucketServerSideEncryptionConfiguration(`${name}-encryption`, { bucket: bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }] }, child);',
       "aws-s3-bucket-require-sse-kms-trail-logs",
     ],
-    ["M4 (trail key)", "infra/components/auditTrail.ts", "kmsKeyId: args.kmsKeyArn, // M4", "// no key", "aws-cloudtrail-trail-require-kms-key"],
-    ["M4 (rotation)", "infra/components/customerManagedKey.ts", "enableKeyRotation: true", "enableKeyRotation: false", "aws-kms-key-enable-rotation"],
-    ["M5 (lock days)", "infra/components/immutableLogBucket.ts", "days: args.retention.days", "days: 30", "aws-s3-bucket-require-retention-365-days"],
-    ["M5 (expiration)", "infra/components/immutableLogBucket.ts", "abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },\n          },\n        ],", "abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },\n            expiration: { days: 180 },\n          },\n        ],", "aws-s3-bucket-require-retention-365-days"],
-    ["M5 (log group)", "infra/components/auditTrail.ts", "retentionInDays: args.logGroupRetentionDays", "retentionInDays: 90", "aws-cloudwatch-loggroup-require-retention-365-days"],
+    ["M4 (trail key)", "infra/components/audit-trail.ts", "kmsKeyId: args.kmsKeyArn, // M4", "// no key", "aws-cloudtrail-trail-require-kms-key"],
+    ["M4 (rotation)", "infra/components/customer-managed-key.ts", "enableKeyRotation: true", "enableKeyRotation: false", "aws-kms-key-enable-rotation"],
+    ["M5 (lock days)", "infra/components/immutable-log-bucket.ts", "days: args.retention.days", "days: 30", "aws-s3-bucket-require-retention-365-days"],
+    ["M5 (expiration)", "infra/components/immutable-log-bucket.ts", "abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },\n          },\n        ],", "abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },\n            expiration: { days: 180 },\n          },\n        ],", "aws-s3-bucket-require-retention-365-days"],
+    ["M5 (log group)", "infra/components/audit-trail.ts", "retentionInDays: args.logGroupRetentionDays", "retentionInDays: 90", "aws-cloudwatch-loggroup-require-retention-365-days"],
   ];
   for (const [item, file, from, to, policy] of MUST_MUTATIONS) {
     it(`fails a copy of the estate mutated for ${item} on a first preview of prd (${policy})`, async () => {
@@ -135,7 +135,7 @@ describe("offline check (npm run check)", () => {
   }
 
   it("--mode up says where the engine stops: before creating the trail (its resource policy), or after everything was created", async () => {
-    await withMutant("infra/components/immutableLogBucket.ts", "mode: args.retention.mode", 'mode: "GOVERNANCE"', async (dir) => {
+    await withMutant("infra/components/immutable-log-bucket.ts", "mode: args.retention.mode", 'mode: "GOVERNANCE"', async (dir) => {
       const { code, out, err } = await runCheck(["--stack", "prd", "--program", dir, "--mode", "up", "--json"]);
       assert.equal(code, 1, err);
       const lock = JSON.parse(out).violations.filter((v: any) => v.policy === "aws-s3-bucket-require-object-lock-compliance");
@@ -151,7 +151,7 @@ describe("offline check (npm run check)", () => {
   });
 
   it("--format sarif: one result per violation, rules from the pack's metadata, the program file as location", async () => {
-    await withMutant("infra/components/auditTrail.ts", "enableLogFileValidation: true", "enableLogFileValidation: false", async (dir) => {
+    await withMutant("infra/components/audit-trail.ts", "enableLogFileValidation: true", "enableLogFileValidation: false", async (dir) => {
       const { code, out } = await runCheck(["--stack", "prd", "--program", dir, "--format", "sarif"]);
       assert.equal(code, 1);
       const log = JSON.parse(out);
@@ -172,7 +172,7 @@ describe("offline check (npm run check)", () => {
   });
 
   it("reports the same mutation in dev as advisory (exit 0)", async () => {
-    await withMutant("infra/components/auditTrail.ts", "enableLogFileValidation: true", "enableLogFileValidation: false", async (dir) => {
+    await withMutant("infra/components/audit-trail.ts", "enableLogFileValidation: true", "enableLogFileValidation: false", async (dir) => {
       const { code, out } = await runCheck(["--stack", "dev", "--program", dir, "--json"]);
       assert.equal(code, 0);
       const v = JSON.parse(out).violations.find((x: any) => x.policy === "aws-cloudtrail-trail-enable-log-file-validation");

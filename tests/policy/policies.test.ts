@@ -3,8 +3,8 @@
 // (v7 split resources, BucketV2 + *V2 resources, legacy inline arguments) and both views (first
 // preview with unknown ids, and known outputs) go through the policy SDK's own analyzer.
 import { strict as assert } from "assert";
-import { byPolicy, compliantStack, LOG_BUCKET, StackFixture, Style, UNKNOWN } from "../../offline/fixtures/policyStacks";
-import { stackModelBuilds } from "../../policy/lib/stackModel";
+import { byPolicy, compliantStack, LOG_BUCKET, StackFixture, Style, UNKNOWN } from "../../offline/fixtures/policy-stacks";
+import { stackModelBuilds } from "../../policy/lib/stack-model";
 
 const P = {
   validation: "aws-cloudtrail-trail-enable-log-file-validation",

@@ -4,7 +4,7 @@ import { strict as assert } from "node:assert";
 import { MOCK_ACCOUNT_ID } from "../../offline/mocks";
 import { STATE_NAMES, type MapState, type TaskState } from "../../cloudtrail/org/state-machine";
 import { asList, resourcesOf, statement, statements, type Resources } from "../support/estate";
-import { ORGANIZATION_ID, SHARED_OPTIONS } from "../infra/sharedOptions";
+import { ORGANIZATION_ID, SHARED_OPTIONS } from "../infra/shared-options";
 
 const ACCOUNT = MOCK_ACCOUNT_ID;
 const REGION = "ap-northeast-1";

@@ -5,7 +5,7 @@
 // records are never modified.
 import * as fs from "fs";
 import * as path from "path";
-import { TamperOperation } from "../../policy/lib/tamperEvents";
+import { TamperOperation } from "../../policy/lib/tamper-events";
 
 export const RECORDS_DIR = path.resolve(__dirname, "../fixtures/cloudtrail-records");
 

@@ -1,7 +1,7 @@
 // Test support: runs this project's program for a stack under the shared mocks (offline/), with
 // the stack's real Pulumi.<stack>.yaml, and finds resources in what was registered.
 import * as path from "path";
-import { ProgramRun, RegisteredResource, runProgram } from "../../offline/runProgram";
+import { ProgramRun, RegisteredResource, runProgram } from "../../offline/run-program";
 
 export const PROJECT_DIR = path.resolve(__dirname, "../..");
 export const STACKS = ["dev", "dev2", "prd"] as const;

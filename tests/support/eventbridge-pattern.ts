@@ -208,7 +208,7 @@ function isPlainObject(v: unknown): v is Pattern {
  * A CloudTrail record as EventBridge delivers it: the "AWS API Call via CloudTrail" envelope
  * (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail.html), with
  * `source` taken from the record's eventSource (monitoring.amazonaws.com -> aws.monitoring, see
- * policy/lib/tamperEvents.ts EVENTBRIDGE_SOURCES). Sign-in events arrive as "AWS Console Sign In
+ * policy/lib/tamper-events.ts EVENTBRIDGE_SOURCES). Sign-in events arrive as "AWS Console Sign In
  * via CloudTrail" with source aws.signin.
  */
 export function cloudTrailEnvelope(record: Record<string, unknown>, overrides: { account?: string } = {}): Record<string, unknown> {

@@ -1,9 +1,9 @@
 /**
  * CloudTrail API calls and sign-ins (E8 tamper operations, E9 denials and sign-in failures): who,
  * what, on which target, when, from where, with which result (A1-A6). Severity and meaning come from
- * the one tamper catalogue (policy/lib/tamperEvents.ts), the same the rules and the pack read.
+ * the one tamper catalogue (policy/lib/tamper-events.ts), the same the rules and the pack read.
  */
-import { tamperOperation, type TamperOperation } from '../../../policy/lib/tamperEvents';
+import { tamperOperation, type TamperOperation } from '../../../policy/lib/tamper-events';
 import type { ClassifiedMessage, ClassifyOptions, Notification, NotificationFact, Severity } from '../notification';
 import { notify } from '../notification';
 import { cloudTrailConsoleUrl, describeInstant, fact, isObject, nonEmptyString, path, scalarText, shortenArns, whenFacts, type JsonObject } from '../text';

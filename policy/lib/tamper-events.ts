@@ -1,7 +1,7 @@
 // E8 / issue 10: the one tamper catalogue. Every API call that disables, weakens or erases the audit
 // trail, or silences the path that reports it, with every spelling CloudTrail records it under, the
 // service that records it, the EventBridge source it arrives with, how bad it is and why. Read by
-// the estate's rules (infra/components/tamperRules.ts), the notifier (handlers/notifier) and the
+// the estate's rules (infra/components/tamper-rules.ts), the notifier (handlers/notifier) and the
 // policy pack (TAMPER_EVENTS / TAMPER_EVENT_NAMES below). Self-contained: policy/ imports nothing
 // outside policy/.
 

@@ -4,8 +4,8 @@
 // no other (S3 docs: "Enabling Amazon S3 server access logging", target bucket requirements).
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { bucketBaseline, evidenceOptions } from "../lib/bucketBaseline";
-import { denyInsecureTransport, policyJson } from "../lib/policyDocument";
+import { bucketBaseline, evidenceOptions } from "../lib/bucket-baseline";
+import { denyInsecureTransport, policyJson } from "../lib/policy-document";
 
 export interface AccessLogBucketArgs {
   bucketName: pulumi.Input<string>;

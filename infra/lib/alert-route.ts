@@ -4,7 +4,7 @@
 // policies admit (aws:SourceArn).
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { Statement } from "./policyDocument";
+import { Statement } from "./policy-document";
 
 export interface AlertDestination {
   topicArn: pulumi.Input<string>;

@@ -8,7 +8,7 @@ import { classifyMessage, extractIncomingMessages } from '../../handlers/notifie
 import type { ClassifiedMessage, IncomingMessage, Notification } from '../../handlers/notifier/notification';
 import { renderFallbackPayload, renderSlackPayload, type SlackPayload } from '../../handlers/notifier/render';
 import { describeInstant } from '../../handlers/notifier/text';
-import { tamperOperation } from '../../policy/lib/tamperEvents';
+import { tamperOperation } from '../../policy/lib/tamper-events';
 import {
   ACCOUNT_ID,
   ADMIN_ROLE_ARN,

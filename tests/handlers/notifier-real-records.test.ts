@@ -10,7 +10,7 @@ import { classifyMessage, extractIncomingMessages } from '../../handlers/notifie
 import type { Notification } from '../../handlers/notifier/notification';
 import { renderSlackPayload } from '../../handlers/notifier/render';
 import { describeInstant } from '../../handlers/notifier/text';
-import { TAMPER_CATALOGUE, tamperOperation } from '../../policy/lib/tamperEvents';
+import { TAMPER_CATALOGUE, tamperOperation } from '../../policy/lib/tamper-events';
 import { realRecords } from '../support/cloudtrail-records';
 import { cloudTrailEnvelope } from '../support/eventbridge-pattern';
 

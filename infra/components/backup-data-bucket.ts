@@ -3,8 +3,8 @@
 // logs are different, and disabling one key must not take the other data down with it.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { bucketBaseline, evidenceOptions, serverAccessLogging, sseKms } from "../lib/bucketBaseline";
-import { denyInsecureTransport, policyJson } from "../lib/policyDocument";
+import { bucketBaseline, evidenceOptions, serverAccessLogging, sseKms } from "../lib/bucket-baseline";
+import { denyInsecureTransport, policyJson } from "../lib/policy-document";
 
 export interface BackupDataBucketArgs {
   bucketName: pulumi.Input<string>;

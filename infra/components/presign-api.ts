@@ -7,9 +7,9 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { bucketBaseline } from "../lib/bucketBaseline";
-import { denyInsecureTransport, policyJson } from "../lib/policyDocument";
-import { HandlerFunction } from "./handlerFunction";
+import { bucketBaseline } from "../lib/bucket-baseline";
+import { denyInsecureTransport, policyJson } from "../lib/policy-document";
+import { HandlerFunction } from "./handler-function";
 
 export interface PresignApiArgs {
   namePrefix: string;

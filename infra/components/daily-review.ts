@@ -4,9 +4,9 @@
 // finds anything. A failed run goes to the alert dead-letter queue, so a missed review is seen.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { policyJson } from "../lib/policyDocument";
+import { policyJson } from "../lib/policy-document";
 import { REVIEW_PREFIX } from "../../cloudtrail/constants";
-import { HandlerFunction } from "./handlerFunction";
+import { HandlerFunction } from "./handler-function";
 
 export interface DailyReviewArgs {
   functionName: string;

@@ -32,7 +32,7 @@ function unwrapSecrets(v: any): any {
 /** How the engine marks a value not known until the update (pulumi/sdk rpc `unknownValue`). */
 export const UNKNOWN_SENTINEL = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 import { EstateMocks, PROVIDER_COMPUTED_MIRRORS } from "./mocks";
-import { loadStackConfig, StackConfig } from "./stackConfig";
+import { loadStackConfig, StackConfig } from "./stack-config";
 
 export interface RegisteredResource {
   urn: string;

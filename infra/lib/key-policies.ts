@@ -3,7 +3,7 @@
 // CloudWatch Logs: "Encrypt log data in CloudWatch Logs using AWS KMS"; SNS: "Key management",
 // compatibility with AWS services (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html).
 import * as pulumi from "@pulumi/pulumi";
-import { Statement } from "./policyDocument";
+import { Statement } from "./policy-document";
 
 export interface AuditKeyPolicyArgs {
   accountId: pulumi.Input<string>;

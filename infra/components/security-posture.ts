@@ -10,9 +10,9 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { PostureProfile } from "../config/profile";
-import { AlertDestination, routeToAlerts } from "../lib/alertRoute";
-import { bucketBaseline, evidenceOptions, sseKms } from "../lib/bucketBaseline";
-import { denyInsecureTransport, policyJson } from "../lib/policyDocument";
+import { AlertDestination, routeToAlerts } from "../lib/alert-route";
+import { bucketBaseline, evidenceOptions, sseKms } from "../lib/bucket-baseline";
+import { denyInsecureTransport, policyJson } from "../lib/policy-document";
 
 export interface SecurityPostureArgs {
   namePrefix: string;

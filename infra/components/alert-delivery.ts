@@ -10,12 +10,12 @@
 // tamper operations on keys and on the alert path (tamperRules.ts), and a daily review that failed
 // or did not run (DailyReviewWatch below). EventBridge and CloudWatch alarms cannot publish to a
 // topic under the AWS managed key alias/aws/sns (its policy cannot grant them), hence a customer
-// managed key (infra/lib/alertRoute.ts outOfBandKeyStatements, with the SNS guide's link).
+// managed key (infra/lib/alert-route.ts outOfBandKeyStatements, with the SNS guide's link).
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { AlertDestination } from "../lib/alertRoute";
-import { denyWithoutTls, policyJson } from "../lib/policyDocument";
-import { HandlerFunction } from "./handlerFunction";
+import { AlertDestination } from "../lib/alert-route";
+import { denyWithoutTls, policyJson } from "../lib/policy-document";
+import { HandlerFunction } from "./handler-function";
 
 export interface AlertDeliveryArgs {
   namePrefix: string;

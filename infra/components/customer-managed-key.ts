@@ -2,8 +2,8 @@
 // dev2/prd protected from deletion (a deleted key makes every log it encrypted unreadable).
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { evidenceOptions } from "../lib/bucketBaseline";
-import { policyJson, Statement } from "../lib/policyDocument";
+import { evidenceOptions } from "../lib/bucket-baseline";
+import { policyJson, Statement } from "../lib/policy-document";
 
 export interface CustomerManagedKeyArgs {
   description: string;

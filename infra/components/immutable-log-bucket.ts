@@ -3,8 +3,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { RetentionProfile, LifecycleProfile } from "../config/profile";
-import { bucketBaseline, evidenceOptions, serverAccessLogging, sseKms } from "../lib/bucketBaseline";
-import { denyInsecureTransport, policyJson, Statement } from "../lib/policyDocument";
+import { bucketBaseline, evidenceOptions, serverAccessLogging, sseKms } from "../lib/bucket-baseline";
+import { denyInsecureTransport, policyJson, Statement } from "../lib/policy-document";
 
 /** Prefix the daily review job (E14) writes its records under. */
 import { REVIEW_PREFIX } from "../../cloudtrail/constants";

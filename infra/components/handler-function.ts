@@ -7,7 +7,7 @@ import * as path from "path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { bundleHandler } from "../../handlers/bundle";
-import { policyJson, Statement } from "../lib/policyDocument";
+import { policyJson, Statement } from "../lib/policy-document";
 
 export interface HandlerFunctionArgs {
   /** Path of the handler module under handlers/, e.g. "notifier/index.ts". */

@@ -1,8 +1,8 @@
 // E1/E2/E7/E15 and M1/M4/M5: the trail itself, and its delivery to CloudWatch Logs.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { evidenceOptions } from "../lib/bucketBaseline";
-import { policyJson } from "../lib/policyDocument";
+import { evidenceOptions } from "../lib/bucket-baseline";
+import { policyJson } from "../lib/policy-document";
 
 export interface AuditTrailArgs {
   trailName: string;

@@ -11,10 +11,10 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { buildOrgVerificationDefinition } from "../../cloudtrail/org/state-machine";
 import { CLOUDTRAIL_LOGS_PREFIX, REVIEW_PREFIX } from "../../cloudtrail/constants";
-import { routeToAlerts, type AlertDestination } from "../lib/alertRoute";
-import { bucketBaseline, sseKms } from "../lib/bucketBaseline";
-import { denyInsecureTransport, policyJson, type Statement } from "../lib/policyDocument";
-import { HandlerFunction } from "./handlerFunction";
+import { routeToAlerts, type AlertDestination } from "../lib/alert-route";
+import { bucketBaseline, sseKms } from "../lib/bucket-baseline";
+import { denyInsecureTransport, policyJson, type Statement } from "../lib/policy-document";
+import { HandlerFunction } from "./handler-function";
 
 /** Prefix of the working objects in the results bucket (plan, ItemReader array, ResultWriter output). */
 export const RUNS_PREFIX = "runs/";

@@ -5,8 +5,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { savedQueryDefinitions } from "../../cloudtrail/queries";
-import { bucketBaseline, sseKms } from "../lib/bucketBaseline";
-import { denyInsecureTransport, policyJson } from "../lib/policyDocument";
+import { bucketBaseline, sseKms } from "../lib/bucket-baseline";
+import { denyInsecureTransport, policyJson } from "../lib/policy-document";
 
 export interface AuditQueriesArgs {
   namePrefix: string;

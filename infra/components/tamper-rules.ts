@@ -1,4 +1,4 @@
-// E8: EventBridge rules on the tamper operations of policy/lib/tamperEvents.ts (the one catalogue),
+// E8: EventBridge rules on the tamper operations of policy/lib/tamper-events.ts (the one catalogue),
 // each scoped to the estate's own trail, keys, buckets and alert path, sending to the alert path
 // (alertDelivery.ts). Rules never filter an event away by who made it: the notifier tells routine
 // deployer work apart, for non-critical operations only (001).
@@ -11,8 +11,8 @@
 //   ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS: the log-bucket access-denied rule, and no other.
 // - `account` is pinned: the default bus can receive other accounts' events (forwarding).
 import * as pulumi from "@pulumi/pulumi";
-import { spellingsOf, TAMPER_CATALOGUE, WatchedEventSource } from "../../policy/lib/tamperEvents";
-import { AlertDestination, routeToAlerts } from "../lib/alertRoute";
+import { spellingsOf, TAMPER_CATALOGUE, WatchedEventSource } from "../../policy/lib/tamper-events";
+import { AlertDestination, routeToAlerts } from "../lib/alert-route";
 
 export const API_CALL_VIA_CLOUDTRAIL = "AWS API Call via CloudTrail";
 
