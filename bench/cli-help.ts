@@ -16,7 +16,10 @@ const empty = path.join(tmp, "empty.ts");
 fs.writeFileSync(empty, "export {};\n");
 const eager = path.join(tmp, "eager.ts");
 const clients = ["s3", "cloudtrail", "athena", "cloudwatch-logs", "config-service", "organizations"];
-fs.writeFileSync(eager, clients.map((c) => `require(${JSON.stringify(path.join(ROOT, "node_modules/@aws-sdk", `client-${c}`))});`).join("\n") + "\nexport {};\n");
+fs.writeFileSync(
+  eager,
+  clients.map((c) => `require(${JSON.stringify(path.join(ROOT, "node_modules/@aws-sdk", `client-${c}`))});`).join("\n") + "\nexport {};\n",
+);
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);

@@ -16,7 +16,15 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as zlib from "node:zlib";
 import type { OrganizationTrail } from "../cloudtrail/org/shards";
-import { buildStringToSign, digestKeyFor, formatKeyTimestamp, keysValidBetween, publicKeyFingerprint, sha256Hex, type PublicKeyRecord } from "../cloudtrail/verify";
+import {
+  buildStringToSign,
+  digestKeyFor,
+  formatKeyTimestamp,
+  keysValidBetween,
+  publicKeyFingerprint,
+  sha256Hex,
+  type PublicKeyRecord,
+} from "../cloudtrail/verify";
 import { TaskLimiter } from "../cloudtrail/verify/concurrency";
 
 export interface OrgFixtureOptions {
@@ -101,7 +109,14 @@ export function buildSyntheticOrg(options: OrgFixtureOptions, trail: Organizatio
 
   for (const accountId of accounts) {
     for (const region of options.regions) {
-      const location = { bucket: trail.bucket, prefix: trail.prefix, accountId, organizationId: trail.organizationId, trailName: trail.trailName, homeRegion: trail.homeRegion };
+      const location = {
+        bucket: trail.bucket,
+        prefix: trail.prefix,
+        accountId,
+        organizationId: trail.organizationId,
+        trailName: trail.trailName,
+        homeRegion: trail.homeRegion,
+      };
       let previous: { key: string; uncompressed: Buffer; signature: string } | undefined;
       for (let n = 0; n < options.days * perDay; n++) {
         const start = new Date(first.getTime() + n * hours * 3_600_000);
@@ -118,7 +133,14 @@ export function buildSyntheticOrg(options: OrgFixtureOptions, trail: Organizatio
           const content = Buffer.from(logContent(accountId, region, at, options.eventsPerLog ?? 3, `${n}-${j}`));
           objects.set(logKey, { body: zlib.gzipSync(content), metadata: {} });
           logKeys.push(logKey);
-          logFiles.push({ s3Bucket: trail.bucket, s3Object: logKey, hashValue: sha256Hex(content), hashAlgorithm: "SHA-256", newestEventTime: iso(at), oldestEventTime: iso(at) });
+          logFiles.push({
+            s3Bucket: trail.bucket,
+            s3Object: logKey,
+            hashValue: sha256Hex(content),
+            hashAlgorithm: "SHA-256",
+            newestEventTime: iso(at),
+            oldestEventTime: iso(at),
+          });
         }
         const doc = {
           awsAccountId: accountId,
@@ -167,7 +189,11 @@ interface S3rverListing {
   commonPrefixes: string[];
   isTruncated: boolean;
 }
-type ListObjects = (this: unknown, bucket: string, options: { delimiter?: string; prefix?: string; maxKeys?: number; startAfter?: string }) => Promise<S3rverListing>;
+type ListObjects = (
+  this: unknown,
+  bucket: string,
+  options: { delimiter?: string; prefix?: string; maxKeys?: number; startAfter?: string },
+) => Promise<S3rverListing>;
 
 /**
  * s3rver 3.7.1 loses common prefixes more than one folder deep: FilesystemStore.listObjects prunes
@@ -213,7 +239,13 @@ export async function startLocalS3(buckets: string[]): Promise<LocalS3> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- s3rver ships CommonJS without types
   const S3rver = require("s3rver");
   const directory = await fs.mkdtemp(path.join(os.tmpdir(), "orgscale-s3-"));
-  const server = new S3rver({ address: "127.0.0.1", port: 0, silent: !process.env.S3RVER_VERBOSE, directory, configureBuckets: buckets.map((name) => ({ name })) });
+  const server = new S3rver({
+    address: "127.0.0.1",
+    port: 0,
+    silent: !process.env.S3RVER_VERBOSE,
+    directory,
+    configureBuckets: buckets.map((name) => ({ name })),
+  });
   const { port } = (await server.run()) as { port: number };
   const endpoint = `http://127.0.0.1:${port}`;
   const client = new S3Client({

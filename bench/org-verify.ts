@@ -64,7 +64,9 @@ async function main(): Promise<void> {
   const s3 = await startLocalS3([org.trail.bucket, "org-verify-results"]);
   await seedSyntheticOrg(s3, org);
   const shards = accounts * regions.length * days;
-  console.log(`synthetic organisation: ${accounts} accounts x ${regions.length} regions x ${days} days = ${shards} shards, ${org.objects.size} objects (built and seeded in ${((Date.now() - t) / 1000).toFixed(1)} s)`);
+  console.log(
+    `synthetic organisation: ${accounts} accounts x ${regions.length} regions x ${days} days = ${shards} shards, ${org.objects.size} objects (built and seeded in ${((Date.now() - t) / 1000).toFixed(1)} s)`,
+  );
 
   const store = () => withPublicKeyCache(new S3DigestStore({ s3: s3.client, cloudTrailFor: () => fixtureCloudTrail(org) }));
   const dayList = Array.from({ length: days }, (_, d) => new Date(Date.parse(`${firstDay}T00:00:00Z`) + d * 86_400_000).toISOString().slice(0, 10));
@@ -76,7 +78,14 @@ async function main(): Promise<void> {
   let baselineBytes = 0;
   const baselineStore = store();
   for (const accountId of org.accounts) {
-    const result = await verifyTrailLogs({ store: baselineStore, trail: memberTrail(org.trail, accountId), start: new Date(`${firstDay}T00:00:00Z`), end: periodEnd, regions, now: () => periodEnd });
+    const result = await verifyTrailLogs({
+      store: baselineStore,
+      trail: memberTrail(org.trail, accountId),
+      start: new Date(`${firstDay}T00:00:00Z`),
+      end: periodEnd,
+      regions,
+      now: () => periodEnd,
+    });
     if (!result.valid) throw new Error(`baseline found findings in ${accountId}: ${result.findings[0]?.message}`);
     baselineLogs += result.logFilesChecked;
     baselineBytes += result.uncompressedLogBytes;
@@ -85,7 +94,14 @@ async function main(): Promise<void> {
 
   // 2. local fan-out.
   t = Date.now();
-  const fan = await verifyOrganization({ store: store(), listing: new S3OrganizationListing(s3.client), trail: org.trail, days: dayList, concurrency, now: () => periodEnd });
+  const fan = await verifyOrganization({
+    store: store(),
+    listing: new S3OrganizationListing(s3.client),
+    trail: org.trail,
+    days: dayList,
+    concurrency,
+    now: () => periodEnd,
+  });
   const fanSeconds = (Date.now() - t) / 1000;
   if (fan.record.outcome !== "clean") throw new Error(`fan-out found findings: ${fan.record.findings[0]?.message}`);
 
@@ -135,7 +151,9 @@ async function main(): Promise<void> {
   row("single process, one account after another", baselineSeconds, baselineLogs);
   row(`local fan-out (concurrency ${concurrency})`, fanSeconds, fan.record.totals.logFilesChecked);
   row(`local state machine (MaxConcurrency ${concurrency})`, sfnSeconds, baselineLogs);
-  console.log(`per shard (state machine): ${((sfnSeconds * concurrency) / shards * 1000).toFixed(0)} ms of one worker, ${(baselineSeconds / shards * 1000).toFixed(0)} ms sequential`);
+  console.log(
+    `per shard (state machine): ${(((sfnSeconds * concurrency) / shards) * 1000).toFixed(0)} ms of one worker, ${((baselineSeconds / shards) * 1000).toFixed(0)} ms sequential`,
+  );
 }
 
 main().catch((err) => {

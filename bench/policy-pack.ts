@@ -103,7 +103,9 @@ async function main() {
   console.log(`resources:                        ${n} (best of ${REPEAT})`);
   console.log(`empty pack (no policies):         ${ms.empty.toFixed(0)} ms`);
   console.log(`hollow pack (same policies, no-op): ${ms.hollow.toFixed(0)} ms`);
-  console.log(`audit-trail-must:                 ${ms.pack.toFixed(0)} ms = ${Math.round((n / ms.pack) * 1000)} resources/s, ${((ms.pack / n) * 1000).toFixed(0)} µs per resource`);
+  console.log(
+    `audit-trail-must:                 ${ms.pack.toFixed(0)} ms = ${Math.round((n / ms.pack) * 1000)} resources/s, ${((ms.pack / n) * 1000).toFixed(0)} µs per resource`,
+  );
   console.log(`ratio to the empty pack:          ${(ms.pack / ms.empty).toFixed(2)}x (issue 14: at most 1.5x)`);
   console.log(`ratio to the hollow pack:         ${(ms.pack / ms.hollow).toFixed(2)}x (the pack's own code; the rest is the SDK's per-policy cost)`);
 }

@@ -73,7 +73,9 @@ async function main(): Promise<void> {
   const buildMs = Number(process.hrtime.bigint() - buildStarted) / 1e6;
   const gzipBytes = gzipSync(bundle.code, { level: 9 }).length;
   console.log("presign bundle");
-  console.log(`  bytes            ${bundle.bytes} (${(bundle.bytes / 1024).toFixed(1)} KiB)  budget ${BUNDLE_BUDGET_BYTES}: ${bundle.bytes <= BUNDLE_BUDGET_BYTES ? "within" : "OVER"} (${((100 * bundle.bytes) / BUNDLE_BUDGET_BYTES).toFixed(0)}% of it)`);
+  console.log(
+    `  bytes            ${bundle.bytes} (${(bundle.bytes / 1024).toFixed(1)} KiB)  budget ${BUNDLE_BUDGET_BYTES}: ${bundle.bytes <= BUNDLE_BUDGET_BYTES ? "within" : "OVER"} (${((100 * bundle.bytes) / BUNDLE_BUDGET_BYTES).toFixed(0)}% of it)`,
+  );
   console.log(`  gzip bytes       ${gzipBytes} (${(gzipBytes / 1024).toFixed(1)} KiB)`);
   console.log(`  build time       ${ms(buildMs)}`);
 
@@ -113,7 +115,9 @@ async function main(): Promise<void> {
   console.log(`  node -e 'require(bundle)'     p50 ${ms(loaded.p50)}  p90 ${ms(loaded.p90)}`);
   const importCost = loaded.p50 - base.p50;
   console.log(`  difference (p50)              ${ms(importCost)}  ratio ${(loaded.p50 / base.p50).toFixed(2)}x`);
-  console.log(`  import budget                 ${IMPORT_BUDGET_MS} ms over node's start: ${importCost <= IMPORT_BUDGET_MS ? "within" : "OVER"} (${((100 * importCost) / IMPORT_BUDGET_MS).toFixed(0)}% of it)`);
+  console.log(
+    `  import budget                 ${IMPORT_BUDGET_MS} ms over node's start: ${importCost <= IMPORT_BUDGET_MS ? "within" : "OVER"} (${((100 * importCost) / IMPORT_BUDGET_MS).toFixed(0)}% of it)`,
+  );
   console.log(`  require() inside the process  p50 ${ms(requireOnly.p50)}  p90 ${ms(requireOnly.p90)}  (CPU p50 ${ms(requireCpu.p50)})`);
   console.log(`  machine load (1 min average)  ${loadavg()[0].toFixed(2)} on ${cpus().length} cores: wall figures grow with it`);
 
@@ -124,12 +128,31 @@ async function main(): Promise<void> {
     now: () => new Date(),
     newObjectId: () => "0f8fad5b-d9cb-469f-a165-70867728950e",
   };
-  const identity = { accountId: "111111111111", userArn: "arn:aws:sts::111111111111:assumed-role/BackupAgent/host-01", sourceIp: "203.0.113.10", userAgent: "bench" };
-  const event = (resource: string, body: unknown) => ({ resource, path: resource, httpMethod: "POST", body: JSON.stringify(body), requestContext: { requestId: "bench", identity } });
+  const identity = {
+    accountId: "111111111111",
+    userArn: "arn:aws:sts::111111111111:assumed-role/BackupAgent/host-01",
+    sourceIp: "203.0.113.10",
+    userAgent: "bench",
+  };
+  const event = (resource: string, body: unknown) => ({
+    resource,
+    path: resource,
+    httpMethod: "POST",
+    body: JSON.stringify(body),
+    requestContext: { requestId: "bench", identity },
+  });
   // Mix: half uploads, a third downloads, the rest refusals (outside prefix, hostile key).
   const kinds = [
-    { name: "upload URL issued", weight: 6, event: event("/backups/upload-url", { fileName: "nightly.dump", contentMd5: "1B2M2Y8AsgTpgAmY7PhCfg==", contentType: "application/octet-stream" }) },
-    { name: "download URL issued", weight: 3, event: event("/backups/download-url", { key: "tenants/111111111111/BackupAgent/2025/06/01/0f8fad5b-d9cb-469f-a165-70867728950e" }) },
+    {
+      name: "upload URL issued",
+      weight: 6,
+      event: event("/backups/upload-url", { fileName: "nightly.dump", contentMd5: "1B2M2Y8AsgTpgAmY7PhCfg==", contentType: "application/octet-stream" }),
+    },
+    {
+      name: "download URL issued",
+      weight: 3,
+      event: event("/backups/download-url", { key: "tenants/111111111111/BackupAgent/2025/06/01/0f8fad5b-d9cb-469f-a165-70867728950e" }),
+    },
     { name: "refused (403 / 400)", weight: 1, event: event("/backups/download-url", { key: "tenants/222222222222/BackupAgent/x.dump" }) },
     { name: "refused (403 / 400)", weight: 1, event: event("/backups/download-url", { key: "tenants/111111111111/BackupAgent/../x" }) },
   ];
@@ -153,7 +176,9 @@ async function main(): Promise<void> {
   const wallMs = Number(process.hrtime.bigint() - wallStarted) / 1e6;
   const overall = summary(all);
   console.log(`core (${REQUESTS} requests, one process, SDK SigV4 signer)`);
-  console.log(`  all                  p50 ${ms(overall.p50)}  p99 ${ms(overall.p99)}  max ${ms(overall.max)}  throughput ${(REQUESTS / (wallMs / 1000)).toFixed(0)} req/s`);
+  console.log(
+    `  all                  p50 ${ms(overall.p50)}  p99 ${ms(overall.p99)}  max ${ms(overall.max)}  throughput ${(REQUESTS / (wallMs / 1000)).toFixed(0)} req/s`,
+  );
   for (const [name, samples] of byKind) {
     const s = summary(samples);
     console.log(`  ${name.padEnd(20)} p50 ${ms(s.p50)}  p99 ${ms(s.p99)}  (n=${samples.length})`);

@@ -14,7 +14,10 @@ const benches: [string, string[]][] = [
 let failed = 0;
 for (const [file, args] of benches) {
   console.log(`\n== bench/${file} ${args.join(" ")}`);
-  const r = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(__dirname, file), ...args], { stdio: "inherit", cwd: path.resolve(__dirname, "..") });
+  const r = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(__dirname, file), ...args], {
+    stdio: "inherit",
+    cwd: path.resolve(__dirname, ".."),
+  });
   if (r.status !== 0) failed++;
 }
 process.exit(failed === 0 ? 0 : 1);

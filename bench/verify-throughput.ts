@@ -20,14 +20,7 @@ import * as path from "node:path";
 import { pipeline } from "node:stream/promises";
 import * as zlib from "node:zlib";
 import { TaskLimiter } from "../cloudtrail/verify/concurrency";
-import {
-  buildStringToSign,
-  digestKeyFor,
-  formatKeyTimestamp,
-  publicKeyFingerprint,
-  sha256Hex,
-  type TrailLocation,
-} from "../cloudtrail/verify";
+import { buildStringToSign, digestKeyFor, formatKeyTimestamp, publicKeyFingerprint, sha256Hex, type TrailLocation } from "../cloudtrail/verify";
 import { LocalExportStore, readPublicKeysFile } from "../cloudtrail/verify/local-store";
 import { verifyTrailLogs } from "../cloudtrail/verify/verifier";
 
@@ -55,7 +48,11 @@ const EVENT_NAMES = [
   ["ec2.amazonaws.com", "DescribeInstances", true],
   ["iam.amazonaws.com", "PutRolePolicy", false],
 ] as const;
-const AGENTS = ["aws-sdk-js/3.600.0 ua/2.1 os/linux lang/js md/nodejs#20.12.2", "aws-cli/2.15.30 Python/3.11.8 Linux/6.1 exe/x86_64", "Boto3/1.34.69 md/Botocore#1.34.69 ua/2.0 os/linux"];
+const AGENTS = [
+  "aws-sdk-js/3.600.0 ua/2.1 os/linux lang/js md/nodejs#20.12.2",
+  "aws-cli/2.15.30 Python/3.11.8 Linux/6.1 exe/x86_64",
+  "Boto3/1.34.69 md/Botocore#1.34.69 ua/2.0 os/linux",
+];
 
 function randomIp(): string {
   const b = crypto.randomBytes(4);
@@ -86,7 +83,11 @@ function record(at: Date, i: number): unknown {
     awsRegion: REGION,
     sourceIPAddress: randomIp(),
     userAgent: AGENTS[i % AGENTS.length],
-    requestParameters: { bucketName: "backup-data-prd", key: `patients/${crypto.randomBytes(10).toString("hex")}/${crypto.randomUUID()}.json`, Host: "backup-data-prd.s3.eu-west-1.amazonaws.com" },
+    requestParameters: {
+      bucketName: "backup-data-prd",
+      key: `patients/${crypto.randomBytes(10).toString("hex")}/${crypto.randomUUID()}.json`,
+      Host: "backup-data-prd.s3.eu-west-1.amazonaws.com",
+    },
     responseElements: null,
     additionalEventData: {
       SignatureVersion: "SigV4",
@@ -144,12 +145,21 @@ async function generate(gib: number): Promise<CachedExport> {
   const target = gib * 1024 ** 3;
   const files = Math.max(1, Math.ceil(target / LOG_FILE_BYTES));
   const digestsCount = Math.ceil(files / LOGS_PER_DIGEST);
-  process.stdout.write(`Generating ${files} log files (~${(files * LOG_FILE_BYTES / 1024 ** 3).toFixed(2)} GiB uncompressed) under ${digestsCount} digests in ${dir} ...\n`);
+  process.stdout.write(
+    `Generating ${files} log files (~${((files * LOG_FILE_BYTES) / 1024 ** 3).toFixed(2)} GiB uncompressed) under ${digestsCount} digests in ${dir} ...\n`,
+  );
   const { privateKey, publicKey } = crypto.generateKeyPairSync("rsa", { modulusLength: 2048 });
   const der = publicKey.export({ format: "der", type: "pkcs1" });
   const fingerprint = publicKeyFingerprint(der);
   const keysFile = path.join(dir, "public-keys.json");
-  await fs.writeFile(keysFile, JSON.stringify({ PublicKeyList: [{ Value: der.toString("base64"), Fingerprint: fingerprint, ValidityStartTime: "2020-01-01T00:00:00Z", ValidityEndTime: "2030-01-01T00:00:00Z" }] }));
+  await fs.writeFile(
+    keysFile,
+    JSON.stringify({
+      PublicKeyList: [
+        { Value: der.toString("base64"), Fingerprint: fingerprint, ValidityStartTime: "2020-01-01T00:00:00Z", ValidityEndTime: "2030-01-01T00:00:00Z" },
+      ],
+    }),
+  );
 
   const logFiles: string[] = [];
   let uncompressedBytes = 0;
@@ -284,7 +294,9 @@ async function main(): Promise<void> {
     seqRates.push(mb(sequential.bytes, sequential.seconds));
     const parallel = await baseline(data.logFiles, concurrency);
     parRates.push(mb(parallel.bytes, parallel.seconds));
-    process.stdout.write(`  round ${round + 1}/${repeat}: verify ${verifyRates[round].toFixed(0)}, limit 1-at-a-time ${seqRates[round].toFixed(0)}, limit ${concurrency}-in-flight ${parRates[round].toFixed(0)} MB/s\n`);
+    process.stdout.write(
+      `  round ${round + 1}/${repeat}: verify ${verifyRates[round].toFixed(0)}, limit 1-at-a-time ${seqRates[round].toFixed(0)}, limit ${concurrency}-in-flight ${parRates[round].toFixed(0)} MB/s\n`,
+    );
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const range = (xs: number[]) => `${Math.min(...xs).toFixed(0)}-${Math.max(...xs).toFixed(0)}`;

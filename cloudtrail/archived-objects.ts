@@ -112,7 +112,9 @@ export async function findArchivedObjects(
   for (const prefix of prefixes) {
     let token: string | undefined;
     do {
-      const out = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token, OptionalObjectAttributes: ["RestoreStatus"] }));
+      const out = await s3.send(
+        new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token, OptionalObjectAttributes: ["RestoreStatus"] }),
+      );
       for (const object of out?.Contents ?? []) {
         listed++;
         if (!object.Key || !isArchivedAndNotRestored(object)) continue;

@@ -29,14 +29,21 @@ export function defaultAwsClients(): AwsClients {
   /* eslint-disable @typescript-eslint/no-require-imports -- lazy loading is the point */
   return {
     // The log bucket may live outside the trail's home region; follow S3's redirect.
-    s3: (region) => memo(`s3:${region}`, () => new (require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3")).S3Client({ region, followRegionRedirects: true })),
+    s3: (region) =>
+      memo(`s3:${region}`, () => new (require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3")).S3Client({ region, followRegionRedirects: true })),
     cloudTrail: (region) =>
       memo(`ct:${region}`, () => new (require("@aws-sdk/client-cloudtrail") as typeof import("@aws-sdk/client-cloudtrail")).CloudTrailClient({ region })),
     config: (region) =>
-      memo(`cfg:${region}`, () => new (require("@aws-sdk/client-config-service") as typeof import("@aws-sdk/client-config-service")).ConfigServiceClient({ region })),
+      memo(
+        `cfg:${region}`,
+        () => new (require("@aws-sdk/client-config-service") as typeof import("@aws-sdk/client-config-service")).ConfigServiceClient({ region }),
+      ),
     // Organizations' endpoint is in us-east-1 (aws partition); the SDK resolves it from any region.
     organizations: () =>
-      memo("org", () => new (require("@aws-sdk/client-organizations") as typeof import("@aws-sdk/client-organizations")).OrganizationsClient({ region: "us-east-1" })),
+      memo(
+        "org",
+        () => new (require("@aws-sdk/client-organizations") as typeof import("@aws-sdk/client-organizations")).OrganizationsClient({ region: "us-east-1" }),
+      ),
   };
   /* eslint-enable @typescript-eslint/no-require-imports */
 }
@@ -100,10 +107,18 @@ export async function describeOrganizationId(clients: AwsClients, trailArn: stri
   try {
     id = (await clients.organizations().send(new DescribeOrganizationCommand({})))?.Organization?.Id;
   } catch (err) {
-    throw new TrailResolutionError(`${why}, and Organizations DescribeOrganization failed (${errorText(err)}); give the organization id`, true, "organizationId");
+    throw new TrailResolutionError(
+      `${why}, and Organizations DescribeOrganization failed (${errorText(err)}); give the organization id`,
+      true,
+      "organizationId",
+    );
   }
   if (!id || !ORGANIZATION_ID_PATTERN.test(id)) {
-    throw new TrailResolutionError(`${why}, and Organizations DescribeOrganization returned no organization id; give the organization id`, true, "organizationId");
+    throw new TrailResolutionError(
+      `${why}, and Organizations DescribeOrganization returned no organization id; give the organization id`,
+      true,
+      "organizationId",
+    );
   }
   return id;
 }
@@ -115,7 +130,11 @@ export async function resolveTrail(clients: AwsClients, trailArn: string, option
     throw new TrailResolutionError(`"${trailArn}" is not a trail ARN; expected arn:aws:cloudtrail:<region>:<12-digit account>:trail/<name>`, true, "trailArn");
   }
   if (options.organizationId !== undefined && !ORGANIZATION_ID_PATTERN.test(options.organizationId)) {
-    throw new TrailResolutionError(`"${options.organizationId}" is not an AWS Organizations id (o- followed by 10-32 lowercase letters or digits)`, true, "organizationId");
+    throw new TrailResolutionError(
+      `"${options.organizationId}" is not an AWS Organizations id (o- followed by 10-32 lowercase letters or digits)`,
+      true,
+      "organizationId",
+    );
   }
   if (options.accountId !== undefined && !ACCOUNT_ID_PATTERN.test(options.accountId)) {
     throw new TrailResolutionError(`"${options.accountId}" is not a 12-digit AWS account id`, true, "accountId");

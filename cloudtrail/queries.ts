@@ -10,8 +10,7 @@
  */
 
 /** The IAM role behind an assumed-role session, else the caller's ARN, else who invoked. */
-export const PRINCIPAL_EXPRESSION =
-  "coalesce(userIdentity.sessionContext.sessionIssuer.arn, userIdentity.arn, userIdentity.invokedBy, userIdentity.type)";
+export const PRINCIPAL_EXPRESSION = "coalesce(userIdentity.sessionContext.sessionIssuer.arn, userIdentity.arn, userIdentity.invokedBy, userIdentity.type)";
 
 export const MAX_RESULT_ROWS = 10_000;
 
@@ -59,10 +58,7 @@ export function failedAccessQuery(): string {
  * deployment roles, summarised per principal and API call. The daily review reads this.
  */
 export function nonRoutineOperationsQuery(deployerRoleArns: readonly string[]): string {
-  const lines = [
-    `fields ${PRINCIPAL_EXPRESSION} as principalArn`,
-    '| filter readOnly = 0 and userIdentity.type != "AWSService"',
-  ];
+  const lines = [`fields ${PRINCIPAL_EXPRESSION} as principalArn`, '| filter readOnly = 0 and userIdentity.type != "AWSService"'];
   if (deployerRoleArns.length > 0) {
     lines.push(`| filter principalArn not in [${deployerRoleArns.map(insightsString).join(", ")}]`);
   }

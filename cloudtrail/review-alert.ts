@@ -5,7 +5,7 @@
  * findings, each message bounded (SNS: 256 KB per message), and the true total.
  */
 
-export const DAILY_REVIEW_ALERT_KIND = 'daily-review' as const;
+export const DAILY_REVIEW_ALERT_KIND = "daily-review" as const;
 
 export interface DailyReviewAlertFinding {
   /** The review's finding kind (REVIEW_FINDING_KINDS in handlers/daily-review/review.ts). */
@@ -56,6 +56,11 @@ export interface OrganizationReviewShards {
  * Recognises the alert by its kind and findings list; the other fields are read defensively by the
  * notifier (an older or damaged message must still be notified, E8).
  */
-export function looksLikeDailyReviewAlert(value: unknown): value is Partial<DailyReviewAlert> & { kind: 'daily-review'; findings: unknown[] } {
-  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === DAILY_REVIEW_ALERT_KIND && Array.isArray((value as { findings?: unknown }).findings);
+export function looksLikeDailyReviewAlert(value: unknown): value is Partial<DailyReviewAlert> & { kind: "daily-review"; findings: unknown[] } {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    (value as { kind?: unknown }).kind === DAILY_REVIEW_ALERT_KIND &&
+    Array.isArray((value as { findings?: unknown }).findings)
+  );
 }

@@ -43,8 +43,7 @@ export async function main(argv: string[], io: CliIO = process, overrides: CliOv
       return (clients ??= (require("../cloudtrail/aws") as typeof import("../cloudtrail/aws")).defaultAwsClients()); // eslint-disable-line @typescript-eslint/no-require-imports
     },
     readStackOutputs:
-      overrides.readStackOutputs ??
-      ((stack) => (require("./package/stack-outputs") as typeof import("./package/stack-outputs")).readPulumiStackOutputs(stack)), // eslint-disable-line @typescript-eslint/no-require-imports
+      overrides.readStackOutputs ?? ((stack) => (require("./package/stack-outputs") as typeof import("./package/stack-outputs")).readPulumiStackOutputs(stack)), // eslint-disable-line @typescript-eslint/no-require-imports
     now: overrides.now ?? (() => new Date()),
     progressEvery: overrides.progressEvery ?? 100,
     who: () => (whoServices ??= (require("./who/run") as typeof import("./who/run")).defaultWhoServices()), // eslint-disable-line @typescript-eslint/no-require-imports

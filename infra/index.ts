@@ -91,7 +91,10 @@ const outOfBandKey = new CustomerManagedKey("out-of-band-key", {
   aliasName: `${prefix}-alerts-out-of-band-${stack}`,
   accountId: ctx.accountId,
   partition: ctx.partition,
-  statements: outOfBandKeyStatements(ctx.accountId, pulumi.interpolate`arn:${ctx.partition}:sns:${ctx.region}:${ctx.accountId}:${outOfBandTopicName(prefix, stack)}`),
+  statements: outOfBandKeyStatements(
+    ctx.accountId,
+    pulumi.interpolate`arn:${ctx.partition}:sns:${ctx.region}:${ctx.accountId}:${outOfBandTopicName(prefix, stack)}`,
+  ),
   protect,
 });
 
@@ -137,10 +140,7 @@ if (profile.createDataBucket) {
     protect,
   });
 }
-const coveredDataBuckets: pulumi.Input<string>[] = [
-  ...(dataBucket ? [dataBucket.bucketName] : []),
-  ...profile.existingDataBuckets,
-];
+const coveredDataBuckets: pulumi.Input<string>[] = [...(dataBucket ? [dataBucket.bucketName] : []), ...profile.existingDataBuckets];
 
 const trail = new AuditTrail("audit-trail", {
   trailName: plannedTrailName,

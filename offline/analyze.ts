@@ -168,7 +168,8 @@ interface Reconciled {
 
 function split(policy: string, value: PolicyPackConfig[string]): { enforcementLevel?: Level; properties: Record<string, unknown> } {
   if (typeof value === "string") {
-    if (!LEVELS.includes(value)) throw new PolicyConfigError(`policy config for "${policy}": "${value}" is not an enforcement level (allowed: ${LEVELS.join(", ")})`);
+    if (!LEVELS.includes(value))
+      throw new PolicyConfigError(`policy config for "${policy}": "${value}" is not an enforcement level (allowed: ${LEVELS.join(", ")})`);
     return { enforcementLevel: value, properties: {} };
   }
   if (!value || typeof value !== "object" || Array.isArray(value)) {
@@ -190,7 +191,8 @@ function split(policy: string, value: PolicyPackConfig[string]): { enforcementLe
 export function reconcilePolicyConfig(pack: Pick<LoadedPack, "name" | "policies" | "initialConfig">, given: PolicyPackConfig = {}): Record<string, Reconciled> {
   const names = pack.policies.map((p) => p.name);
   for (const k of Object.keys(given)) {
-    if (k !== "all" && !names.includes(k)) throw new PolicyConfigError(`policy config names "${k}", which is not a policy of pack ${pack.name} (policies: ${names.join(", ")})`);
+    if (k !== "all" && !names.includes(k))
+      throw new PolicyConfigError(`policy config names "${k}", which is not a policy of pack ${pack.name} (policies: ${names.join(", ")})`);
   }
   const result: Record<string, Reconciled> = {};
   for (const p of pack.policies) {
@@ -219,24 +221,39 @@ function validateAgainstSchema(policy: string, schema: NonNullable<PolicyInfo["c
   const errors: string[] = [];
   for (const r of schema.required ?? []) if (!(r in props)) errors.push(`${policy}: ${r} is required`);
   const typeOk = (t: string, v: unknown) =>
-    t === "array" ? Array.isArray(v) : t === "integer" ? Number.isInteger(v) : t === "object" ? !!v && typeof v === "object" && !Array.isArray(v) : t === "null" ? v === null : typeof v === t;
+    t === "array"
+      ? Array.isArray(v)
+      : t === "integer"
+        ? Number.isInteger(v)
+        : t === "object"
+          ? !!v && typeof v === "object" && !Array.isArray(v)
+          : t === "null"
+            ? v === null
+            : typeof v === t;
   for (const [k, v] of Object.entries(props)) {
     const s = schema.properties?.[k];
     if (!s) continue;
     const types = s.type === undefined ? [] : Array.isArray(s.type) ? s.type : [s.type];
     if (types.length > 0 && !types.some((t: string) => typeOk(t, v))) errors.push(`${policy}: ${k}: ${JSON.stringify(v)} is not of type ${types.join(" or ")}`);
-    if (Array.isArray(s.enum) && !s.enum.some((e: unknown) => JSON.stringify(e) === JSON.stringify(v))) errors.push(`${policy}: ${k}: ${JSON.stringify(v)} is not one of ${JSON.stringify(s.enum)}`);
-    if (Array.isArray(v) && s.items?.type) for (const x of v) if (!typeOk(s.items.type, x)) errors.push(`${policy}: ${k}: item ${JSON.stringify(x)} is not of type ${s.items.type}`);
+    if (Array.isArray(s.enum) && !s.enum.some((e: unknown) => JSON.stringify(e) === JSON.stringify(v)))
+      errors.push(`${policy}: ${k}: ${JSON.stringify(v)} is not one of ${JSON.stringify(s.enum)}`);
+    if (Array.isArray(v) && s.items?.type)
+      for (const x of v) if (!typeOk(s.items.type, x)) errors.push(`${policy}: ${k}: item ${JSON.stringify(x)} is not of type ${s.items.type}`);
   }
   return errors;
 }
 
 /** Kept for callers of the earlier API: the reconciled config's levels only. */
 export function expandPolicyConfig(config: PolicyPackConfig, policyNames: string[]): PolicyPackConfig {
-  const pack = { name: "pack", initialConfig: {}, policies: policyNames.map((name) => ({ name, description: "", enforcementLevel: "advisory" as Level, severity: "", remediationSteps: "", tags: [] })) };
+  const pack = {
+    name: "pack",
+    initialConfig: {},
+    policies: policyNames.map((name) => ({ name, description: "", enforcementLevel: "advisory" as Level, severity: "", remediationSteps: "", tags: [] })),
+  };
   const r = reconcilePolicyConfig(pack, config);
   const out: PolicyPackConfig = {};
-  for (const k of Object.keys(config).includes("all") ? policyNames : Object.keys(config)) out[k] = { enforcementLevel: r[k].enforcementLevel, ...r[k].properties };
+  for (const k of Object.keys(config).includes("all") ? policyNames : Object.keys(config))
+    out[k] = { enforcementLevel: r[k].enforcementLevel, ...r[k].properties };
   return out;
 }
 

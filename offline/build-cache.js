@@ -42,7 +42,14 @@ function buildSync(options) {
   const file = path.join(CACHE_DIR, `${key}.json`);
   try {
     const entry = JSON.parse(fs.readFileSync(file, "utf8"));
-    if (inputsUnchanged(entry)) return { errors: [], warnings: entry.warnings, outputFiles: outputsOf(entry), metafile: options.metafile ? entry.metafile : undefined, mangleCache: undefined };
+    if (inputsUnchanged(entry))
+      return {
+        errors: [],
+        warnings: entry.warnings,
+        outputFiles: outputsOf(entry),
+        metafile: options.metafile ? entry.metafile : undefined,
+        mangleCache: undefined,
+      };
   } catch {
     // no entry yet
   }
@@ -57,7 +64,12 @@ function buildSync(options) {
         return result; // a virtual input: not cacheable
       }
     }
-    const entry = { inputs, warnings: result.warnings, outputFiles: result.outputFiles.map((o) => ({ path: o.path, text: o.text, hash: o.hash })), metafile: result.metafile };
+    const entry = {
+      inputs,
+      warnings: result.warnings,
+      outputFiles: result.outputFiles.map((o) => ({ path: o.path, text: o.text, hash: o.hash })),
+      metafile: result.metafile,
+    };
     try {
       fs.mkdirSync(CACHE_DIR, { recursive: true });
       const tmp = `${file}.${process.pid}.tmp`;

@@ -68,10 +68,16 @@ function parse(argv: string[]): Args | "help" {
   if (typeof stack !== "string") throw new UsageError(`${COMMAND}: --stack is required (the name of a Pulumi.<stack>.yaml beside the program)`);
   const program = typeof flags.program === "string" ? flags.program : undefined;
   const programDir = path.resolve(program ?? PROJECT_DIR);
-  if (!fs.existsSync(path.join(programDir, "Pulumi.yaml"))) throw new UsageError(`${COMMAND}: --program ${program ?? programDir}: no Pulumi.yaml in ${programDir}`);
+  if (!fs.existsSync(path.join(programDir, "Pulumi.yaml")))
+    throw new UsageError(`${COMMAND}: --program ${program ?? programDir}: no Pulumi.yaml in ${programDir}`);
   if (!fs.existsSync(path.join(programDir, `Pulumi.${stack}.yaml`))) {
-    const known = fs.readdirSync(programDir).map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).filter((x): x is string => !!x);
-    throw new UsageError(`${COMMAND}: --stack ${stack}: no ${path.join(programDir, `Pulumi.${stack}.yaml`)} (stacks of this program: ${known.join(", ") || "none"})`);
+    const known = fs
+      .readdirSync(programDir)
+      .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+      .filter((x): x is string => !!x);
+    throw new UsageError(
+      `${COMMAND}: --stack ${stack}: no ${path.join(programDir, `Pulumi.${stack}.yaml`)} (stacks of this program: ${known.join(", ") || "none"})`,
+    );
   }
   const mode = parseChoice(COMMAND, "mode", flags.mode as string | undefined, ["preview", "up"] as const, "preview");
   let format = parseChoice(COMMAND, "format", flags.format as string | undefined, ["table", "json", "sarif"] as const, "table");
@@ -83,10 +89,16 @@ function parse(argv: string[]): Args | "help" {
   const configs = stringList(flags, "policy-config");
   const dirs = packDirs.length > 0 ? packDirs : [PACK_DIR];
   if (configs.length > 0 && configs.length !== dirs.length) {
-    throw new UsageError(`${COMMAND}: ${configs.length} --policy-config for ${dirs.length} policy pack(s): give one per --policy-pack, in the same order (as the CLI's --policy-pack-config)`);
+    throw new UsageError(
+      `${COMMAND}: ${configs.length} --policy-config for ${dirs.length} policy pack(s): give one per --policy-pack, in the same order (as the CLI's --policy-pack-config)`,
+    );
   }
-  for (const d of dirs) if (!fs.existsSync(path.join(d, "package.json"))) throw new UsageError(`${COMMAND}: --policy-pack ${d}: not a policy pack (no package.json)`);
-  const packs = dirs.map((dir, i) => ({ dir, config: readPolicyConfig(configs[i], dir === PACK_DIR && configs.length === 0 ? path.join(PACK_DIR, "config", `${stack}.json`) : undefined) }));
+  for (const d of dirs)
+    if (!fs.existsSync(path.join(d, "package.json"))) throw new UsageError(`${COMMAND}: --policy-pack ${d}: not a policy pack (no package.json)`);
+  const packs = dirs.map((dir, i) => ({
+    dir,
+    config: readPolicyConfig(configs[i], dir === PACK_DIR && configs.length === 0 ? path.join(PACK_DIR, "config", `${stack}.json`) : undefined),
+  }));
   return { stack, programDir, mode, known: !!flags.known || mode === "up", format, packs };
 }
 
@@ -104,7 +116,9 @@ function readPolicyConfig(file: string | undefined, fallback: string | undefined
     if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("not a JSON object");
     return parsed;
   } catch (e) {
-    throw new UsageError(`${COMMAND}: --policy-config ${candidate}: not a policy pack config (a JSON object of policy name -> level or settings): ${(e as Error).message}`);
+    throw new UsageError(
+      `${COMMAND}: --policy-config ${candidate}: not a policy pack config (a JSON object of policy name -> level or settings): ${(e as Error).message}`,
+    );
   }
 }
 
@@ -162,14 +176,27 @@ export async function check(argv: string[], io: CheckIo, deps: CheckDeps = { run
   let run;
   try {
     // The program's own console output never mixes with a machine-readable report.
-    run = await deps.runProgram({ programDir: args.programDir, stack: args.stack, knownOutputs: args.known, programOutput: args.format === "table" ? undefined : io.err });
+    run = await deps.runProgram({
+      programDir: args.programDir,
+      stack: args.stack,
+      knownOutputs: args.known,
+      programOutput: args.format === "table" ? undefined : io.err,
+    });
   } catch (e) {
-    const why = e instanceof ProgramError || e instanceof StackConfigError ? e.message : (e as Error)?.stack ?? String(e);
+    const why = e instanceof ProgramError || e instanceof StackConfigError ? e.message : ((e as Error)?.stack ?? String(e));
     io.err(`${COMMAND}: the program failed for stack "${args.stack}":\n${why}`);
     return EXIT_ERROR;
   }
-  const violations = await evaluatePolicies(run.resources, { packs: args.packs, stackTags: { "pulumi:project": run.stackConfig.project, "pulumi:stack": args.stack } });
-  const view = args.mode === "up" ? "as pulumi up --skip-preview: outputs known" : args.known ? "known outputs, as on an update" : "first preview, computed outputs unknown";
+  const violations = await evaluatePolicies(run.resources, {
+    packs: args.packs,
+    stackTags: { "pulumi:project": run.stackConfig.project, "pulumi:stack": args.stack },
+  });
+  const view =
+    args.mode === "up"
+      ? "as pulumi up --skip-preview: outputs known"
+      : args.known
+        ? "known outputs, as on an update"
+        : "first preview, computed outputs unknown";
   if (args.format === "json") {
     io.out(
       JSON.stringify({
@@ -177,13 +204,36 @@ export async function check(argv: string[], io: CheckIo, deps: CheckDeps = { run
         mode: args.mode,
         resources: run.resources.length,
         packs: prepared.map((p) => ({ name: p.pack.name, version: p.pack.version })),
-        violations: violations.map(({ policy, pack, level, resource, message, phase }) => ({ policy, pack, level, resource, message, phase, ...(args.mode === "up" && level === "mandatory" ? { enforcedAt: enforcedAt({ phase } as Violation) } : {}) })),
+        violations: violations.map(({ policy, pack, level, resource, message, phase }) => ({
+          policy,
+          pack,
+          level,
+          resource,
+          message,
+          phase,
+          ...(args.mode === "up" && level === "mandatory" ? { enforcedAt: enforcedAt({ phase } as Violation) } : {}),
+        })),
       }),
     );
   } else if (args.format === "sarif") {
-    io.out(JSON.stringify(sarif(prepared.map((p) => p.pack), violations, path.relative(PROJECT_DIR, path.join(args.programDir, entryFile(args.programDir))))));
+    io.out(
+      JSON.stringify(
+        sarif(
+          prepared.map((p) => p.pack),
+          violations,
+          path.relative(PROJECT_DIR, path.join(args.programDir, entryFile(args.programDir))),
+        ),
+      ),
+    );
   } else {
-    io.out(render(args, run.resources.map((r) => r.type), violations, view));
+    io.out(
+      render(
+        args,
+        run.resources.map((r) => r.type),
+        violations,
+        view,
+      ),
+    );
   }
   return violations.some((v) => v.level === "mandatory") ? EXIT_FINDINGS : EXIT_OK;
 }
@@ -202,7 +252,11 @@ export function sarif(packs: LoadedPack[], violations: Violation[], entry: strin
       fullDescription: { text: pol.description },
       help: { text: pol.remediationSteps || pol.description },
       defaultConfiguration: { level: pol.enforcementLevel === "mandatory" ? "error" : "warning" },
-      properties: { tags: pol.tags, pack: `${p.name}@${p.version}`, ...(pol.severity ? { "security-severity": { low: "3.0", medium: "5.0", high: "7.5", critical: "9.5" }[pol.severity] } : {}) },
+      properties: {
+        tags: pol.tags,
+        pack: `${p.name}@${p.version}`,
+        ...(pol.severity ? { "security-severity": { low: "3.0", medium: "5.0", high: "7.5", critical: "9.5" }[pol.severity] } : {}),
+      },
     })),
   );
   const index = new Map(rules.map((r, i) => [r.id, i]));
@@ -211,7 +265,9 @@ export function sarif(packs: LoadedPack[], violations: Violation[], entry: strin
     version: "2.1.0",
     runs: [
       {
-        tool: { driver: { name: "audit-trail-estate offline policy check", informationUri: "https://www.pulumi.com/docs/iac/using-pulumi/crossguard/", rules } },
+        tool: {
+          driver: { name: "audit-trail-estate offline policy check", informationUri: "https://www.pulumi.com/docs/iac/using-pulumi/crossguard/", rules },
+        },
         results: violations.map((v) => ({
           ruleId: v.policy,
           ruleIndex: index.get(v.policy),
@@ -244,7 +300,10 @@ function render(args: Args, types: string[], violations: Violation[], view: stri
   if (violations.length === 0) lines.push("No policy violations.");
   else {
     const multi = new Set(violations.map((v) => v.pack)).size > 1;
-    const rows = [["POLICY", "LEVEL", "RESOURCE", "MESSAGE"], ...violations.map((v) => [multi ? `${v.pack}/${v.policy}` : v.policy, v.level, v.resource, v.message.replace(/\n/g, " ")])];
+    const rows = [
+      ["POLICY", "LEVEL", "RESOURCE", "MESSAGE"],
+      ...violations.map((v) => [multi ? `${v.pack}/${v.policy}` : v.policy, v.level, v.resource, v.message.replace(/\n/g, " ")]),
+    ];
     lines.push(table(rows));
   }
   if (args.mode === "up" && mandatory.length > 0) {

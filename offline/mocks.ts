@@ -9,9 +9,24 @@ export const MOCK_ACCOUNT_ID = "123456789012";
 export const MOCK_PARTITION = "aws";
 /** The regions enabled in the mocked account (the 17 enabled by default, one opt-in). */
 export const MOCK_ENABLED_REGIONS = [
-  "ap-east-1", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1", "ap-southeast-1", "ap-southeast-2",
-  "ca-central-1", "eu-central-1", "eu-north-1", "eu-west-1", "eu-west-2", "eu-west-3", "sa-east-1",
-  "us-east-1", "us-east-2", "us-west-1", "us-west-2",
+  "ap-east-1",
+  "ap-northeast-1",
+  "ap-northeast-2",
+  "ap-northeast-3",
+  "ap-south-1",
+  "ap-southeast-1",
+  "ap-southeast-2",
+  "ca-central-1",
+  "eu-central-1",
+  "eu-north-1",
+  "eu-west-1",
+  "eu-west-2",
+  "eu-west-3",
+  "sa-east-1",
+  "us-east-1",
+  "us-east-2",
+  "us-west-1",
+  "us-west-2",
 ];
 
 export interface MockOptions {
@@ -47,8 +62,26 @@ function tokenParts(type: string): { pkg: string; service: string; resource: str
  * hands them to a policy pack; not modelled with values in known mode (README).
  */
 export const PROVIDER_COMPUTED_MIRRORS: Record<string, string[]> = {
-  "aws:s3/bucket:Bucket": ["policy", "serverSideEncryptionConfiguration", "lifecycleRules", "objectLockConfiguration", "versioning", "logging", "grants", "acl"],
-  "aws:s3/bucketV2:BucketV2": ["policy", "serverSideEncryptionConfigurations", "lifecycleRules", "objectLockConfiguration", "versionings", "loggings", "grants", "acl"],
+  "aws:s3/bucket:Bucket": [
+    "policy",
+    "serverSideEncryptionConfiguration",
+    "lifecycleRules",
+    "objectLockConfiguration",
+    "versioning",
+    "logging",
+    "grants",
+    "acl",
+  ],
+  "aws:s3/bucketV2:BucketV2": [
+    "policy",
+    "serverSideEncryptionConfigurations",
+    "lifecycleRules",
+    "objectLockConfiguration",
+    "versionings",
+    "loggings",
+    "grants",
+    "acl",
+  ],
 };
 
 export class EstateMocks implements pulumi.runtime.Mocks {
@@ -86,7 +119,10 @@ export class EstateMocks implements pulumi.runtime.Mocks {
         return { id: keyId, state: { keyId, arn: `arn:${p}:kms:${region}:${acct}:key/${keyId}` } };
       }
       case "aws:kms/alias:Alias":
-        return { id: inputs.name, state: { arn: `arn:${p}:kms:${region}:${acct}:${inputs.name}`, targetKeyArn: `arn:${p}:kms:${region}:${acct}:key/${inputs.targetKeyId}` } };
+        return {
+          id: inputs.name,
+          state: { arn: `arn:${p}:kms:${region}:${acct}:${inputs.name}`, targetKeyArn: `arn:${p}:kms:${region}:${acct}:key/${inputs.targetKeyId}` },
+        };
       case "aws:cloudtrail/trail:Trail": {
         const trail = inputs.name ?? auto();
         const arn = `arn:${p}:cloudtrail:${region}:${acct}:trail/${trail}`;
@@ -98,7 +134,10 @@ export class EstateMocks implements pulumi.runtime.Mocks {
       }
       case "aws:iam/role:Role": {
         const role = inputs.name ?? auto();
-        return { id: role, state: { name: role, arn: `arn:${p}:iam::${acct}:role${inputs.path ?? "/"}${role}`, uniqueId: `AROA${shortHash(role, 17).toUpperCase()}` } };
+        return {
+          id: role,
+          state: { name: role, arn: `arn:${p}:iam::${acct}:role${inputs.path ?? "/"}${role}`, uniqueId: `AROA${shortHash(role, 17).toUpperCase()}` },
+        };
       }
       case "aws:iam/policy:Policy": {
         const policy = inputs.name ?? auto();
@@ -111,12 +150,24 @@ export class EstateMocks implements pulumi.runtime.Mocks {
       }
       case "aws:sqs/queue:Queue": {
         const queue = inputs.name ?? auto();
-        return { id: `https://sqs.${region}.amazonaws.com/${acct}/${queue}`, state: { name: queue, arn: `arn:${p}:sqs:${region}:${acct}:${queue}`, url: `https://sqs.${region}.amazonaws.com/${acct}/${queue}` } };
+        return {
+          id: `https://sqs.${region}.amazonaws.com/${acct}/${queue}`,
+          state: { name: queue, arn: `arn:${p}:sqs:${region}:${acct}:${queue}`, url: `https://sqs.${region}.amazonaws.com/${acct}/${queue}` },
+        };
       }
       case "aws:lambda/function:Function": {
         const fn = inputs.name ?? auto();
         const arn = `arn:${p}:lambda:${region}:${acct}:function:${fn}`;
-        return { id: fn, state: { name: fn, arn, qualifiedArn: `${arn}:$LATEST`, invokeArn: `arn:${p}:apigateway:${region}:lambda:path/2015-03-31/functions/${arn}/invocations`, version: "$LATEST" } };
+        return {
+          id: fn,
+          state: {
+            name: fn,
+            arn,
+            qualifiedArn: `${arn}:$LATEST`,
+            invokeArn: `arn:${p}:apigateway:${region}:lambda:path/2015-03-31/functions/${arn}/invocations`,
+            version: "$LATEST",
+          },
+        };
       }
       case "aws:cloudwatch/eventRule:EventRule": {
         const rule = inputs.name ?? auto();
@@ -129,15 +180,32 @@ export class EstateMocks implements pulumi.runtime.Mocks {
       }
       case "random:index/randomPassword:RandomPassword":
       case "random:index/randomString:RandomString": {
-        const result = createHash("sha512").update(type + name).digest("hex").repeat(4).slice(0, inputs.length ?? 16);
+        const result = createHash("sha512")
+          .update(type + name)
+          .digest("hex")
+          .repeat(4)
+          .slice(0, inputs.length ?? 16);
         return { id: "none", state: { result } };
       }
       case "aws:apigateway/restApi:RestApi": {
         const id = shortHash(type + name, 10);
-        return { id, state: { rootResourceId: shortHash(name, 10), arn: `arn:${p}:apigateway:${region}::/restapis/${id}`, executionArn: `arn:${p}:execute-api:${region}:${acct}:${id}` } };
+        return {
+          id,
+          state: {
+            rootResourceId: shortHash(name, 10),
+            arn: `arn:${p}:apigateway:${region}::/restapis/${id}`,
+            executionArn: `arn:${p}:execute-api:${region}:${acct}:${id}`,
+          },
+        };
       }
       case "aws:apigateway/stage:Stage":
-        return { id: `ags-${inputs.restApi}-${inputs.stageName}`, state: { arn: `arn:${p}:apigateway:${region}::/restapis/${inputs.restApi}/stages/${inputs.stageName}`, invokeUrl: `https://${inputs.restApi}.execute-api.${region}.amazonaws.com/${inputs.stageName}` } };
+        return {
+          id: `ags-${inputs.restApi}-${inputs.stageName}`,
+          state: {
+            arn: `arn:${p}:apigateway:${region}::/restapis/${inputs.restApi}/stages/${inputs.stageName}`,
+            invokeUrl: `https://${inputs.restApi}.execute-api.${region}.amazonaws.com/${inputs.stageName}`,
+          },
+        };
       case "aws:wafv2/webAcl:WebAcl": {
         const id = uuidFrom(type + name);
         return { id, state: { arn: `arn:${p}:wafv2:${region}:${acct}:regional/webacl/${inputs.name}/${id}` } };
@@ -145,9 +213,18 @@ export class EstateMocks implements pulumi.runtime.Mocks {
       case "aws:s3/bucketObjectv2:BucketObjectv2":
         return { id: inputs.key, state: { versionId: shortHash(type + name + String(inputs.content ?? ""), 32) } };
       case "aws:acmpca/certificateAuthority:CertificateAuthority":
-        return { id: `arn:${p}:acm-pca:${region}:${acct}:certificate-authority/${uuidFrom(name)}`, state: { arn: `arn:${p}:acm-pca:${region}:${acct}:certificate-authority/${uuidFrom(name)}`, certificateSigningRequest: "-----BEGIN CERTIFICATE REQUEST-----\nMOCK\n-----END CERTIFICATE REQUEST-----" } };
+        return {
+          id: `arn:${p}:acm-pca:${region}:${acct}:certificate-authority/${uuidFrom(name)}`,
+          state: {
+            arn: `arn:${p}:acm-pca:${region}:${acct}:certificate-authority/${uuidFrom(name)}`,
+            certificateSigningRequest: "-----BEGIN CERTIFICATE REQUEST-----\nMOCK\n-----END CERTIFICATE REQUEST-----",
+          },
+        };
       case "aws:acmpca/certificate:Certificate":
-        return { id: `${inputs.certificateAuthorityArn}/certificate/${shortHash(name, 32)}`, state: { certificate: "-----BEGIN CERTIFICATE-----\nMOCKROOT\n-----END CERTIFICATE-----", certificateChain: "" } };
+        return {
+          id: `${inputs.certificateAuthorityArn}/certificate/${shortHash(name, 32)}`,
+          state: { certificate: "-----BEGIN CERTIFICATE-----\nMOCKROOT\n-----END CERTIFICATE-----", certificateChain: "" },
+        };
       default: {
         const { pkg, service, resource } = tokenParts(type);
         const id = inputs.name ?? auto();
@@ -170,7 +247,12 @@ export class EstateMocks implements pulumi.runtime.Mocks {
     const { region } = this.options;
     switch (args.token) {
       case "aws:index/getCallerIdentity:getCallerIdentity":
-        return { id: this.accountId, accountId: this.accountId, arn: `arn:${MOCK_PARTITION}:iam::${this.accountId}:user/offline-check`, userId: "AIDAOFFLINECHECK0001" };
+        return {
+          id: this.accountId,
+          accountId: this.accountId,
+          arn: `arn:${MOCK_PARTITION}:iam::${this.accountId}:user/offline-check`,
+          userId: "AIDAOFFLINECHECK0001",
+        };
       case "aws:index/getPartition:getPartition":
         return { id: MOCK_PARTITION, partition: MOCK_PARTITION, dnsSuffix: "amazonaws.com", reverseDnsSuffix: "com.amazonaws" };
       case "aws:index/getRegion:getRegion":
@@ -196,10 +278,18 @@ export function policyDocumentJson(inputs: any): string {
     const out: Record<string, unknown> = {};
     if (s.sid) out.Sid = s.sid;
     out.Effect = s.effect ?? "Allow";
-    for (const [field, key] of [["actions", "Action"], ["notActions", "NotAction"], ["resources", "Resource"], ["notResources", "NotResource"]] as const) {
+    for (const [field, key] of [
+      ["actions", "Action"],
+      ["notActions", "NotAction"],
+      ["resources", "Resource"],
+      ["notResources", "NotResource"],
+    ] as const) {
       if (s[field]?.length) out[key] = one(s[field]);
     }
-    for (const [field, key] of [["principals", "Principal"], ["notPrincipals", "NotPrincipal"]] as const) {
+    for (const [field, key] of [
+      ["principals", "Principal"],
+      ["notPrincipals", "NotPrincipal"],
+    ] as const) {
       if (!s[field]?.length) continue;
       if (s[field].length === 1 && s[field][0].type === "*") out[key] = "*";
       else out[key] = Object.fromEntries(s[field].map((p: any) => [p.type, one(p.identifiers)]));

@@ -143,7 +143,10 @@ export interface ProgramRun {
 
 /** Thrown when the program itself fails (bad config, an exception): its message is the cause. */
 export class ProgramError extends Error {
-  constructor(message: string, readonly cause?: unknown) {
+  constructor(
+    message: string,
+    readonly cause?: unknown,
+  ) {
     super(message);
     this.name = "ProgramError";
   }
@@ -196,7 +199,10 @@ async function runProgramNow(options: RunOptions): Promise<ProgramRun> {
     supportsErrorHooks: true,
     supportsInvokeDependsOn: false,
   });
-  pulumi.runtime.setAllConfig(config, stackConfig.secretKeys.filter((k) => k in config));
+  pulumi.runtime.setAllConfig(
+    config,
+    stackConfig.secretKeys.filter((k) => k in config),
+  );
 
   const entry = path.resolve(options.programDir);
   // Fresh modules every run (no state shared between runs), transpiled once per source text.
@@ -217,7 +223,10 @@ async function runProgramNow(options: RunOptions): Promise<ProgramRun> {
   const stopServingBuildCache = buildCache.serveCachedEsbuild();
   if (options.programOutput) {
     const to = options.programOutput;
-    console.log = console.info = console.debug = (...args: unknown[]) => to(args.map((a) => (typeof a === "string" ? a : require("util").inspect(a))).join(" "));
+    console.log =
+      console.info =
+      console.debug =
+        (...args: unknown[]) => to(args.map((a) => (typeof a === "string" ? a : require("util").inspect(a))).join(" "));
   }
   // The runtime reads `new Error().stack` for every promise and registration; with ts-node's
   // source-map support each read maps every frame, which was a third of a run's time. V8's own

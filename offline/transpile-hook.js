@@ -15,7 +15,14 @@ const Module = require("module");
 const esbuild = require("esbuild");
 
 const CACHE_DIR = path.resolve(__dirname, "..", "node_modules", ".cache", "audit-trail-check");
-const OPTIONS = { loader: "ts", format: "cjs", target: "es2022", sourcemap: "inline", sourcesContent: false, tsconfigRaw: { compilerOptions: { esModuleInterop: true } } };
+const OPTIONS = {
+  loader: "ts",
+  format: "cjs",
+  target: "es2022",
+  sourcemap: "inline",
+  sourcesContent: false,
+  tsconfigRaw: { compilerOptions: { esModuleInterop: true } },
+};
 const SALT = `${esbuild.version}\n${JSON.stringify(OPTIONS)}\n`;
 const memory = new Map();
 const roots = new Set();

@@ -64,7 +64,13 @@ export interface ShardPlan {
 
 function checkIds(values: string[], pattern: RegExp, what: string, allowed: string): string[] {
   const bad = values.filter((v) => typeof v !== "string" || !pattern.test(v));
-  if (bad.length > 0) throw new OrgVerificationInputError(`${what}: ${bad.slice(0, 5).map((v) => JSON.stringify(v)).join(", ")} ${bad.length === 1 ? "is" : "are"} not ${allowed}`);
+  if (bad.length > 0)
+    throw new OrgVerificationInputError(
+      `${what}: ${bad
+        .slice(0, 5)
+        .map((v) => JSON.stringify(v))
+        .join(", ")} ${bad.length === 1 ? "is" : "are"} not ${allowed}`,
+    );
   return [...new Set(values)].sort();
 }
 

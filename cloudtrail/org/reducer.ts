@@ -128,7 +128,12 @@ export function reduceShardResults(input: ReduceInput): OrgReviewRecord {
     });
   }
   for (const accountId of plan.accounts.unexpected) {
-    findings.push({ kind: "account-unexpected", key: accountId, accountId, message: `Account ${accountId} delivers to the organization trail but is not among the organization's expected accounts` });
+    findings.push({
+      kind: "account-unexpected",
+      key: accountId,
+      accountId,
+      message: `Account ${accountId} delivers to the organization trail but is not among the organization's expected accounts`,
+    });
   }
   for (const accountId of plan.accounts.listed) {
     const own = plan.regionsByAccount[accountId] ?? [];
@@ -179,7 +184,9 @@ export function reduceShardResults(input: ReduceInput): OrgReviewRecord {
       }
       const omitted = result.findingsTotal - result.findings.length;
       if (omitted > 0) {
-        const counts = Object.entries(result.findingCounts).map(([k, n]) => `${k} ${n}`).join(", ");
+        const counts = Object.entries(result.findingCounts)
+          .map(([k, n]) => `${k} ${n}`)
+          .join(", ");
         findings.push({
           kind: "integrity",
           key: id,

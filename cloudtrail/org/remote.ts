@@ -62,7 +62,9 @@ const STATE_MACHINE_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine
 
 export async function runStateMachineAndWait(port: ExecutionPort, o: RemoteRunOptions): Promise<RemoteRunResult> {
   if (!STATE_MACHINE_ARN.test(o.stateMachineArn)) {
-    throw new OrgVerificationInputError(`--state-machine "${o.stateMachineArn}" is not a state machine ARN (arn:aws:states:<region>:<account>:stateMachine:<name>)`);
+    throw new OrgVerificationInputError(
+      `--state-machine "${o.stateMachineArn}" is not a state machine ARN (arn:aws:states:<region>:<account>:stateMachine:<name>)`,
+    );
   }
   parseDay(o.first, "--first");
   if (o.last !== undefined) parseDay(o.last, "--last");
@@ -84,9 +86,17 @@ export async function runStateMachineAndWait(port: ExecutionPort, o: RemoteRunOp
       return { executionArn, status: "SUCCEEDED", summary };
     }
     if (d.status !== "RUNNING" && d.status !== "PENDING_REDRIVE") {
-      throw new RemoteRunError(`${executionArn} ended ${d.status}${d.error ? `: ${d.error}` : ""}${d.cause ? ` (${d.cause.slice(0, 300)})` : ""}`, executionArn, d.status);
+      throw new RemoteRunError(
+        `${executionArn} ended ${d.status}${d.error ? `: ${d.error}` : ""}${d.cause ? ` (${d.cause.slice(0, 300)})` : ""}`,
+        executionArn,
+        d.status,
+      );
     }
     await sleep(o.pollIntervalMs ?? 5000);
   }
-  throw new RemoteRunError(`${executionArn} is still running after ${maxPolls} polls; it goes on, and its record will appear under review/`, executionArn, "RUNNING");
+  throw new RemoteRunError(
+    `${executionArn} is still running after ${maxPolls} polls; it goes on, and its record will appear under review/`,
+    executionArn,
+    "RUNNING",
+  );
 }

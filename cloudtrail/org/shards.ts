@@ -109,11 +109,13 @@ export function validateOrganizationTrail(value: unknown, what = "trail"): Organ
   const t = value as Partial<OrganizationTrail> | null;
   if (!t || typeof t !== "object") throw new OrgVerificationInputError(`${what}: expected an object {bucket, organizationId, trailName, homeRegion, prefix?}`);
   const problems: string[] = [];
-  if (typeof t.bucket !== "string" || !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(t.bucket)) problems.push(`bucket: ${JSON.stringify(t.bucket)} is not an S3 bucket name`);
+  if (typeof t.bucket !== "string" || !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(t.bucket))
+    problems.push(`bucket: ${JSON.stringify(t.bucket)} is not an S3 bucket name`);
   if (typeof t.organizationId !== "string" || !ORGANIZATION_ID.test(t.organizationId)) {
     problems.push(`organizationId: ${JSON.stringify(t.organizationId)} is not an organization id (o- followed by 10-32 lowercase letters or digits)`);
   }
-  if (typeof t.trailName !== "string" || !/^[A-Za-z0-9._-]{3,128}$/.test(t.trailName)) problems.push(`trailName: ${JSON.stringify(t.trailName)} is not a trail name`);
+  if (typeof t.trailName !== "string" || !/^[A-Za-z0-9._-]{3,128}$/.test(t.trailName))
+    problems.push(`trailName: ${JSON.stringify(t.trailName)} is not a trail name`);
   if (typeof t.homeRegion !== "string" || !REGION_NAME.test(t.homeRegion)) problems.push(`homeRegion: ${JSON.stringify(t.homeRegion)} is not a region name`);
   if (t.prefix !== undefined && (typeof t.prefix !== "string" || t.prefix.startsWith("/") || t.prefix.endsWith("/") || t.prefix === "")) {
     problems.push(`prefix: ${JSON.stringify(t.prefix)} must be a key prefix without leading or trailing slash, or absent`);

@@ -164,7 +164,9 @@ export function buildOrgVerificationDefinition(o: OrgVerificationMachineOptions)
     throw new RangeError(`shardTimeoutSeconds: ${o.shardTimeoutSeconds} is not allowed (30 to 900 seconds: a shard runs in one Lambda invocation)`);
   }
   if (o.childExecutionType === "EXPRESS" && o.shardTimeoutSeconds >= 300) {
-    throw new RangeError(`shardTimeoutSeconds: ${o.shardTimeoutSeconds} with EXPRESS children; an Express execution ends at 5 minutes, so use at most 299 or STANDARD`);
+    throw new RangeError(
+      `shardTimeoutSeconds: ${o.shardTimeoutSeconds} with EXPRESS children; an Express execution ends at 5 minutes, so use at most 299 or STANDARD`,
+    );
   }
   const S = STATE_NAMES;
   const catchAll = (next: string): Catcher[] => [{ ErrorEquals: ["States.ALL"], ResultPath: "$.failure", Next: next }];

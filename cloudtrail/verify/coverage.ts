@@ -145,7 +145,8 @@ export function findCoverageFindings(regions: RegionCoverage[], context: Coverag
           continue;
         }
         const latest = status?.latestDigestDeliveryTime?.getTime();
-        const removed = latest !== undefined && latest > span.start + HOUR_MS ? " CloudTrail reports delivering a digest after the newest one found: it was removed." : "";
+        const removed =
+          latest !== undefined && latest > span.start + HOUR_MS ? " CloudTrail reports delivering a digest after the newest one found: it was removed." : "";
         findings.push(
           finding(
             "uncovered-period",

@@ -4,14 +4,7 @@
  */
 import { finding, type Finding } from "./findings";
 import { GzipFormatError, GzipTooLargeError, gunzipSingleMember } from "./gzip-member";
-import {
-  buildStringToSign,
-  isHexSignature,
-  sha256Hex,
-  SUPPORTED_SIGNATURE_ALGORITHM,
-  verifyDigestSignature,
-  type PublicKeyIndex,
-} from "./signature";
+import { buildStringToSign, isHexSignature, sha256Hex, SUPPORTED_SIGNATURE_ALGORITHM, verifyDigestSignature, type PublicKeyIndex } from "./signature";
 import { MAX_DIGEST_UNCOMPRESSED_BYTES, type StoredDigest } from "./store";
 
 export interface DigestLogFileEntry {
@@ -57,13 +50,7 @@ export interface ParsedDigest {
   backfillGenerationTime?: Date;
 }
 
-const REQUIRED_STRING_FIELDS = [
-  "digestStartTime",
-  "digestEndTime",
-  "digestS3Bucket",
-  "digestS3Object",
-  "digestPublicKeyFingerprint",
-] as const;
+const REQUIRED_STRING_FIELDS = ["digestStartTime", "digestEndTime", "digestS3Bucket", "digestS3Object", "digestPublicKeyFingerprint"] as const;
 
 function s3Uri(bucket: string, key: string): string {
   return `s3://${bucket}/${key}`;
@@ -130,7 +117,9 @@ export function parseStoredDigest(bucket: string, key: string, stored: StoredDig
     uncompressed = gunzipSingleMember(stored.bytes, MAX_DIGEST_UNCOMPRESSED_BYTES);
   } catch (err) {
     if (err instanceof GzipTooLargeError) {
-      parsed.findings.push(finding("digest-invalid-format", key, `Digest file ${where} is not a CloudTrail digest: ${err.message} (real digests are kilobytes)`));
+      parsed.findings.push(
+        finding("digest-invalid-format", key, `Digest file ${where} is not a CloudTrail digest: ${err.message} (real digests are kilobytes)`),
+      );
       return parsed;
     }
     const why = err instanceof GzipFormatError ? err.message : String(err);
@@ -153,9 +142,7 @@ export function parseStoredDigest(bucket: string, key: string, stored: StoredDig
   try {
     json = JSON.parse(uncompressed.toString("utf8"));
   } catch (err) {
-    parsed.findings.push(
-      finding("digest-invalid-format", key, `Digest file ${where} is not JSON: ${(err as Error).message}`),
-    );
+    parsed.findings.push(finding("digest-invalid-format", key, `Digest file ${where} is not JSON: ${(err as Error).message}`));
     return parsed;
   }
   if (!json || typeof json !== "object" || Array.isArray(json)) {
@@ -173,9 +160,7 @@ export function parseStoredDigest(bucket: string, key: string, stored: StoredDig
     }
   }
   if (problems.length > 0) {
-    parsed.findings.push(
-      finding("digest-invalid-format", key, `Digest file ${where} is missing required content: ${problems.join("; ")}`),
-    );
+    parsed.findings.push(finding("digest-invalid-format", key, `Digest file ${where} is missing required content: ${problems.join("; ")}`));
     return parsed;
   }
   const raw = json as Record<string, unknown>;
@@ -213,11 +198,7 @@ export function authenticateDigest(parsed: ParsedDigest, keys: PublicKeyIndex): 
 
   if (doc.digestS3Bucket !== bucket || doc.digestS3Object !== key) {
     findings.push(
-      finding(
-        "digest-moved",
-        key,
-        `Digest file ${where} has been moved from its original location ${s3Uri(doc.digestS3Bucket, doc.digestS3Object)}`,
-      ),
+      finding("digest-moved", key, `Digest file ${where} has been moved from its original location ${s3Uri(doc.digestS3Bucket, doc.digestS3Object)}`),
     );
     return { findings, authenticated: false };
   }
@@ -253,22 +234,10 @@ export function authenticateDigest(parsed: ParsedDigest, keys: PublicKeyIndex): 
     return { findings, authenticated: false };
   }
   if (!publicKey.ok) {
-    findings.push(
-      finding(
-        "public-key-invalid",
-        key,
-        `Digest file ${where} cannot be checked: public key ${fingerprint} is unusable (${publicKey.reason})`,
-      ),
-    );
+    findings.push(finding("public-key-invalid", key, `Digest file ${where} cannot be checked: public key ${fingerprint} is unusable (${publicKey.reason})`));
     return { findings, authenticated: false };
   }
-  const toSign = buildStringToSign(
-    doc.digestEndTime,
-    doc.digestS3Bucket,
-    doc.digestS3Object,
-    parsed.uncompressedSha256,
-    doc.previousDigestSignature,
-  );
+  const toSign = buildStringToSign(doc.digestEndTime, doc.digestS3Bucket, doc.digestS3Object, parsed.uncompressedSha256, doc.previousDigestSignature);
   if (!verifyDigestSignature(toSign, parsed.signature, publicKey.key)) {
     findings.push(finding("signature-invalid", key, `Digest file ${where} signature verification failed`));
     return { findings, authenticated: false };
@@ -323,13 +292,7 @@ export function checkPreviousLink(claim: PreviousDigestClaim, observed: Previous
         ),
       );
     } else if (claim.hashValue === null) {
-      findings.push(
-        finding(
-          "previous-hash-mismatch",
-          observed.key,
-          `Digest ${claim.claimedBy} points to ${where} but records no previousDigestHashValue`,
-        ),
-      );
+      findings.push(finding("previous-hash-mismatch", observed.key, `Digest ${claim.claimedBy} points to ${where} but records no previousDigestHashValue`));
     } else if (claim.hashValue.toLowerCase() !== observed.uncompressedSha256) {
       findings.push(
         finding(

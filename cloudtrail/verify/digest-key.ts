@@ -42,7 +42,10 @@ export function trailArnOf(trail: TrailLocation, partition = "aws"): string {
 
 /** `YYYYMMDDTHHMMSSZ`, the form used in digest keys. */
 export function formatKeyTimestamp(date: Date): string {
-  return date.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}Z$/, "Z");
+  return date
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d{3}Z$/, "Z");
 }
 
 /** `YYYY-MM-DDTHH:MM:SSZ`, the form used in messages (and by the reference tool's output). */
@@ -131,13 +134,7 @@ export type KeyPosition = "other" | "before" | "in-range" | "after";
  * `end` are included because log files of the last hour are recorded by the next digest (the
  * reference tool does the same).
  */
-export function classifyDigestKey(
-  key: string,
-  trail: TrailLocation,
-  region: string,
-  start: Date,
-  end: Date,
-): KeyPosition {
+export function classifyDigestKey(key: string, trail: TrailLocation, region: string, start: Date, end: Date): KeyPosition {
   const info = parseDigestKey(key, trail, region);
   if (!info) return "other";
   const t = info.end.getTime();
@@ -150,13 +147,7 @@ export function classifyDigestKey(
  * Filters and orders keys as the walk expects them (ascending key order, which is end-time
  * order within one trail). Adapters that cannot stop early use this on their full listing.
  */
-export function selectDigestKeys(
-  keys: Iterable<string>,
-  trail: TrailLocation,
-  region: string,
-  start: Date,
-  end: Date,
-): string[] {
+export function selectDigestKeys(keys: Iterable<string>, trail: TrailLocation, region: string, start: Date, end: Date): string[] {
   const selected: string[] = [];
   for (const key of keys) {
     if (classifyDigestKey(key, trail, region, start, end) === "in-range") selected.push(key);
@@ -176,8 +167,7 @@ export function compareDigestKeys(a: string, b: string): number {
  * Generic digest file name (no trail known yet), used to discover trails in an export.
  * Trail names may contain `_`, so the home region is matched by its shape.
  */
-const GENERIC_DIGEST_FILE =
-  /^(\d{12})_CloudTrail-Digest_([a-z]{2}(?:-[a-z]+)+-\d+)_(.+)_([a-z]{2}(?:-[a-z]+)+-\d+)_(\d{8}T\d{6}Z)(_backfill)?\.json\.gz$/;
+const GENERIC_DIGEST_FILE = /^(\d{12})_CloudTrail-Digest_([a-z]{2}(?:-[a-z]+)+-\d+)_(.+)_([a-z]{2}(?:-[a-z]+)+-\d+)_(\d{8}T\d{6}Z)(_backfill)?\.json\.gz$/;
 
 export interface DiscoveredDigestKey {
   trail: TrailLocation;

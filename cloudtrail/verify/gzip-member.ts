@@ -142,9 +142,7 @@ export async function hashSingleGzipMember(source: AsyncIterable<Buffer | Uint8A
   const afterDeflate = compressedBytes - headerLength - deflateLength;
   if (afterDeflate < 8) throw new GzipFormatError("truncated gzip trailer (CRC-32/ISIZE missing)");
   if (afterDeflate > 8) {
-    throw new GzipFormatError(
-      `${afterDeflate - 8} byte(s) follow the first gzip member (an appended member or other data)`,
-    );
+    throw new GzipFormatError(`${afterDeflate - 8} byte(s) follow the first gzip member (an appended member or other data)`);
   }
   const expectedCrc = lastEight.readUInt32LE(0);
   const expectedSize = lastEight.readUInt32LE(4);

@@ -6,23 +6,9 @@
 import { constants as fsConstants, promises as fs, type Stats } from "node:fs";
 import * as path from "node:path";
 import type { Readable } from "node:stream";
-import {
-  digestKeyEndTime,
-  digestRegionPrefix,
-  digestRootPrefix,
-  recogniseDigestKey,
-  selectDigestKeys,
-  type TrailLocation,
-} from "./digest-key";
+import { digestKeyEndTime, digestRegionPrefix, digestRootPrefix, recogniseDigestKey, selectDigestKeys, type TrailLocation } from "./digest-key";
 import type { PublicKeyRecord } from "./signature";
-import {
-  MAX_DIGEST_COMPRESSED_BYTES,
-  MAX_SIDECAR_BYTES,
-  ObjectNotFoundError,
-  ObjectRefusedError,
-  type DigestStore,
-  type StoredDigest,
-} from "./store";
+import { MAX_DIGEST_COMPRESSED_BYTES, MAX_SIDECAR_BYTES, ObjectNotFoundError, ObjectRefusedError, type DigestStore, type StoredDigest } from "./store";
 
 export const META_SUFFIX = ".meta.json";
 
@@ -48,7 +34,8 @@ function parseValidityTime(value: unknown, where: string): string | undefined {
   let ms: number | undefined;
   if (typeof value === "number" && Number.isFinite(value)) ms = value * 1000;
   else if (typeof value === "string" && /^\d+(\.\d+)?$/.test(value.trim())) ms = Number(value.trim()) * 1000;
-  else if (typeof value === "string" && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/.test(value.trim())) ms = Date.parse(value.trim());
+  else if (typeof value === "string" && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/.test(value.trim()))
+    ms = Date.parse(value.trim());
   if (ms === undefined || Number.isNaN(ms)) {
     throw new PublicKeysFileError(`${where} is ${JSON.stringify(value)}; expected epoch seconds (1436317441.0, as a number or a string) or an ISO 8601 time`);
   }
@@ -75,7 +62,9 @@ export function parsePublicKeysDocument(text: string, source: string): PublicKey
   const doc = json && typeof json === "object" && !Array.isArray(json) ? (json as Record<string, unknown>) : null;
   const list = doc ? field(doc, "PublicKeyList") : undefined;
   if (!Array.isArray(list)) {
-    throw new PublicKeysFileError(`${source} has no "PublicKeyList" (or "publicKeyList") array; expected the output of "aws cloudtrail list-public-keys": {"PublicKeyList":[{"Value","ValidityStartTime","ValidityEndTime","Fingerprint"}]}`);
+    throw new PublicKeysFileError(
+      `${source} has no "PublicKeyList" (or "publicKeyList") array; expected the output of "aws cloudtrail list-public-keys": {"PublicKeyList":[{"Value","ValidityStartTime","ValidityEndTime","Fingerprint"}]}`,
+    );
   }
   return list.map((entry: unknown, i: number): PublicKeyRecord => {
     const e = entry && typeof entry === "object" && !Array.isArray(entry) ? (entry as Record<string, unknown>) : null;
@@ -101,7 +90,9 @@ export async function readPublicKeysFile(file: string): Promise<PublicKeyRecord[
     const info = await fs.stat(file);
     if (!info.isFile()) throw new PublicKeysFileError(`public keys file ${file} is not a regular file`);
     if (info.size > MAX_PUBLIC_KEYS_FILE_BYTES) {
-      throw new PublicKeysFileError(`public keys file ${file} is ${info.size} bytes; the output of list-public-keys is at most a few KB per key (limit ${MAX_PUBLIC_KEYS_FILE_BYTES})`);
+      throw new PublicKeysFileError(
+        `public keys file ${file} is ${info.size} bytes; the output of list-public-keys is at most a few KB per key (limit ${MAX_PUBLIC_KEYS_FILE_BYTES})`,
+      );
     }
     text = await fs.readFile(file, "utf8");
   } catch (err) {

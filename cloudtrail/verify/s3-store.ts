@@ -12,24 +12,9 @@
 import { GetTrailStatusCommand, ListPublicKeysCommand, type CloudTrailClient } from "@aws-sdk/client-cloudtrail";
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import { Readable } from "node:stream";
-import {
-  classifyDigestKey,
-  compareDigestKeys,
-  digestRegionPrefix,
-  digestRootPrefix,
-  listingStartAfter,
-  trailArnOf,
-  type TrailLocation,
-} from "./digest-key";
+import { classifyDigestKey, compareDigestKeys, digestRegionPrefix, digestRootPrefix, listingStartAfter, trailArnOf, type TrailLocation } from "./digest-key";
 import type { PublicKeyRecord } from "./signature";
-import {
-  MAX_DIGEST_COMPRESSED_BYTES,
-  ObjectNotFoundError,
-  ObjectRefusedError,
-  type DigestStore,
-  type StoredDigest,
-  type TrailDeliveryStatus,
-} from "./store";
+import { MAX_DIGEST_COMPRESSED_BYTES, ObjectNotFoundError, ObjectRefusedError, type DigestStore, type StoredDigest, type TrailDeliveryStatus } from "./store";
 
 export interface S3DigestStoreOptions {
   s3: S3Client;
@@ -123,7 +108,11 @@ export class S3DigestStore implements DigestStore {
       const response = await this.options.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
       if (typeof response.ContentLength === "number" && response.ContentLength > MAX_DIGEST_COMPRESSED_BYTES) {
         toReadable(response.Body).destroy();
-        throw new ObjectRefusedError(bucket, key, `digest file is ${response.ContentLength} bytes; no CloudTrail digest comes near ${MAX_DIGEST_COMPRESSED_BYTES}`);
+        throw new ObjectRefusedError(
+          bucket,
+          key,
+          `digest file is ${response.ContentLength} bytes; no CloudTrail digest comes near ${MAX_DIGEST_COMPRESSED_BYTES}`,
+        );
       }
       const bytes = await readAll(toReadable(response.Body), MAX_DIGEST_COMPRESSED_BYTES, bucket, key);
       const metadata: Record<string, string> = {};

@@ -22,12 +22,7 @@ export function buildStringToSign(
   uncompressedDigestSha256Hex: string,
   previousDigestSignature: string | null,
 ): string {
-  return [
-    digestEndTime,
-    `${digestS3Bucket}/${digestS3Object}`,
-    uncompressedDigestSha256Hex,
-    previousDigestSignature ?? "null",
-  ].join("\n");
+  return [digestEndTime, `${digestS3Bucket}/${digestS3Object}`, uncompressedDigestSha256Hex, previousDigestSignature ?? "null"].join("\n");
 }
 
 /** One entry of CloudTrail ListPublicKeys, dates as ISO strings (the export file stores them so). */
@@ -40,9 +35,7 @@ export interface PublicKeyRecord {
   Fingerprint: string;
 }
 
-export type ParsedPublicKey =
-  | { ok: true; key: crypto.KeyObject; fingerprint: string }
-  | { ok: false; reason: string };
+export type ParsedPublicKey = { ok: true; key: crypto.KeyObject; fingerprint: string } | { ok: false; reason: string };
 
 export function publicKeyFingerprint(der: Buffer): string {
   return crypto.createHash("md5").update(der).digest("hex");

@@ -225,7 +225,10 @@ export async function checkLogFile(
       return { findings: [finding("log-missing", key, `Log file ${where} (listed in digest ${digestKey}) not found`)], uncompressedBytes: 0 };
     }
     if (isObjectRefused(err)) {
-      return { findings: [finding("object-refused", key, `Log file ${where} (listed in digest ${digestKey}) was not read: ${err.reason}`)], uncompressedBytes: 0 };
+      return {
+        findings: [finding("object-refused", key, `Log file ${where} (listed in digest ${digestKey}) was not read: ${err.reason}`)],
+        uncompressedBytes: 0,
+      };
     }
     return { findings: [finding("read-error", key, `Log file ${where} could not be read: ${errorText(err)}`)], uncompressedBytes: 0 };
   }
@@ -254,7 +257,9 @@ export async function checkLogFile(
   }
   if (entry.hashAlgorithm !== undefined && entry.hashAlgorithm !== "SHA-256") {
     return {
-      findings: [finding("log-hash-mismatch", key, `Log file ${where}: digest ${digestKey} records hash algorithm "${entry.hashAlgorithm}"; only SHA-256 is valid`)],
+      findings: [
+        finding("log-hash-mismatch", key, `Log file ${where}: digest ${digestKey} records hash algorithm "${entry.hashAlgorithm}"; only SHA-256 is valid`),
+      ],
       uncompressedBytes,
     };
   }
@@ -380,7 +385,11 @@ class Walk {
     }
     if (keys.size === 0) {
       this.report([
-        finding("no-public-keys", keyLookup, `No public keys found for ${region} between ${formatDisplayDate(start)} and ${formatDisplayDate(keysUntil)}: no digest of this region can be authenticated`),
+        finding(
+          "no-public-keys",
+          keyLookup,
+          `No public keys found for ${region} between ${formatDisplayDate(start)} and ${formatDisplayDate(keysUntil)}: no digest of this region can be authenticated`,
+        ),
       ]);
     }
     for (const fp of keys.fingerprints()) this.fingerprints.add(fp);
@@ -415,7 +424,9 @@ class Walk {
       return keys.filter((k) => isBackfillDigestKey(k) === backfill);
     } catch (err) {
       const where = digestRegionPrefix(location, region);
-      this.report([finding("read-error", `s3://${location.bucket}/${where}`, `Digests in s3://${location.bucket}/${where} could not be listed: ${errorText(err)}`)]);
+      this.report([
+        finding("read-error", `s3://${location.bucket}/${where}`, `Digests in s3://${location.bucket}/${where} could not be listed: ${errorText(err)}`),
+      ]);
       return [];
     }
   }

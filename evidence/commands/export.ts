@@ -23,7 +23,9 @@ export async function runExport(argv: string[], io: CliIO, deps: CliDeps): Promi
   const regions = parseRegionList("export", optionalString(flags, "regions"));
   const concurrency = parsePositiveInteger("export", "concurrency", optionalString(flags, "concurrency"), 8, 64);
   const resolved = await resolveTrail(deps.clients, trailArn, validateOrgAndAccount("export", flags));
-  const store = new ArchiveDetectingStore(new S3DigestStore({ s3: deps.clients.s3(resolved.location.homeRegion), cloudTrailFor: (r) => deps.clients.cloudTrail(r) }));
+  const store = new ArchiveDetectingStore(
+    new S3DigestStore({ s3: deps.clients.s3(resolved.location.homeRegion), cloudTrailFor: (r) => deps.clients.cloudTrail(r) }),
+  );
   const progress = new StderrProgress(io.stderr, { every: Infinity });
   let lastShown = 0;
   const result = await exportTrailEvidence({

@@ -7,7 +7,13 @@ import * as path from "node:path";
 import { optionalString, parseFlags, parsePeriod, parsePositiveInteger, parseRegionList, requireString, UsageError, type FlagSpec } from "../../cli/args";
 import { digestWalkReporter, StderrProgress } from "../../cli/progress";
 import { digestKeyEndTime, formatDisplayDate, parseTrailArn, trailArnOf, type TrailLocation } from "../../cloudtrail/verify/digest-key";
-import { discoverExportedTrails, LocalExportStore, publicKeysFileInsideExport, PublicKeysFileError, readPublicKeysFile } from "../../cloudtrail/verify/local-store";
+import {
+  discoverExportedTrails,
+  LocalExportStore,
+  publicKeysFileInsideExport,
+  PublicKeysFileError,
+  readPublicKeysFile,
+} from "../../cloudtrail/verify/local-store";
 import { formatVerificationReport } from "../../cloudtrail/verify/report";
 import type { DigestStore } from "../../cloudtrail/verify/store";
 import { verifyTrailLogs } from "../../cloudtrail/verify/verifier";
@@ -41,12 +47,18 @@ async function chooseExportedTrail(dir: string, trailArn: string | undefined): P
     throw new UsageError(`verify: --dir ${dir} holds trail ${trailArn} in several places (${arns(matching)}); export them to separate folders`);
   }
   if (trails.length === 1) return trails[0];
-  if (trails.length === 0) throw new UsageError(`verify: --dir ${dir} holds no CloudTrail digest files (expected <dir>/<bucket>/.../AWSLogs/<account>/CloudTrail-Digest/...)`);
+  if (trails.length === 0)
+    throw new UsageError(`verify: --dir ${dir} holds no CloudTrail digest files (expected <dir>/<bucket>/.../AWSLogs/<account>/CloudTrail-Digest/...)`);
   throw new UsageError(`verify: --dir ${dir} holds ${trails.length} trails; choose one with --trail-arn: ${arns(trails)}`);
 }
 
 /** End times of the first and last digest in the export; null when it holds none with a dated name. */
-export async function exportedDigestSpan(store: DigestStore, trail: TrailLocation, regions: string[] | undefined, now: Date): Promise<{ first: Date; last: Date } | null> {
+export async function exportedDigestSpan(
+  store: DigestStore,
+  trail: TrailLocation,
+  regions: string[] | undefined,
+  now: Date,
+): Promise<{ first: Date; last: Date } | null> {
   let first = Infinity;
   let last = -Infinity;
   for (const region of regions ?? (await store.listDigestRegions(trail))) {
@@ -73,10 +85,14 @@ export function offlinePeriod(given: { start?: Date; end?: Date }, span: { first
   const exportStart = new Date(span.first.getTime() - HOUR_MS);
   const covered = `the export's digests cover ${formatDisplayDate(exportStart)} to ${formatDisplayDate(span.last)}`;
   if (given.start && given.start.getTime() > span.last.getTime()) {
-    throw new UsageError(`verify: --start ${formatDisplayDate(given.start)} is after the last digest of the export; ${covered}, so nothing would be verified; give an earlier --start`);
+    throw new UsageError(
+      `verify: --start ${formatDisplayDate(given.start)} is after the last digest of the export; ${covered}, so nothing would be verified; give an earlier --start`,
+    );
   }
   if (given.end && given.end.getTime() < span.first.getTime() - HOUR_MS) {
-    throw new UsageError(`verify: --end ${formatDisplayDate(given.end)} is before the first digest of the export; ${covered}, so nothing would be verified; give a later --end`);
+    throw new UsageError(
+      `verify: --end ${formatDisplayDate(given.end)} is before the first digest of the export; ${covered}, so nothing would be verified; give a later --end`,
+    );
   }
   return { start: given.start ?? exportStart, end: given.end ?? span.last };
 }
@@ -94,7 +110,12 @@ export async function runVerify(argv: string[], io: CliIO, deps: CliDeps): Promi
   const onProgress = digestWalkReporter(progress, deps.progressEvery);
 
   if (dir !== undefined) {
-    const keysFile = requireString("verify", flags, "public-keys", "with --dir: the output of `aws cloudtrail list-public-keys` for the period, obtained from CloudTrail yourself");
+    const keysFile = requireString(
+      "verify",
+      flags,
+      "public-keys",
+      "with --dir: the output of `aws cloudtrail list-public-keys` for the period, obtained from CloudTrail yourself",
+    );
     const period = parsePeriod("verify", flags, false);
     if (!(await isDirectory(dir))) throw new UsageError(`verify: --dir ${dir} is not an existing folder`);
     let publicKeys;
@@ -121,11 +142,27 @@ export async function runVerify(argv: string[], io: CliIO, deps: CliDeps): Promi
     return printVerification(io, result, formatVerificationReport(result, { trailArn: arn, start, end, source: `export ${path.resolve(dir)}` }), json);
   }
 
-  if (flags["public-keys"] !== undefined) throw new UsageError("verify: --public-keys only applies with --dir (online, keys come from CloudTrail ListPublicKeys)");
-  const trailArn = requireString("verify", flags, "trail-arn", "without --dir: the ARN of the trail to verify online, or give --dir <exportRoot> to verify an export");
+  if (flags["public-keys"] !== undefined)
+    throw new UsageError("verify: --public-keys only applies with --dir (online, keys come from CloudTrail ListPublicKeys)");
+  const trailArn = requireString(
+    "verify",
+    flags,
+    "trail-arn",
+    "without --dir: the ARN of the trail to verify online, or give --dir <exportRoot> to verify an export",
+  );
   const { start, end } = parsePeriod("verify", flags, true) as { start: Date; end: Date };
   const { verifyTrailOnS3 } = await import("../../cloudtrail/trail-verification");
-  const { resolved, result } = await verifyTrailOnS3({ clients: deps.clients, trailArn, ...orgAndAccount, start, end, regions, concurrency, now: deps.now, onProgress });
+  const { resolved, result } = await verifyTrailOnS3({
+    clients: deps.clients,
+    trailArn,
+    ...orgAndAccount,
+    start,
+    end,
+    regions,
+    concurrency,
+    now: deps.now,
+    onProgress,
+  });
   progress.done();
   return printVerification(io, result, formatVerificationReport(result, { trailArn, start, end, source: `s3://${resolved.location.bucket}` }), json);
 }

@@ -106,14 +106,7 @@ class PackageWriter {
   }
 
   /** Runs an API call and records its result, or that it is absent/failed, as one item. */
-  async collect(
-    rel: string,
-    kind: EvidenceItemKind,
-    title: string,
-    source: string,
-    call: () => Promise<unknown>,
-    absentErrors: string[] = [],
-  ): Promise<void> {
+  async collect(rel: string, kind: EvidenceItemKind, title: string, source: string, call: () => Promise<unknown>, absentErrors: string[] = []): Promise<void> {
     try {
       const data = await call();
       await this.writeJson(rel, data);
@@ -207,7 +200,13 @@ async function collectReviewRecords(options: PackageOptions, writer: PackageWrit
       const response = await s3.send(new GetObjectCommand({ Bucket: options.logBucket, Key: key }));
       await fs.mkdir(path.dirname(path.join(writer.out, rel)), { recursive: true });
       await pipeline(toReadable(response.Body), createWriteStream(path.join(writer.out, rel)));
-      writer.record({ path: rel, kind: "review-records", title: `Daily review record ${key}`, source: `s3:GetObject s3://${options.logBucket}/${key}`, status: "collected" });
+      writer.record({
+        path: rel,
+        kind: "review-records",
+        title: `Daily review record ${key}`,
+        source: `s3:GetObject s3://${options.logBucket}/${key}`,
+        status: "collected",
+      });
     } catch (err) {
       failures.push(`${key}: ${errorMessage(err)}`);
     }
@@ -264,7 +263,9 @@ function renderIndexMarkdown(index: PackageIndex): string {
   const trusted = index.verification.trustedPublicKeys;
   lines.push(
     `- Public keys trusted (CloudTrail ListPublicKeys): ${trusted.length ? "" : "none authenticated a digest"}` +
-      trusted.map((k) => `\`${k.fingerprint}\` (valid ${k.validityStartTime ?? "?"} to ${k.validityEndTime ?? "?"}, ${k.digestsAuthenticated} digest(s))`).join("; "),
+      trusted
+        .map((k) => `\`${k.fingerprint}\` (valid ${k.validityStartTime ?? "?"} to ${k.validityEndTime ?? "?"}, ${k.digestsAuthenticated} digest(s))`)
+        .join("; "),
   );
   lines.push("");
   lines.push("Check the package: `sha256sum -c SHA256SUMS` (every file except SHA256SUMS is listed).");
@@ -320,12 +321,26 @@ export async function buildEvidencePackage(options: PackageOptions): Promise<Pac
   // Trail configuration and status (PCI DSS 10.2: logging enabled and active).
   const resolved = await resolveTrail(options.clients, options.trailArn, options);
   await writer.writeJson("trail/get-trail.json", { Trail: resolved.trail });
-  writer.record({ path: "trail/get-trail.json", kind: "trail-configuration", title: "Trail configuration (multi-region, log file validation, KMS, CloudWatch Logs)", source: "cloudtrail:GetTrail", status: "collected" });
-  await writer.collect("trail/trail-status.json", "trail-status", "Trail status (IsLogging, latest delivery and digest delivery errors)", "cloudtrail:GetTrailStatus", async () =>
-    withoutMetadata(await cloudTrail.send(new GetTrailStatusCommand({ Name: options.trailArn }))),
+  writer.record({
+    path: "trail/get-trail.json",
+    kind: "trail-configuration",
+    title: "Trail configuration (multi-region, log file validation, KMS, CloudWatch Logs)",
+    source: "cloudtrail:GetTrail",
+    status: "collected",
+  });
+  await writer.collect(
+    "trail/trail-status.json",
+    "trail-status",
+    "Trail status (IsLogging, latest delivery and digest delivery errors)",
+    "cloudtrail:GetTrailStatus",
+    async () => withoutMetadata(await cloudTrail.send(new GetTrailStatusCommand({ Name: options.trailArn }))),
   );
-  await writer.collect("trail/event-selectors.json", "event-selectors", "Event selectors (management and data events logged)", "cloudtrail:GetEventSelectors", async () =>
-    withoutMetadata(await cloudTrail.send(new GetEventSelectorsCommand({ TrailName: options.trailArn }))),
+  await writer.collect(
+    "trail/event-selectors.json",
+    "event-selectors",
+    "Event selectors (management and data events logged)",
+    "cloudtrail:GetEventSelectors",
+    async () => withoutMetadata(await cloudTrail.send(new GetEventSelectorsCommand({ TrailName: options.trailArn }))),
   );
 
   // Integrity of the digest chain over the period (PCI DSS 10.3.4 change detection).
@@ -364,23 +379,41 @@ export async function buildEvidencePackage(options: PackageOptions): Promise<Pac
     status: "collected",
     note: verification.valid ? "valid" : `${failures} finding(s) fail verification`,
   });
-  writer.record({ path: "verification/report.txt", kind: "integrity-verification", title: "Integrity verification report (readable)", source: "evidence verify", status: "collected" });
+  writer.record({
+    path: "verification/report.txt",
+    kind: "integrity-verification",
+    title: "Integrity verification report (readable)",
+    source: "evidence verify",
+    status: "collected",
+  });
 
   // The log bucket's protection (M2-M5).
   const bucket = { Bucket: options.logBucket };
-  await writer.collect("log-bucket/object-lock.json", "object-lock", "Object Lock configuration (COMPLIANCE mode, default retention)", "s3:GetObjectLockConfiguration", async () =>
-    withoutMetadata(await s3.send(new GetObjectLockConfigurationCommand(bucket))),
+  await writer.collect(
+    "log-bucket/object-lock.json",
+    "object-lock",
+    "Object Lock configuration (COMPLIANCE mode, default retention)",
+    "s3:GetObjectLockConfiguration",
+    async () => withoutMetadata(await s3.send(new GetObjectLockConfigurationCommand(bucket))),
     ["ObjectLockConfigurationNotFoundError"],
   );
   await writer.collect("log-bucket/versioning.json", "versioning", "Bucket versioning", "s3:GetBucketVersioning", async () =>
     withoutMetadata(await s3.send(new GetBucketVersioningCommand(bucket))),
   );
-  await writer.collect("log-bucket/encryption.json", "encryption", "Default encryption (SSE-KMS, bucket key)", "s3:GetBucketEncryption", async () =>
-    withoutMetadata(await s3.send(new GetBucketEncryptionCommand(bucket))),
+  await writer.collect(
+    "log-bucket/encryption.json",
+    "encryption",
+    "Default encryption (SSE-KMS, bucket key)",
+    "s3:GetBucketEncryption",
+    async () => withoutMetadata(await s3.send(new GetBucketEncryptionCommand(bucket))),
     ["ServerSideEncryptionConfigurationNotFoundError"],
   );
-  await writer.collect("log-bucket/public-access-block.json", "public-access-block", "Public access block (all four flags)", "s3:GetPublicAccessBlock", async () =>
-    withoutMetadata(await s3.send(new GetPublicAccessBlockCommand(bucket))),
+  await writer.collect(
+    "log-bucket/public-access-block.json",
+    "public-access-block",
+    "Public access block (all four flags)",
+    "s3:GetPublicAccessBlock",
+    async () => withoutMetadata(await s3.send(new GetPublicAccessBlockCommand(bucket))),
     ["NoSuchPublicAccessBlockConfiguration"],
   );
 

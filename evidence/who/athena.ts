@@ -221,7 +221,11 @@ export function projectionFromTableParameters(parameters: Record<string, string>
   const start = first ? parsePartitionDay(first) : null;
   if (start) out.start = start;
   const regions = parameters?.["projection.region.values"];
-  if (regions) out.regions = regions.split(",").map((r) => r.trim()).filter(Boolean);
+  if (regions)
+    out.regions = regions
+      .split(",")
+      .map((r) => r.trim())
+      .filter(Boolean);
   return out;
 }
 
@@ -240,7 +244,12 @@ export function estimateAthenaUsd(bytesScanned: number): number {
  * `.../<account>/CloudTrail/<region>/<yyyy>/<mm>/<dd>/` prefix per region and day. null when the
  * template is not an s3:// URI of that shape.
  */
-export function partitionPrefixes(template: string, account: string, regions: readonly string[], days: readonly string[]): { bucket: string; prefixes: string[] } | null {
+export function partitionPrefixes(
+  template: string,
+  account: string,
+  regions: readonly string[],
+  days: readonly string[],
+): { bucket: string; prefixes: string[] } | null {
   const m = /^s3:\/\/([^/]+)\/(.*)$/.exec(template);
   if (!m || !template.includes("${timestamp}")) return null;
   const [, bucket, path] = m;

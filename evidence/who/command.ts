@@ -8,7 +8,17 @@
  * files of the period are archived (Glacier) and must be restored first.
  */
 import { EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE } from "../../cli/exit-codes";
-import { optionalString, parseChoice, parseFlags, parsePeriod, parsePositiveInteger, requireString, UsageError, type FlagSpec, type ParsedFlags } from "../../cli/args";
+import {
+  optionalString,
+  parseChoice,
+  parseFlags,
+  parsePeriod,
+  parsePositiveInteger,
+  requireString,
+  UsageError,
+  type FlagSpec,
+  type ParsedFlags,
+} from "../../cli/args";
 import { ArchivedObjectsError, archivedObjectsMessage } from "../../cloudtrail/archived-objects";
 import { ACCOUNT_ID_PATTERN, ORGANIZATION_ID_PATTERN, type AwsClients } from "../../cloudtrail/aws";
 import type { StackOutputReader, StackOutputs } from "../package/stack-outputs";
@@ -105,7 +115,9 @@ export async function buildWhoPlan(argv: string[], deps: WhoCommandDeps): Promis
     throw new UsageError(`${COMMAND}: --start and --end are the same second; the period is empty (--end is exclusive)`);
   }
   if (period.start.getTime() > deps.now().getTime()) {
-    throw new UsageError(`${COMMAND}: --start ${eventTimeText(period.start)} is in the future (now ${eventTimeText(deps.now())}); no event can be recorded yet`);
+    throw new UsageError(
+      `${COMMAND}: --start ${eventTimeText(period.start)} is in the future (now ${eventTimeText(deps.now())}); no event can be recorded yet`,
+    );
   }
   const format = parseChoice(COMMAND, "format", optionalString(flags, "format"), ["table", "csv", "json"] as const, "table");
   const source = parseChoice(COMMAND, "source", optionalString(flags, "source"), ["auto", "athena", "logs"] as const, "auto");
@@ -124,19 +136,28 @@ export async function buildWhoPlan(argv: string[], deps: WhoCommandDeps): Promis
   const database = from("database", "athena.database", validateGlueName);
   const table = from("table", "athena.table", validateGlueName);
   const athenaParts = { workgroup, database, table };
-  const missingAthena = Object.entries(athenaParts).filter(([, v]) => v === undefined).map(([k]) => `--${k}`);
+  const missingAthena = Object.entries(athenaParts)
+    .filter(([, v]) => v === undefined)
+    .map(([k]) => `--${k}`);
   let athena: AthenaTarget | undefined;
   if (missingAthena.length === 0) athena = athenaParts as AthenaTarget;
   else if (source === "athena" || (source === "auto" && missingAthena.length < 3)) {
-    const where = stack !== undefined ? `stack ${stack} has no athena.{workgroup,database,table} output for them` : "give all three, or --stack <name> whose outputs name them";
+    const where =
+      stack !== undefined
+        ? `stack ${stack} has no athena.{workgroup,database,table} output for them`
+        : "give all three, or --stack <name> whose outputs name them";
     throw new UsageError(`${COMMAND}: Athena needs ${missingAthena.join(", ")} (${where})`);
   }
   const logGroup = from("log-group", "trailLogGroup", validateLogGroup);
   if (source === "logs" && logGroup === undefined) {
-    throw new UsageError(`${COMMAND}: --source logs needs --log-group <name>${stack !== undefined ? ` (stack ${stack} has no trailLogGroup output)` : " or --stack <name>"}`);
+    throw new UsageError(
+      `${COMMAND}: --source logs needs --log-group <name>${stack !== undefined ? ` (stack ${stack} has no trailLogGroup output)` : " or --stack <name>"}`,
+    );
   }
   if (athena === undefined && logGroup === undefined) {
-    throw new UsageError(`${COMMAND}: nothing to query: give --stack <name>, or --workgroup, --database and --table (Athena), or --log-group <name> (Logs Insights)`);
+    throw new UsageError(
+      `${COMMAND}: nothing to query: give --stack <name>, or --workgroup, --database and --table (Athena), or --log-group <name> (Logs Insights)`,
+    );
   }
   if (verifyDigests && athena === undefined) {
     throw new UsageError(`${COMMAND}: --verify-digests needs the Athena table (--workgroup, --database, --table, or --stack)`);
@@ -171,7 +192,8 @@ export async function buildWhoPlan(argv: string[], deps: WhoCommandDeps): Promis
     throw new UsageError(`${COMMAND}: --account "${accountText}" is not a 12-digit AWS account id`);
   }
   const organizationId = pick(flags, "organization-id", outputs, stack, "organizationId", (c, label, text) => {
-    if (!ORGANIZATION_ID_PATTERN.test(text)) throw new UsageError(`${c}: ${label} "${text}" is not an AWS Organizations id (o- followed by 10-32 lowercase letters or digits)`);
+    if (!ORGANIZATION_ID_PATTERN.test(text))
+      throw new UsageError(`${c}: ${label} "${text}" is not an AWS Organizations id (o- followed by 10-32 lowercase letters or digits)`);
     return text;
   });
 

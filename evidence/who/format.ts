@@ -98,7 +98,9 @@ export function formatJson(report: WhoReport): string {
 
 /** Control characters shown escaped, so one event stays one line. */
 function oneLine(value: string): string {
-  return value.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => (c === "\n" ? "\\n" : c === "\r" ? "\\r" : c === "\t" ? "\\t" : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`));
+  return value.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) =>
+    c === "\n" ? "\\n" : c === "\r" ? "\\r" : c === "\t" ? "\\t" : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }
 
 function shorten(value: string, max: number): string {
@@ -144,13 +146,7 @@ export function formatRowsTable(rows: readonly WhoRow[]): string {
   const cells = rows.map((row) => TABLE_COLUMNS.map(([, get]) => oneLine(get(row))));
   const widths = TABLE_COLUMNS.map(([title], i) => Math.max(title.length, ...cells.map((c) => c[i].length)));
   const line = (values: string[]) => values.map((v, i) => (i === values.length - 1 ? v : v.padEnd(widths[i]))).join("  ");
-  return [
-    line(TABLE_COLUMNS.map(([title]) => title)),
-    line(widths.map((w) => "-".repeat(w))),
-    ...cells.map(line),
-  ]
-    .map((l) => `${l.trimEnd()}\n`)
-    .join("");
+  return [line(TABLE_COLUMNS.map(([title]) => title)), line(widths.map((w) => "-".repeat(w))), ...cells.map(line)].map((l) => `${l.trimEnd()}\n`).join("");
 }
 
 function describeKey(q: WhoReportQuery): string {
@@ -190,7 +186,8 @@ export function formatTable(report: WhoReport): string {
     `Source: ${describeSource(q)}\n\n`;
   const body = report.rows.length === 0 ? `${noEventsMessage(q)}\n` : formatRowsTable(report.rows);
   let tail = `\n${report.rows.length} event(s). ${formatStats(report)}\n`;
-  if (report.stats.truncated) tail += `Warning: Logs Insights returns at most ${report.rows.length} rows; the list is cut off. Run with --source athena for every event.\n`;
+  if (report.stats.truncated)
+    tail += `Warning: Logs Insights returns at most ${report.rows.length} rows; the list is cut off. Run with --source athena for every event.\n`;
   if (report.verification) {
     const v = report.verification;
     tail +=

@@ -50,7 +50,9 @@ export function insightsTargetFilter(query: Pick<WhoQuery, "bucket" | "key">): s
   const bucket = `requestParameters.bucketName = ${insightsString(query.bucket)}`;
   const copies = `eventName in [${COPY_EVENT_NAMES.map(insightsString).join(", ")}]`;
   if (!query.key) {
-    const source = copySourceRegex(`${query.bucket}/`, false).map((r) => `${COPY_SOURCE_FIELD} like ${r}`).join(" or ");
+    const source = copySourceRegex(`${query.bucket}/`, false)
+      .map((r) => `${COPY_SOURCE_FIELD} like ${r}`)
+      .join(" or ");
     return `${bucket} or (${copies} and (${source}))`;
   }
   const exact = query.key.match === "exact";

@@ -220,12 +220,19 @@ export async function readProjection(athena: AthenaClient, target: AthenaTarget,
   const fallback = parsePartitionDay(DEFAULT_PROJECTION_START) as Date;
   try {
     const out = await athena.send(
-      new (athenaSdk().GetTableMetadataCommand)({ CatalogName: "AwsDataCatalog", DatabaseName: target.database, TableName: target.table, WorkGroup: target.workgroup }),
+      new (athenaSdk().GetTableMetadataCommand)({
+        CatalogName: "AwsDataCatalog",
+        DatabaseName: target.database,
+        TableName: target.table,
+        WorkGroup: target.workgroup,
+      }),
     );
     const projection = projectionFromTableParameters(out?.TableMetadata?.Parameters);
     return { ...projection, start: projection.start ?? fallback };
   } catch (err) {
-    ctx.note(`Could not read the partition projection of ${target.database}.${target.table} (${errorText(err)}); assuming it starts ${DEFAULT_PROJECTION_START}.`);
+    ctx.note(
+      `Could not read the partition projection of ${target.database}.${target.table} (${errorText(err)}); assuming it starts ${DEFAULT_PROJECTION_START}.`,
+    );
     return { start: fallback };
   }
 }
@@ -238,10 +245,19 @@ const ARCHIVE_CHECK_CONCURRENCY = 8;
  * so an answer over them would be silently incomplete: list the partitions the statement reads
  * and refuse (exit 3, with the restore command) while any object there is archived.
  */
-export async function checkNotArchived(plan: WhoPlan, projection: TableProjection, account: string, regions: readonly string[], days: readonly string[], ctx: WhoContext): Promise<void> {
+export async function checkNotArchived(
+  plan: WhoPlan,
+  projection: TableProjection,
+  account: string,
+  regions: readonly string[],
+  days: readonly string[],
+  ctx: WhoContext,
+): Promise<void> {
   const target = projection.locationTemplate ? partitionPrefixes(projection.locationTemplate, account, regions, days) : null;
   if (!target) {
-    ctx.note("The table's storage.location.template could not be read, so archived (Glacier) log files could not be looked for; the answer may miss events in them.");
+    ctx.note(
+      "The table's storage.location.template could not be read, so archived (Glacier) log files could not be looked for; the answer may miss events in them.",
+    );
     return;
   }
   const s3 = ctx.clients.s3(plan.homeRegion);
@@ -273,7 +289,9 @@ export async function lookUpBucketRegion(clients: AwsClients, homeRegion: string
     if (!constraint) return "us-east-1";
     return constraint === "EU" ? "eu-west-1" : constraint;
   } catch (err) {
-    ctx.note(`The region of bucket ${bucket} is unknown (GetBucketLocation: ${errorText(err)}); reading every region's partitions of those days. Pass --region to read only one.`);
+    ctx.note(
+      `The region of bucket ${bucket} is unknown (GetBucketLocation: ${errorText(err)}); reading every region's partitions of those days. Pass --region to read only one.`,
+    );
     return undefined;
   }
 }

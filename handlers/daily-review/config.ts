@@ -69,7 +69,10 @@ export function parseDailyReviewEnv(env: Record<string, string | undefined>): Da
   try {
     parsed = JSON.parse(rawDeployers);
   } catch {
-    throw new ConfigError("DEPLOYER_ROLE_ARNS", `is not JSON; expected a JSON array of IAM role ARNs, e.g. ["arn:aws:iam::123456789012:role/deployer"] (or [])`);
+    throw new ConfigError(
+      "DEPLOYER_ROLE_ARNS",
+      `is not JSON; expected a JSON array of IAM role ARNs, e.g. ["arn:aws:iam::123456789012:role/deployer"] (or [])`,
+    );
   }
   if (!Array.isArray(parsed)) {
     throw new ConfigError("DEPLOYER_ROLE_ARNS", "must be a JSON array of IAM role ARNs (or [] for none)");
@@ -83,7 +86,10 @@ export function parseDailyReviewEnv(env: Record<string, string | undefined>): Da
   const organizationText = env.ORGANIZATION_ID?.trim();
   const organizationId = organizationText ? organizationText : undefined;
   if (organizationId !== undefined && !ORGANIZATION_ID_PATTERN.test(organizationId)) {
-    throw new ConfigError("ORGANIZATION_ID", `is "${organizationId}"; expected an AWS Organizations id, o- followed by 10-32 lowercase letters or digits (or unset for a single-account trail)`);
+    throw new ConfigError(
+      "ORGANIZATION_ID",
+      `is "${organizationId}"; expected an AWS Organizations id, o- followed by 10-32 lowercase letters or digits (or unset for a single-account trail)`,
+    );
   }
   return { trailArn, logBucket, logGroupName, kmsKeyArn, alertTopicArn, deployerRoleArns, ...(organizationId ? { organizationId } : {}) };
 }

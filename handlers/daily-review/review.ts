@@ -156,7 +156,11 @@ function statusFindings(trailArn: string, status: TrailStatusSnapshot): ReviewFi
     });
   }
   if (status.logFileValidationEnabled === false) {
-    findings.push({ kind: "log-file-validation-disabled", key: trailArn, message: "Log file integrity validation is off: no digest files are being delivered (M1)" });
+    findings.push({
+      kind: "log-file-validation-disabled",
+      key: trailArn,
+      message: "Log file integrity validation is off: no digest files are being delivered (M1)",
+    });
   }
   if (status.latestDeliveryError) {
     findings.push({ kind: "trail-delivery-error", key: trailArn, message: `Latest log delivery error: ${status.latestDeliveryError}` });

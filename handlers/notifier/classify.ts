@@ -5,14 +5,14 @@
  * notification carrying the (truncated) original text, because an alert is never thrown away (E8).
  */
 import { looksLikeDailyReviewAlert } from "../../cloudtrail/review-alert";
-import { alarmNotification, isAlarmMessage } from './builders/alarm';
-import { classifyCloudTrail, isCloudTrailRecord } from './builders/cloudtrail';
-import { configComplianceNotification, isConfigComplianceChange } from './builders/config-compliance';
-import { dailyReviewNotification } from './builders/daily-review';
-import { findingNotification, isFindingEvent } from './builders/finding';
-import { rawNotification } from './builders/raw';
-import { notify, type ClassifiedMessage, type ClassifyOptions, type IncomingMessage } from './notification';
-import { isObject, nonEmptyString, safeJsonStringify, type JsonObject } from './text';
+import { alarmNotification, isAlarmMessage } from "./builders/alarm";
+import { classifyCloudTrail, isCloudTrailRecord } from "./builders/cloudtrail";
+import { configComplianceNotification, isConfigComplianceChange } from "./builders/config-compliance";
+import { dailyReviewNotification } from "./builders/daily-review";
+import { findingNotification, isFindingEvent } from "./builders/finding";
+import { rawNotification } from "./builders/raw";
+import { notify, type ClassifiedMessage, type ClassifyOptions, type IncomingMessage } from "./notification";
+import { isObject, nonEmptyString, safeJsonStringify, type JsonObject } from "./text";
 
 /**
  * Takes the SNS messages out of a Lambda event. Anything that is not a well-formed SNS record
@@ -22,15 +22,15 @@ import { isObject, nonEmptyString, safeJsonStringify, type JsonObject } from './
 export function extractIncomingMessages(event: unknown): IncomingMessage[] {
   const records = isObject(event) ? event.Records : undefined;
   if (!Array.isArray(records) || records.length === 0) {
-    const note = Array.isArray(records) ? 'Lambda event has an empty Records list' : 'Lambda event is not an SNS event (no Records list)';
+    const note = Array.isArray(records) ? "Lambda event has an empty Records list" : "Lambda event is not an SNS event (no Records list)";
     return [{ index: 0, body: safeJsonStringify(event), note }];
   }
   return records.map((record: unknown, index): IncomingMessage => {
     const sns = isObject(record) && isObject(record.Sns) ? record.Sns : undefined;
     const snsMessageId = nonEmptyString(sns?.MessageId);
     const subject = nonEmptyString(sns?.Subject);
-    if (sns !== undefined && typeof sns.Message === 'string') return { index, snsMessageId, subject, body: sns.Message };
-    return { index, snsMessageId, subject, body: safeJsonStringify(record), note: 'SNS record without a Message string' };
+    if (sns !== undefined && typeof sns.Message === "string") return { index, snsMessageId, subject, body: sns.Message };
+    return { index, snsMessageId, subject, body: safeJsonStringify(record), note: "SNS record without a Message string" };
   });
 }
 
@@ -40,7 +40,7 @@ export function classifyMessage(message: IncomingMessage, options: ClassifyOptio
   try {
     parsed = JSON.parse(message.body);
   } catch {
-    return notify(rawNotification(message, message.note ?? 'Message is not JSON', undefined));
+    return notify(rawNotification(message, message.note ?? "Message is not JSON", undefined));
   }
   try {
     const recognised = classifyParsed(parsed, options);
@@ -48,7 +48,7 @@ export function classifyMessage(message: IncomingMessage, options: ClassifyOptio
     return notify(rawNotification(message, message.note ?? unrecognisedReason(parsed), parsed));
   } catch {
     // A shape we thought we knew but could not read: still deliver the original text.
-    return notify(rawNotification(message, 'Message could not be formatted', parsed));
+    return notify(rawNotification(message, "Message could not be formatted", parsed));
   }
 }
 
@@ -61,12 +61,13 @@ function classifyParsed(parsed: unknown, options: ClassifyOptions): ClassifiedMe
   if (isAlarmMessage(parsed)) return notify(alarmNotification(parsed));
   if (looksLikeDailyReviewAlert(parsed)) return notify(dailyReviewNotification(parsed));
   // A bare CloudTrail record (e.g. replayed from the log bucket) rather than an EventBridge event.
-  if (parsed['detail-type'] === undefined && isCloudTrailRecord(parsed)) return classifyCloudTrail(parsed, {}, options);
+  if (parsed["detail-type"] === undefined && isCloudTrailRecord(parsed)) return classifyCloudTrail(parsed, {}, options);
   return undefined;
 }
 
 function unrecognisedReason(parsed: unknown): string {
-  if (isObject(parsed) && parsed['detail-type'] !== undefined && !isObject(parsed.detail)) return 'EventBridge event without a detail object';
-  if (isObject(parsed) && isObject(parsed.detail) && parsed['detail-type'] === 'AWS API Call via CloudTrail') return 'CloudTrail event without eventName / eventSource';
-  return 'Unrecognised message';
+  if (isObject(parsed) && parsed["detail-type"] !== undefined && !isObject(parsed.detail)) return "EventBridge event without a detail object";
+  if (isObject(parsed) && isObject(parsed.detail) && parsed["detail-type"] === "AWS API Call via CloudTrail")
+    return "CloudTrail event without eventName / eventSource";
+  return "Unrecognised message";
 }

@@ -4,7 +4,7 @@
  * instead of posting to the wrong place.
  */
 
-export const NOTIFIER_ENVIRONMENTS = ['dev', 'dev2', 'prd'] as const;
+export const NOTIFIER_ENVIRONMENTS = ["dev", "dev2", "prd"] as const;
 export type NotifierEnvironment = (typeof NOTIFIER_ENVIRONMENTS)[number];
 
 export interface NotifierConfig {
@@ -20,8 +20,8 @@ export interface NotifierConfig {
 
 export class NotifierConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
-    super(`Invalid notifier configuration: ${problems.join('; ')}`);
-    this.name = 'NotifierConfigError';
+    super(`Invalid notifier configuration: ${problems.join("; ")}`);
+    this.name = "NotifierConfigError";
   }
 }
 
@@ -33,15 +33,15 @@ export function readNotifierConfig(env: Readonly<Record<string, string | undefin
   const problems: string[] = [];
 
   const environment = env.ENVIRONMENT?.trim();
-  if (environment === undefined || environment === '') {
-    problems.push(`ENVIRONMENT is not set (expected one of ${NOTIFIER_ENVIRONMENTS.join(', ')})`);
+  if (environment === undefined || environment === "") {
+    problems.push(`ENVIRONMENT is not set (expected one of ${NOTIFIER_ENVIRONMENTS.join(", ")})`);
   } else if (!(NOTIFIER_ENVIRONMENTS as readonly string[]).includes(environment)) {
-    problems.push(`ENVIRONMENT must be one of ${NOTIFIER_ENVIRONMENTS.join(', ')} (got ${JSON.stringify(environment)})`);
+    problems.push(`ENVIRONMENT must be one of ${NOTIFIER_ENVIRONMENTS.join(", ")} (got ${JSON.stringify(environment)})`);
   }
 
-  const channel = env.SLACK_CHANNEL?.trim().replace(/^#/, '');
-  if (channel === undefined || channel === '') {
-    problems.push('SLACK_CHANNEL is not set (e.g. bs-notification-prd)');
+  const channel = env.SLACK_CHANNEL?.trim().replace(/^#/, "");
+  if (channel === undefined || channel === "") {
+    problems.push("SLACK_CHANNEL is not set (e.g. bs-notification-prd)");
   } else if (!CHANNEL_NAME.test(channel)) {
     problems.push(`SLACK_CHANNEL is not a Slack channel name (got ${JSON.stringify(channel)})`);
   }
@@ -49,10 +49,10 @@ export function readNotifierConfig(env: Readonly<Record<string, string | undefin
   const deployerRoleArns = parseDeployerRoleArns(env.DEPLOYER_ROLE_ARNS, problems);
 
   const secretArn = env.SLACK_WEBHOOK_SECRET_ARN?.trim();
-  if (secretArn === undefined || secretArn === '') {
-    problems.push('SLACK_WEBHOOK_SECRET_ARN is not set (ARN of the Secrets Manager secret holding the webhook URL)');
+  if (secretArn === undefined || secretArn === "") {
+    problems.push("SLACK_WEBHOOK_SECRET_ARN is not set (ARN of the Secrets Manager secret holding the webhook URL)");
   } else if (!SECRET_ARN.test(secretArn)) {
-    problems.push('SLACK_WEBHOOK_SECRET_ARN is not a Secrets Manager secret ARN');
+    problems.push("SLACK_WEBHOOK_SECRET_ARN is not a Secrets Manager secret ARN");
   }
 
   if (problems.length > 0) throw new NotifierConfigError(problems);
@@ -66,19 +66,19 @@ export function readNotifierConfig(env: Readonly<Record<string, string | undefin
 
 /** Unset or empty means "no deployer roles" (dev may have none); anything else must be valid. */
 function parseDeployerRoleArns(raw: string | undefined, problems: string[]): ReadonlySet<string> {
-  if (raw === undefined || raw.trim() === '') return new Set();
+  if (raw === undefined || raw.trim() === "") return new Set();
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
   } catch {
-    problems.push('DEPLOYER_ROLE_ARNS is not valid JSON (expected a JSON array of IAM role ARNs)');
+    problems.push("DEPLOYER_ROLE_ARNS is not valid JSON (expected a JSON array of IAM role ARNs)");
     return new Set();
   }
   if (!Array.isArray(parsed)) {
-    problems.push('DEPLOYER_ROLE_ARNS must be a JSON array of IAM role ARNs');
+    problems.push("DEPLOYER_ROLE_ARNS must be a JSON array of IAM role ARNs");
     return new Set();
   }
-  const invalid = parsed.filter((arn) => typeof arn !== 'string' || !ROLE_ARN.test(arn));
+  const invalid = parsed.filter((arn) => typeof arn !== "string" || !ROLE_ARN.test(arn));
   if (invalid.length > 0) {
     problems.push(`DEPLOYER_ROLE_ARNS contains entries that are not IAM role ARNs: ${JSON.stringify(invalid).slice(0, 300)}`);
     return new Set();

@@ -10,20 +10,13 @@
  *
  * Environment: ENVIRONMENT, SLACK_CHANNEL, DEPLOYER_ROLE_ARNS, SLACK_WEBHOOK_SECRET_ARN (config.ts).
  */
-import { Logger } from '@aws-lambda-powertools/logger';
-import { readNotifierConfig, type NotifierConfig } from './config';
-import { classifyMessage, extractIncomingMessages } from './classify';
-import type { IncomingMessage, Notification, RenderOptions } from './notification';
-import { renderFallbackPayload, renderSlackPayload } from './render';
-import {
-  DEFAULT_RETRY_TUNING,
-  defaultSlackTransport,
-  postSlackMessage,
-  SlackDeliveryError,
-  type SlackRetryPolicy,
-  type SlackTransport,
-} from './slack';
-import { createCachedWebhookUrlSource, secretsManagerWebhookUrlLoader, type WebhookUrlSource } from './webhook-url';
+import { Logger } from "@aws-lambda-powertools/logger";
+import { readNotifierConfig, type NotifierConfig } from "./config";
+import { classifyMessage, extractIncomingMessages } from "./classify";
+import type { IncomingMessage, Notification, RenderOptions } from "./notification";
+import { renderFallbackPayload, renderSlackPayload } from "./render";
+import { DEFAULT_RETRY_TUNING, defaultSlackTransport, postSlackMessage, SlackDeliveryError, type SlackRetryPolicy, type SlackTransport } from "./slack";
+import { createCachedWebhookUrlSource, secretsManagerWebhookUrlLoader, type WebhookUrlSource } from "./webhook-url";
 
 /** The parts of the Lambda context the notifier uses. */
 export interface LambdaContextLike {
@@ -39,14 +32,14 @@ export interface NotifierLogger {
   addContext?(context: LambdaContextLike): void;
 }
 
-export interface DeliveryTuning extends Omit<SlackRetryPolicy, 'budgetMs'> {
+export interface DeliveryTuning extends Omit<SlackRetryPolicy, "budgetMs"> {
   /** Kept back from the invocation's remaining time so the function can log and throw before its timeout. */
   readonly safetyMarginMs: number;
 }
 
 export const DEFAULT_DELIVERY_TUNING: DeliveryTuning = { ...DEFAULT_RETRY_TUNING, safetyMarginMs: 3_000 };
 
-export interface NotifierDependencies extends Pick<NotifierConfig, 'environment' | 'slackChannel' | 'deployerRoleArns'> {
+export interface NotifierDependencies extends Pick<NotifierConfig, "environment" | "slackChannel" | "deployerRoleArns"> {
   readonly webhookUrl: WebhookUrlSource;
   readonly logger: NotifierLogger;
   readonly transport?: SlackTransport;
@@ -74,10 +67,10 @@ export class NotificationDeliveryError extends Error {
   ) {
     super(
       `${undelivered.length} of ${total} notification(s) not delivered to Slack (the event is kept by Lambda retries / DLQ): ${undelivered
-        .map((u) => `record ${u.index}${u.snsMessageId === undefined ? '' : ` (SNS message ${u.snsMessageId})`}: ${u.reason}`)
-        .join('; ')}`,
+        .map((u) => `record ${u.index}${u.snsMessageId === undefined ? "" : ` (SNS message ${u.snsMessageId})`}: ${u.reason}`)
+        .join("; ")}`,
     );
-    this.name = 'NotificationDeliveryError';
+    this.name = "NotificationDeliveryError";
   }
 }
 
@@ -85,7 +78,7 @@ export type NotifierHandler = (event: unknown, context: LambdaContextLike) => Pr
 
 /** Invocation time assumed when the context cannot tell (a manual test invoke). */
 const FALLBACK_REMAINING_MS = 10_000;
-const METRIC_NAMESPACE = 'AuditTrail/Notifier';
+const METRIC_NAMESPACE = "AuditTrail/Notifier";
 
 export function createNotifierHandler(deps: NotifierDependencies): NotifierHandler {
   const tuning: DeliveryTuning = { ...DEFAULT_DELIVERY_TUNING, ...deps.tuning };
@@ -95,32 +88,31 @@ export function createNotifierHandler(deps: NotifierDependencies): NotifierHandl
 
   return async function handleNotifierEvent(event, context) {
     logger.addContext?.(context);
-    const remainingMs =
-      typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : FALLBACK_REMAINING_MS;
+    const remainingMs = typeof context?.getRemainingTimeInMillis === "function" ? context.getRemainingTimeInMillis() : FALLBACK_REMAINING_MS;
     const deadline = transport.now() + remainingMs - tuning.safetyMarginMs;
     const retryPolicy = (): SlackRetryPolicy => ({ ...tuning, budgetMs: deadline - transport.now() });
 
-    const deliverMessage = async (message: IncomingMessage): Promise<'delivered' | 'skipped-routine'> => {
+    const deliverMessage = async (message: IncomingMessage): Promise<"delivered" | "skipped-routine"> => {
       const classified = classifyMessage(message, { deployerRoleArns: deps.deployerRoleArns });
-      if (classified.action === 'skip-routine') {
+      if (classified.action === "skip-routine") {
         // 001 No.29: routine operations are recorded (CloudTrail has them), not notified.
-        logger.info('Routine deployer operation recorded, not notified', {
+        logger.info("Routine deployer operation recorded, not notified", {
           recordIndex: message.index,
           snsMessageId: message.snsMessageId,
           eventName: classified.routine.eventName,
           eventId: classified.routine.eventId,
           sessionIssuerArn: classified.routine.sessionIssuerArn,
         });
-        return 'skipped-routine';
+        return "skipped-routine";
       }
       const { notification } = classified;
       try {
         const webhookUrl = await deps.webhookUrl.get();
         const receipt = await deliverWithFallback(webhookUrl, notification, message);
-        logger.info('Notification delivered', { ...describeForLog(message, notification), attempts: receipt.attempts });
-        return 'delivered';
+        logger.info("Notification delivered", { ...describeForLog(message, notification), attempts: receipt.attempts });
+        return "delivered";
       } catch (error) {
-        logger.error('Notification not delivered', {
+        logger.error("Notification not delivered", {
           ...describeForLog(message, notification),
           error: error instanceof Error ? error.message : String(error),
         });
@@ -136,16 +128,11 @@ export function createNotifierHandler(deps: NotifierDependencies): NotifierHandl
         if (error.lastStatus === 400) {
           // Slack refused the blocks (invalid_blocks / invalid_payload): send the plain-text
           // fallback with the original message so the alert still reaches people.
-          logger.warn('Slack rejected the Block Kit message; sending the plain-text fallback', {
+          logger.warn("Slack rejected the Block Kit message; sending the plain-text fallback", {
             ...describeForLog(message, notification),
             error: error.message,
           });
-          return postSlackMessage(
-            webhookUrl,
-            renderFallbackPayload(notification, message.body, renderOptions),
-            retryPolicy(),
-            transport,
-          );
+          return postSlackMessage(webhookUrl, renderFallbackPayload(notification, message.body, renderOptions), retryPolicy(), transport);
         }
         // 403 / 404 / 410: the webhook was revoked or rotated; read the secret again next time.
         deps.webhookUrl.invalidate();
@@ -158,31 +145,31 @@ export function createNotifierHandler(deps: NotifierDependencies): NotifierHandl
 
     const undelivered: UndeliveredMessage[] = [];
     outcomes.forEach((outcome, i) => {
-      if (outcome.status === 'rejected') {
+      if (outcome.status === "rejected") {
         const reason = outcome.reason instanceof Error ? outcome.reason.message : String(outcome.reason);
         undelivered.push({ index: messages[i].index, snsMessageId: messages[i].snsMessageId, reason });
       }
     });
     const summary: NotifierInvocationSummary = {
       messages: messages.length,
-      delivered: outcomes.filter((o) => o.status === 'fulfilled' && o.value === 'delivered').length,
-      skippedRoutine: outcomes.filter((o) => o.status === 'fulfilled' && o.value === 'skipped-routine').length,
+      delivered: outcomes.filter((o) => o.status === "fulfilled" && o.value === "delivered").length,
+      skippedRoutine: outcomes.filter((o) => o.status === "fulfilled" && o.value === "skipped-routine").length,
       failed: undelivered.length,
     };
     // One summary line per invocation, also in CloudWatch Embedded Metric Format so routine skips
     // are counted and failed deliveries can be alarmed on without a metric filter.
-    logger.info('Notifier invocation summary', {
+    logger.info("Notifier invocation summary", {
       ...summary,
       _aws: {
         Timestamp: transport.now(),
         CloudWatchMetrics: [
           {
             Namespace: METRIC_NAMESPACE,
-            Dimensions: [['Environment']],
+            Dimensions: [["Environment"]],
             Metrics: [
-              { Name: 'NotificationsDelivered', Unit: 'Count' },
-              { Name: 'RoutineOperationsSkipped', Unit: 'Count' },
-              { Name: 'NotificationsFailed', Unit: 'Count' },
+              { Name: "NotificationsDelivered", Unit: "Count" },
+              { Name: "RoutineOperationsSkipped", Unit: "Count" },
+              { Name: "NotificationsFailed", Unit: "Count" },
             ],
           },
         ],
@@ -212,7 +199,7 @@ function describeForLog(message: IncomingMessage, notification: Notification): R
 export function createNotifierHandlerFromEnv(env: Readonly<Record<string, string | undefined>>): NotifierHandler {
   const config = readNotifierConfig(env);
   const logger = new Logger({
-    serviceName: 'audit-trail-notifier',
+    serviceName: "audit-trail-notifier",
     persistentKeys: { environment: config.environment },
   });
   return createNotifierHandler({
@@ -224,7 +211,7 @@ export function createNotifierHandlerFromEnv(env: Readonly<Record<string, string
       info: (message, attributes) => logger.info(message, attributes),
       warn: (message, attributes) => logger.warn(message, attributes),
       error: (message, attributes) => logger.error(message, attributes),
-      addContext: (context) => logger.addContext(context as Parameters<Logger['addContext']>[0]),
+      addContext: (context) => logger.addContext(context as Parameters<Logger["addContext"]>[0]),
     },
   });
 }

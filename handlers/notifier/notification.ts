@@ -4,15 +4,9 @@
  * facts are plain text as recorded; rendering shows them verbatim (render.ts, text.ts).
  */
 
-export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info';
+export type Severity = "critical" | "high" | "medium" | "low" | "info";
 
-export type NotificationKind =
-  | 'cloudtrail-api-call'
-  | 'cloudwatch-alarm'
-  | 'config-compliance'
-  | 'security-finding'
-  | 'daily-review'
-  | 'raw';
+export type NotificationKind = "cloudtrail-api-call" | "cloudwatch-alarm" | "config-compliance" | "security-finding" | "daily-review" | "raw";
 
 /** One label/value line of a notification; values are plain text (shown verbatim when rendered). */
 export interface NotificationFact {
@@ -52,8 +46,7 @@ export interface RoutineOperation {
 }
 
 export type ClassifiedMessage =
-  | { readonly action: 'notify'; readonly notification: Notification }
-  | { readonly action: 'skip-routine'; readonly routine: RoutineOperation };
+  { readonly action: "notify"; readonly notification: Notification } | { readonly action: "skip-routine"; readonly routine: RoutineOperation };
 
 /** One message taken out of the Lambda event, before classification. */
 export interface IncomingMessage {
@@ -78,13 +71,13 @@ export interface RenderOptions {
 }
 
 export const SEVERITY_EMOJI: Readonly<Record<Severity, string>> = {
-  critical: ':rotating_light:',
-  high: ':warning:',
-  medium: ':large_orange_diamond:',
-  low: ':information_source:',
-  info: ':white_check_mark:',
+  critical: ":rotating_light:",
+  high: ":warning:",
+  medium: ":large_orange_diamond:",
+  low: ":information_source:",
+  info: ":white_check_mark:",
 };
 
 export function notify(notification: Notification): ClassifiedMessage {
-  return { action: 'notify', notification };
+  return { action: "notify", notification };
 }

@@ -5,9 +5,9 @@
  * URL or channel name nor parses a mention an attacker wrote into a user agent, an error message,
  * an object key or an alarm reason (Block Kit text object: "verbatim", https://api.slack.com/reference/block-kit/composition-objects#text).
  */
-import { RAW_MESSAGE_MAX_CHARS } from './builders/raw';
-import { SEVERITY_EMOJI, type Notification, type RenderOptions } from './notification';
-import { codeBlock, escapeMrkdwn, singleLine, truncateMrkdwn, truncatePlain, verbatim } from './text';
+import { RAW_MESSAGE_MAX_CHARS } from "./builders/raw";
+import { SEVERITY_EMOJI, type Notification, type RenderOptions } from "./notification";
+import { codeBlock, escapeMrkdwn, singleLine, truncateMrkdwn, truncatePlain, verbatim } from "./text";
 
 // Slack limits (Block Kit reference): header text 150, section/context text 3000, 50 blocks.
 // Slack also rejects messages whose blocks total roughly 13k characters (msg_blocks_too_long),
@@ -25,7 +25,7 @@ export const SLACK_LIMITS = {
 const FACT_VALUE_MAX_CHARS = 600;
 
 export interface SlackText {
-  readonly type: 'plain_text' | 'mrkdwn';
+  readonly type: "plain_text" | "mrkdwn";
   readonly text: string;
   readonly emoji?: boolean;
   /** mrkdwn only: no auto-linking of URLs and channel names, no mention parsing. */
@@ -33,9 +33,9 @@ export interface SlackText {
 }
 
 export type SlackBlock =
-  | { readonly type: 'header'; readonly text: SlackText }
-  | { readonly type: 'section'; readonly text: SlackText }
-  | { readonly type: 'context'; readonly elements: readonly SlackText[] };
+  | { readonly type: "header"; readonly text: SlackText }
+  | { readonly type: "section"; readonly text: SlackText }
+  | { readonly type: "context"; readonly elements: readonly SlackText[] };
 
 export interface SlackPayload {
   /** Honoured by legacy webhooks; app webhooks post to their own channel and ignore it. */
@@ -47,7 +47,7 @@ export interface SlackPayload {
   readonly unfurl_media: false;
 }
 
-const mrkdwn = (text: string): SlackText => ({ type: 'mrkdwn', text, verbatim: true });
+const mrkdwn = (text: string): SlackText => ({ type: "mrkdwn", text, verbatim: true });
 
 /** "CRITICAL [prd] StopLogging - trail x" - the same line heads the blocks and the fallback text. */
 export function headerLine(notification: Notification, options: RenderOptions): string {
@@ -56,13 +56,16 @@ export function headerLine(notification: Notification, options: RenderOptions): 
 
 /** The fallback text is mrkdwn: escaped, and backticks neutralised like the values. */
 function fallbackLine(text: string): string {
-  return escapeMrkdwn(text.replace(/`/g, '\u02cb'));
+  return escapeMrkdwn(text.replace(/`/g, "\u02cb"));
 }
 
 export function renderSlackPayload(notification: Notification, options: RenderOptions): SlackPayload {
   const header = headerLine(notification, options);
   const blocks: SlackBlock[] = [
-    { type: 'header', text: { type: 'plain_text', text: truncatePlain(`${SEVERITY_EMOJI[notification.severity]} ${header}`, SLACK_LIMITS.headerText), emoji: true } },
+    {
+      type: "header",
+      text: { type: "plain_text", text: truncatePlain(`${SEVERITY_EMOJI[notification.severity]} ${header}`, SLACK_LIMITS.headerText), emoji: true },
+    },
   ];
   // Each section renders itself within a character allowance, whole lines only (a cut inside a
   // code span would unbalance it); the allowances share the message budget fairly, so one huge
@@ -75,14 +78,14 @@ export function renderSlackPayload(notification: Notification, options: RenderOp
   if (rawText !== undefined) sections.push((maxChars) => codeBlock(rawText, maxChars));
   if (notification.links.length > 0) {
     // Link URLs come only from the validated builders, so they carry no '|' or '>'.
-    const links = notification.links.map((link) => `<${link.url}|${escapeMrkdwn(link.label)}>`).join('  |  ');
-    sections.push((maxChars) => (links.length <= maxChars ? links : ''));
+    const links = notification.links.map((link) => `<${link.url}|${escapeMrkdwn(link.label)}>`).join("  |  ");
+    sections.push((maxChars) => (links.length <= maxChars ? links : ""));
   }
   const wanted = sections.slice(0, SLACK_LIMITS.blocks - 2).map((render) => render(SLACK_LIMITS.sectionText).length);
   const shares = fairShares(wanted, SLACK_LIMITS.totalBlockText - SLACK_LIMITS.headerText - SLACK_LIMITS.contextText);
   shares.forEach((share, i) => {
     const text = sections[i](share);
-    if (text.length > 0) blocks.push({ type: 'section', text: mrkdwn(text) });
+    if (text.length > 0) blocks.push({ type: "section", text: mrkdwn(text) });
   });
 
   const context = [
@@ -90,8 +93,8 @@ export function renderSlackPayload(notification: Notification, options: RenderOp
     `Channel: #${options.channel}`,
     `Kind: ${notification.kind}`,
     ...(notification.reference === undefined ? [] : [`Ref: ${singleLine(notification.reference)}`]),
-  ].join('  |  ');
-  blocks.push({ type: 'context', elements: [mrkdwn(truncateMrkdwn(fallbackLine(context), SLACK_LIMITS.contextText))] });
+  ].join("  |  ");
+  blocks.push({ type: "context", elements: [mrkdwn(truncateMrkdwn(fallbackLine(context), SLACK_LIMITS.contextText))] });
 
   return { channel: options.channel, text: truncateMrkdwn(fallbackLine(header), SLACK_LIMITS.fallbackText), blocks, unfurl_links: false, unfurl_media: false };
 }
@@ -104,12 +107,17 @@ export function renderFallbackPayload(notification: Notification, originalBody: 
   const header = fallbackLine(headerLine(notification, options));
   const room = SLACK_LIMITS.fallbackText - header.length - 1;
   const original = truncatePlain(originalBody, RAW_MESSAGE_MAX_CHARS);
-  return { channel: options.channel, text: truncateMrkdwn(`${header}\n${codeBlock(original, Math.max(room, 0))}`, SLACK_LIMITS.fallbackText), unfurl_links: false, unfurl_media: false };
+  return {
+    channel: options.channel,
+    text: truncateMrkdwn(`${header}\n${codeBlock(original, Math.max(room, 0))}`, SLACK_LIMITS.fallbackText),
+    unfurl_links: false,
+    unfurl_media: false,
+  };
 }
 
 /** All lines when they fit; else the first lines that fit, then an ellipsis line. */
 function wholeLines(lines: string[], maxChars: number): string {
-  const all = lines.join('\n');
+  const all = lines.join("\n");
   if (all.length <= maxChars) return all;
   const kept: string[] = [];
   let size = 0;
@@ -119,8 +127,8 @@ function wholeLines(lines: string[], maxChars: number): string {
     kept.push(line);
     size = next;
   }
-  if (kept.length === 0) return truncateMrkdwn(lines[0].replace(/`/g, ''), maxChars);
-  return [...kept, '\u2026'].join('\n');
+  if (kept.length === 0) return truncateMrkdwn(lines[0].replace(/`/g, ""), maxChars);
+  return [...kept, "\u2026"].join("\n");
 }
 
 /** Max-min fair split of `total` characters: short sections get all they want, long ones share the rest. */

@@ -30,7 +30,7 @@ export interface FetchResponseLike {
 
 export type FetchLike = (
   url: string,
-  init: { method: 'POST'; headers: Record<string, string>; body: string; signal: AbortSignal; redirect: 'manual' },
+  init: { method: "POST"; headers: Record<string, string>; body: string; signal: AbortSignal; redirect: "manual" },
 ) => Promise<FetchResponseLike>;
 
 /** Slack answers "ok" or an error code; anything longer is not read (a hostile endpoint cannot fill memory). */
@@ -62,7 +62,7 @@ export interface SlackRetryPolicy {
 }
 
 /** Production defaults; the Lambda adapter sets budgetMs from the remaining invocation time. */
-export const DEFAULT_RETRY_TUNING: Omit<SlackRetryPolicy, 'budgetMs'> = {
+export const DEFAULT_RETRY_TUNING: Omit<SlackRetryPolicy, "budgetMs"> = {
   perRequestTimeoutMs: 5_000,
   backoffBaseMs: 250,
   backoffMaxMs: 4_000,
@@ -95,14 +95,14 @@ export class SlackDeliveryError extends Error {
     readonly permanent: boolean,
   ) {
     super(message);
-    this.name = 'SlackDeliveryError';
+    this.name = "SlackDeliveryError";
   }
 }
 
 type AttemptOutcome =
-  | { readonly type: 'delivered'; readonly status: number }
-  | { readonly type: 'retryable'; readonly reason: string; readonly status?: number; readonly retryAfterMs?: number }
-  | { readonly type: 'rejected'; readonly reason: string; readonly status: number };
+  | { readonly type: "delivered"; readonly status: number }
+  | { readonly type: "retryable"; readonly reason: string; readonly status?: number; readonly retryAfterMs?: number }
+  | { readonly type: "rejected"; readonly reason: string; readonly status: number };
 
 /** Refuses anything but https (plain http only to a loopback address, for local tests). */
 export function assertUsableWebhookUrl(webhookUrl: string): void {
@@ -110,11 +110,11 @@ export function assertUsableWebhookUrl(webhookUrl: string): void {
   try {
     url = new URL(webhookUrl);
   } catch {
-    throw new Error('Slack webhook URL is not a valid URL (value not shown: it is a secret)');
+    throw new Error("Slack webhook URL is not a valid URL (value not shown: it is a secret)");
   }
-  const loopback = url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname === '[::1]';
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
-    throw new Error('Slack webhook URL must use https (value not shown: it is a secret)');
+  const loopback = url.hostname === "127.0.0.1" || url.hostname === "localhost" || url.hostname === "[::1]";
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback)) {
+    throw new Error("Slack webhook URL must use https (value not shown: it is a secret)");
   }
 }
 
@@ -130,25 +130,27 @@ export async function postSlackMessage(
   const deadline = startedAt + policy.budgetMs;
   const scrub = secretScrubber(webhookUrl);
   let attempts = 0;
-  let last: Exclude<AttemptOutcome, { type: 'delivered' }> | undefined;
-  let stopReason = '';
+  let last: Exclude<AttemptOutcome, { type: "delivered" }> | undefined;
+  let stopReason = "";
 
   const maxAttempts = policy.maxAttempts ?? DEFAULT_RETRY_TUNING.maxAttempts ?? 10;
   for (;;) {
     const remaining = deadline - transport.now();
     if (remaining < policy.minAttemptMs || remaining <= 0) {
-      stopReason = attempts === 0 ? `no time budget left (${Math.max(remaining, 0)} ms)` : 'time budget exhausted';
+      stopReason = attempts === 0 ? `no time budget left (${Math.max(remaining, 0)} ms)` : "time budget exhausted";
       break;
     }
     attempts += 1;
     const outcome = await attemptOnce(webhookUrl, body, Math.min(policy.perRequestTimeoutMs, remaining), transport);
-    if (outcome.type === 'delivered') {
+    if (outcome.type === "delivered") {
       return { attempts, status: outcome.status, elapsedMs: transport.now() - startedAt };
     }
     last = outcome;
-    if (outcome.type === 'rejected') {
+    if (outcome.type === "rejected") {
       throw new SlackDeliveryError(
-        scrub(`Slack rejected the message: ${outcome.reason} (attempt ${attempts}, not retried: ${outcome.status < 400 ? 'a redirect is never followed' : 'a 4xx cannot succeed on resend'})`),
+        scrub(
+          `Slack rejected the message: ${outcome.reason} (attempt ${attempts}, not retried: ${outcome.status < 400 ? "a redirect is never followed" : "a 4xx cannot succeed on resend"})`,
+        ),
         attempts,
         outcome.status,
         true,
@@ -164,57 +166,49 @@ export async function postSlackMessage(
     const delay = outcome.retryAfterMs !== undefined ? Math.min(Math.max(outcome.retryAfterMs, backoff), Math.max(policy.retryAfterMaxMs, backoff)) : backoff;
     const leftAfterWait = deadline - transport.now() - delay;
     if (leftAfterWait < policy.minAttemptMs) {
-      stopReason =
-        outcome.retryAfterMs !== undefined
-          ? `Retry-After wait of ${delay} ms does not fit the remaining time budget`
-          : 'time budget exhausted';
+      stopReason = outcome.retryAfterMs !== undefined ? `Retry-After wait of ${delay} ms does not fit the remaining time budget` : "time budget exhausted";
       break;
     }
     await transport.sleep(delay);
   }
 
   const elapsed = transport.now() - startedAt;
-  const lastReason = last === undefined ? 'no attempt made' : last.reason;
+  const lastReason = last === undefined ? "no attempt made" : last.reason;
   throw new SlackDeliveryError(
     scrub(`Slack delivery failed after ${attempts} attempt(s) in ${elapsed} ms: ${stopReason}; last result: ${lastReason}`),
     attempts,
-    last?.type === 'retryable' ? last.status : undefined,
+    last?.type === "retryable" ? last.status : undefined,
     false,
   );
 }
 
-async function attemptOnce(
-  webhookUrl: string,
-  body: string,
-  timeoutMs: number,
-  transport: SlackTransport,
-): Promise<AttemptOutcome> {
+async function attemptOnce(webhookUrl: string, body: string, timeoutMs: number, transport: SlackTransport): Promise<AttemptOutcome> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   try {
     const response = await transport.fetch(webhookUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json; charset=utf-8' },
+      method: "POST",
+      headers: { "content-type": "application/json; charset=utf-8" },
       body,
       signal: controller.signal,
-      redirect: 'manual',
+      redirect: "manual",
     });
     // Read the body under the same timeout and a size limit: it carries Slack's error code.
     const responseText = shorten(await readLimited(response, RESPONSE_BODY_MAX_BYTES));
     const status = response.status;
-    if (status >= 200 && status < 300) return { type: 'delivered', status };
+    if (status >= 200 && status < 300) return { type: "delivered", status };
     if (status >= 300 && status < 400) {
-      return { type: 'rejected', status, reason: `HTTP ${status} redirect${response.headers.get('location') ? ' (Location not shown, not followed)' : ''}` };
+      return { type: "rejected", status, reason: `HTTP ${status} redirect${response.headers.get("location") ? " (Location not shown, not followed)" : ""}` };
     }
-    const reason = `HTTP ${status}${responseText.length > 0 ? ` (${JSON.stringify(responseText)})` : ''}`;
+    const reason = `HTTP ${status}${responseText.length > 0 ? ` (${JSON.stringify(responseText)})` : ""}`;
     if (status === 429) {
-      return { type: 'retryable', status, reason, retryAfterMs: parseRetryAfter(response.headers.get('retry-after'), transport.now()) };
+      return { type: "retryable", status, reason, retryAfterMs: parseRetryAfter(response.headers.get("retry-after"), transport.now()) };
     }
-    if (status >= 500 || status === 408) return { type: 'retryable', status, reason };
-    return { type: 'rejected', status, reason };
+    if (status >= 500 || status === 408) return { type: "retryable", status, reason };
+    return { type: "rejected", status, reason };
   } catch (error) {
-    if (controller.signal.aborted) return { type: 'retryable', reason: `request timed out after ${timeoutMs} ms` };
-    return { type: 'retryable', reason: `network error: ${describeError(error)}` };
+    if (controller.signal.aborted) return { type: "retryable", reason: `request timed out after ${timeoutMs} ms` };
+    return { type: "retryable", reason: `network error: ${describeError(error)}` };
   } finally {
     clearTimeout(timer);
   }
@@ -252,15 +246,11 @@ export async function readLimited(response: FetchResponseLike, maxBytes: number)
       break;
     }
   }
-  return new TextDecoder('utf-8', { fatal: false }).decode(Buffer.concat(chunks));
+  return new TextDecoder("utf-8", { fatal: false }).decode(Buffer.concat(chunks));
 }
 
 /** Exponential backoff with "equal jitter": at least half the step, so retries never bunch at 0 ms. */
-export function backoffDelay(
-  attempt: number,
-  policy: Pick<SlackRetryPolicy, 'backoffBaseMs' | 'backoffMaxMs'>,
-  random: () => number,
-): number {
+export function backoffDelay(attempt: number, policy: Pick<SlackRetryPolicy, "backoffBaseMs" | "backoffMaxMs">, random: () => number): number {
   const step = Math.min(policy.backoffMaxMs, policy.backoffBaseMs * 2 ** Math.max(0, attempt - 1));
   return Math.round(step / 2 + random() * (step / 2));
 }
@@ -269,8 +259,7 @@ function describeError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   // undici puts the useful part (ECONNREFUSED, ENOTFOUND, ...) in error.cause.
   const cause = (error as { cause?: unknown }).cause;
-  const causeText =
-    cause instanceof Error ? ((cause as { code?: string }).code ?? cause.message) : cause === undefined ? '' : String(cause);
+  const causeText = cause instanceof Error ? ((cause as { code?: string }).code ?? cause.message) : cause === undefined ? "" : String(cause);
   return causeText.length > 0 ? `${error.message} (${causeText})` : error.message;
 }
 
@@ -280,15 +269,15 @@ function shorten(text: string): string {
 
 /** Removes the webhook URL (and its secret path) from any text that might reach a log (No.50). */
 function secretScrubber(webhookUrl: string): (text: string) => string {
-  let secretPath = '';
+  let secretPath = "";
   try {
     secretPath = new URL(webhookUrl).pathname;
   } catch {
     // assertUsableWebhookUrl already rejected unparsable URLs.
   }
   return (text) => {
-    let scrubbed = text.split(webhookUrl).join('[webhook URL]');
-    if (secretPath.length > 1) scrubbed = scrubbed.split(secretPath).join('[webhook path]');
+    let scrubbed = text.split(webhookUrl).join("[webhook URL]");
+    if (secretPath.length > 1) scrubbed = scrubbed.split(secretPath).join("[webhook path]");
     return scrubbed;
   };
 }

@@ -8,16 +8,16 @@
 export type JsonObject = Record<string, unknown>;
 
 export function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 export function nonEmptyString(value: unknown): string | undefined {
-  return typeof value === 'string' && value.trim().length > 0 ? value : undefined;
+  return typeof value === "string" && value.trim().length > 0 ? value : undefined;
 }
 
 /** Strings, numbers and booleans as text; objects and arrays are not echoed (No.50). */
 export function scalarText(value: unknown): string | undefined {
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
   return nonEmptyString(value);
 }
 
@@ -42,7 +42,7 @@ export function safeJsonStringify(value: unknown): string {
     try {
       return String(value);
     } catch {
-      return '[event could not be serialised]';
+      return "[event could not be serialised]";
     }
   }
 }
@@ -59,16 +59,16 @@ export function safeJsonStringify(value: unknown): string {
 const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]/g;
 
 export function makeVisible(text: string): string {
-  return text.replace(INVISIBLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0').toUpperCase()}`);
+  return text.replace(INVISIBLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0").toUpperCase()}`);
 }
 
 /** Slack mrkdwn control characters (&, <, >): escaping them stops a field from forging links or <!here>/<@U..>. */
 export function escapeMrkdwn(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 
 /** A backtick would end the code span (or open a ``` fence); U+02CB looks the same and cannot. */
-const BACKTICK_LOOKALIKE = '\u02cb';
+const BACKTICK_LOOKALIKE = "\u02cb";
 
 /**
  * One value as Slack mrkdwn that shows exactly what was recorded: inside an inline code span (no
@@ -79,21 +79,21 @@ const BACKTICK_LOOKALIKE = '\u02cb';
 export function verbatim(text: string, maxChars: number): string {
   const body = escapeMrkdwn(makeVisible(text).replace(/`/g, BACKTICK_LOOKALIKE));
   const shown = truncateMrkdwn(body, Math.max(1, maxChars - 2));
-  return shown.length === 0 ? '`(empty)`' : `\`${shown}\``;
+  return shown.length === 0 ? "`(empty)`" : `\`${shown}\``;
 }
 
 /** A code block of untrusted text: the same neutralising, newlines kept. */
 export function codeBlock(text: string, maxChars: number): string {
-  if (maxChars < 8) return '';
+  if (maxChars < 8) return "";
   const body = escapeMrkdwn(makeVisibleKeepingNewlines(text).replace(/`/g, BACKTICK_LOOKALIKE));
   return `\`\`\`${truncateMrkdwn(body, maxChars - 6)}\`\`\``;
 }
 
 function makeVisibleKeepingNewlines(text: string): string {
   return text
-    .split('\n')
+    .split("\n")
     .map((line) => makeVisible(line))
-    .join('\n');
+    .join("\n");
 }
 
 /** For plain_text (the header): one line, invisible characters made visible. */
@@ -101,12 +101,12 @@ export function singleLine(text: string): string {
   return makeVisible(text);
 }
 
-const ELLIPSIS = '\u2026';
+const ELLIPSIS = "\u2026";
 
 /** Cuts to maxChars (ellipsis included) without splitting a surrogate pair. */
 export function truncatePlain(text: string, maxChars: number): string {
   if (text.length <= maxChars) return text;
-  if (maxChars <= 0) return '';
+  if (maxChars <= 0) return "";
   let cut = text.slice(0, maxChars - 1);
   if (/[\ud800-\udbff]$/.test(cut)) cut = cut.slice(0, -1);
   return `${cut}${ELLIPSIS}`;
@@ -116,9 +116,9 @@ export function truncatePlain(text: string, maxChars: number): string {
 export function truncateMrkdwn(text: string, maxChars: number): string {
   if (text.length <= maxChars) return text;
   let cut = truncatePlain(text, maxChars).slice(0, -1);
-  const amp = cut.lastIndexOf('&');
-  if (amp !== -1 && amp >= cut.length - 4 && !cut.slice(amp).includes(';')) cut = cut.slice(0, amp);
-  return maxChars > 0 ? `${cut}${ELLIPSIS}` : '';
+  const amp = cut.lastIndexOf("&");
+  if (amp !== -1 && amp >= cut.length - 4 && !cut.slice(amp).includes(";")) cut = cut.slice(0, amp);
+  return maxChars > 0 ? `${cut}${ELLIPSIS}` : "";
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -158,9 +158,9 @@ export function describeInstant(value: string | undefined): DescribedInstant | {
     return { unparsed: value };
   }
   let offsetMs = 0;
-  if (zone !== 'Z') {
-    const sign = zone.startsWith('-') ? -1 : 1;
-    const digits = zone.slice(1).replace(':', '');
+  if (zone !== "Z") {
+    const sign = zone.startsWith("-") ? -1 : 1;
+    const digits = zone.slice(1).replace(":", "");
     offsetMs = sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4))) * 60_000;
   }
   const epochMs = local - offsetMs;
@@ -169,13 +169,13 @@ export function describeInstant(value: string | undefined): DescribedInstant | {
 
 function isoWithoutZone(epochMs: number): string {
   const withoutZone = new Date(epochMs).toISOString().slice(0, -1);
-  return withoutZone.endsWith('.000') ? withoutZone.slice(0, -4) : withoutZone;
+  return withoutZone.endsWith(".000") ? withoutZone.slice(0, -4) : withoutZone;
 }
 
 export function whenFacts(instant: ReturnType<typeof describeInstant>): { label: string; value: string }[] {
-  if (instant === undefined) return [fact('UTC', 'not recorded'), fact('JST (UTC+9)', 'not recorded')];
-  if ('unparsed' in instant) return [fact('UTC', `${instant.unparsed} (as recorded, not parseable)`), fact('JST (UTC+9)', 'not available')];
-  return [fact('UTC', instant.utc), fact('JST (UTC+9)', instant.jst)];
+  if (instant === undefined) return [fact("UTC", "not recorded"), fact("JST (UTC+9)", "not recorded")];
+  if ("unparsed" in instant) return [fact("UTC", `${instant.unparsed} (as recorded, not parseable)`), fact("JST (UTC+9)", "not available")];
+  return [fact("UTC", instant.utc), fact("JST (UTC+9)", instant.jst)];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -194,11 +194,11 @@ export function cloudTrailConsoleUrl(region: string | undefined, eventId: string
 }
 
 export function regionFromArn(arn: string | undefined): string | undefined {
-  const region = arn?.split(':')[3];
+  const region = arn?.split(":")[3];
   return region !== undefined && isRegionCode(region) ? region : undefined;
 }
 
 /** Headlines are capped at 150 characters: keep the resource's name, drop its ARN prefix. */
 export function shortenArns(text: string): string {
-  return text.replace(/arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:\d{0,12}:(?:[A-Za-z-]+[/:])?/g, '');
+  return text.replace(/arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:\d{0,12}:(?:[A-Za-z-]+[/:])?/g, "");
 }

@@ -6,7 +6,7 @@
  * The secret may hold the bare URL or JSON {"webhookUrl": "..."} (also accepted: "url").
  */
 
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 
 /** The one Secrets Manager call the notifier needs, so tests and other SDK versions can stand in. */
 export interface SecretStringReader {
@@ -40,10 +40,7 @@ export function createCachedWebhookUrlSource(load: () => Promise<string>): Webho
   };
 }
 
-export function secretsManagerWebhookUrlLoader(
-  secretArn: string,
-  reader?: SecretStringReader,
-): () => Promise<string> {
+export function secretsManagerWebhookUrlLoader(secretArn: string, reader?: SecretStringReader): () => Promise<string> {
   let secretReader = reader;
   return async () => {
     let secret: string | undefined;
@@ -62,19 +59,19 @@ export function secretsManagerWebhookUrlLoader(
 /** Accepts the bare URL or a JSON object with webhookUrl / url; error messages never echo the value. */
 export function parseWebhookSecret(secret: string | undefined): string {
   const trimmed = secret?.trim();
-  if (trimmed === undefined || trimmed === '') {
-    throw new Error('The secret named by SLACK_WEBHOOK_SECRET_ARN has no SecretString');
+  if (trimmed === undefined || trimmed === "") {
+    throw new Error("The secret named by SLACK_WEBHOOK_SECRET_ARN has no SecretString");
   }
-  if (trimmed.startsWith('{')) {
+  if (trimmed.startsWith("{")) {
     let parsed: unknown;
     try {
       parsed = JSON.parse(trimmed);
     } catch {
-      throw new Error('The secret named by SLACK_WEBHOOK_SECRET_ARN looks like JSON but does not parse');
+      throw new Error("The secret named by SLACK_WEBHOOK_SECRET_ARN looks like JSON but does not parse");
     }
-    const record = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
+    const record = typeof parsed === "object" && parsed !== null ? (parsed as Record<string, unknown>) : {};
     const url = record.webhookUrl ?? record.url;
-    if (typeof url !== 'string' || url.trim() === '') {
+    if (typeof url !== "string" || url.trim() === "") {
       throw new Error('The secret named by SLACK_WEBHOOK_SECRET_ARN is JSON without a "webhookUrl" string');
     }
     return url.trim();

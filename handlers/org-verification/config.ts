@@ -97,7 +97,10 @@ export function parseExpectedRegions(env: Env): string[] | undefined {
 export function parseAccountsSource(env: Env): "organizations" | "listed" {
   const raw = env.EXPECTED_ACCOUNTS?.trim() || "organizations";
   if (raw !== "organizations" && raw !== "listed") {
-    throw new ConfigError("EXPECTED_ACCOUNTS", `is "${raw}"; expected "organizations" (Organizations ListAccounts) or "listed" (only the accounts found in the bucket)`);
+    throw new ConfigError(
+      "EXPECTED_ACCOUNTS",
+      `is "${raw}"; expected "organizations" (Organizations ListAccounts) or "listed" (only the accounts found in the bucket)`,
+    );
   }
   return raw;
 }

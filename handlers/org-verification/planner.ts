@@ -62,7 +62,8 @@ export function parsePlannerEvent(event: unknown, now: Date): { runId: string; d
     throw new OrgVerificationInputError(`executionName: ${JSON.stringify(runId)} is not allowed (1-80 letters, digits, "-" or "_")`);
   }
   const input = e.input ?? {};
-  if (typeof input !== "object" || Array.isArray(input)) throw new OrgVerificationInputError("input: expected an object {first?: YYYY-MM-DD, last?: YYYY-MM-DD}");
+  if (typeof input !== "object" || Array.isArray(input))
+    throw new OrgVerificationInputError("input: expected an object {first?: YYYY-MM-DD, last?: YYYY-MM-DD}");
   for (const field of Object.keys(input)) {
     if (!["first", "last", "expectedAccounts", "expectedRegions"].includes(field)) {
       throw new OrgVerificationInputError(`input.${field}: unknown field (allowed: first, last, expectedAccounts, expectedRegions)`);
@@ -70,8 +71,10 @@ export function parsePlannerEvent(event: unknown, now: Date): { runId: string; d
   }
   const first = input.first ?? input.last ?? previousDay(now);
   const last = input.last ?? first;
-  if (input.expectedAccounts !== undefined && !Array.isArray(input.expectedAccounts)) throw new OrgVerificationInputError("input.expectedAccounts: expected an array of 12-digit account ids");
-  if (input.expectedRegions !== undefined && !Array.isArray(input.expectedRegions)) throw new OrgVerificationInputError("input.expectedRegions: expected an array of region names");
+  if (input.expectedAccounts !== undefined && !Array.isArray(input.expectedAccounts))
+    throw new OrgVerificationInputError("input.expectedAccounts: expected an array of 12-digit account ids");
+  if (input.expectedRegions !== undefined && !Array.isArray(input.expectedRegions))
+    throw new OrgVerificationInputError("input.expectedRegions: expected an array of region names");
   return { runId, days: daysBetween(first, last, MAX_DAYS_PER_RUN), expectedAccounts: input.expectedAccounts, expectedRegions: input.expectedRegions };
 }
 

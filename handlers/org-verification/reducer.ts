@@ -100,7 +100,13 @@ export function createReducerHandler(overrides: Partial<ReducerDeps> = {}): (eve
         plan = {
           schema: PLAN_SCHEMA,
           plannedAt: now().toISOString(),
-          trail: { bucket: trailEnv.logBucket, prefix: trailEnv.trailPrefix, organizationId: trailEnv.organizationId, trailName: trailEnv.trailName, homeRegion: trailEnv.homeRegion },
+          trail: {
+            bucket: trailEnv.logBucket,
+            prefix: trailEnv.trailPrefix,
+            organizationId: trailEnv.organizationId,
+            trailName: trailEnv.trailName,
+            homeRegion: trailEnv.homeRegion,
+          },
           days,
           accounts: { listed: [], expected: null, missing: [], unexpected: [] },
           regions: [],
@@ -108,7 +114,9 @@ export function createReducerHandler(overrides: Partial<ReducerDeps> = {}): (eve
           shards: [],
         };
       }
-      const collected = state.map?.ResultWriterDetails ? await collectResultWriterOutput(objects, state.map) : { results: [], unreadable: [], mapRunArn: undefined };
+      const collected = state.map?.ResultWriterDetails
+        ? await collectResultWriterOutput(objects, state.map)
+        : { results: [], unreadable: [], mapRunArn: undefined };
       const record = reduceShardResults({
         plan,
         results: collected.results,

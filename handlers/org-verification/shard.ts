@@ -57,7 +57,9 @@ export function createShardHandler(overrides: Partial<ShardDeps> = {}): (event: 
       const results = parseResultsEnv(env);
       const e = event as ShardEvent | null;
       if (!e || typeof e !== "object" || !e.run || typeof e.run !== "object") {
-        throw new OrgVerificationInputError("event: expected {shard: {accountId, region, day}, run: {runId, trail, plannedAt, results}} from the Distributed Map");
+        throw new OrgVerificationInputError(
+          "event: expected {shard: {accountId, region, day}, run: {runId, trail, plannedAt, results}} from the Distributed Map",
+        );
       }
       const shard = validateShard(e.shard);
       const trail = validateOrganizationTrail(e.run.trail, "run.trail");
@@ -71,7 +73,10 @@ export function createShardHandler(overrides: Partial<ShardDeps> = {}): (event: 
       const retryable = result.findings.map((f) => (f.kind === "read-error" ? isRetryableReadError(f.message) : null)).find((r) => r !== null);
       if (retryable) {
         const first = result.findings.find((f) => f.kind === "read-error")!;
-        throw new StateMachineError(retryable === "throttled" ? THROTTLED_ERROR : TRANSIENT_ERROR, `shard ${shard.accountId}/${shard.region}/${shard.day}: ${first.message}`);
+        throw new StateMachineError(
+          retryable === "throttled" ? THROTTLED_ERROR : TRANSIENT_ERROR,
+          `shard ${shard.accountId}/${shard.region}/${shard.day}: ${first.message}`,
+        );
       }
       if (result.findingsTotal > result.findings.length) {
         const location = { bucket: results.resultsBucket, prefix: results.resultsPrefix, runId: e.run.runId };

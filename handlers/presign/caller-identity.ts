@@ -41,8 +41,7 @@ export interface ClientCertificateSummary {
 }
 
 export type CallerDecision =
-  | { ok: true; caller: CallerIdentity }
-  | { ok: false; httpStatus: 401 | 403; errorCode: "UNAUTHENTICATED" | "IDENTITY_NOT_ALLOWED"; message: string };
+  { ok: true; caller: CallerIdentity } | { ok: false; httpStatus: 401 | 403; errorCode: "UNAUTHENTICATED" | "IDENTITY_NOT_ALLOWED"; message: string };
 
 /** Strings copied from the event into the audit record are bounded; JSON logging escapes the rest. */
 export function boundedText(value: unknown, maxLength: number): string | null {

@@ -115,16 +115,25 @@ export function loadPresignConfig(env: Env): PresignSettings {
   }
   const keyPrefixRoot = env.KEY_PREFIX_ROOT === undefined || env.KEY_PREFIX_ROOT === "" ? DEFAULT_KEY_PREFIX_ROOT : env.KEY_PREFIX_ROOT;
   if (!PREFIX_ROOT.test(keyPrefixRoot)) {
-    throw new PresignConfigError("KEY_PREFIX_ROOT", `must be 1-4 lower-case segments [a-z0-9-] each ending with "/" (e.g. "tenants/"), got ${JSON.stringify(keyPrefixRoot)}`);
+    throw new PresignConfigError(
+      "KEY_PREFIX_ROOT",
+      `must be 1-4 lower-case segments [a-z0-9-] each ending with "/" (e.g. "tenants/"), got ${JSON.stringify(keyPrefixRoot)}`,
+    );
   }
   if (env.AUDIT_HASH_SALT !== undefined) {
     // Refused, not ignored: a salt in the environment is readable by anyone who can read the
     // function's configuration, which is what moving it to Secrets Manager prevents (issue 12).
-    throw new PresignConfigError("AUDIT_HASH_SALT", `must not be set; the salt is read from the Secrets Manager secret named by ${AUDIT_HASH_SALT_SECRET_ARN_VARIABLE}`);
+    throw new PresignConfigError(
+      "AUDIT_HASH_SALT",
+      `must not be set; the salt is read from the Secrets Manager secret named by ${AUDIT_HASH_SALT_SECRET_ARN_VARIABLE}`,
+    );
   }
   const auditHashSaltSecretArn = required(env, AUDIT_HASH_SALT_SECRET_ARN_VARIABLE);
   if (!SECRET_ARN.test(auditHashSaltSecretArn)) {
-    throw new PresignConfigError(AUDIT_HASH_SALT_SECRET_ARN_VARIABLE, `must be a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>), got ${JSON.stringify(auditHashSaltSecretArn)}`);
+    throw new PresignConfigError(
+      AUDIT_HASH_SALT_SECRET_ARN_VARIABLE,
+      `must be a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>), got ${JSON.stringify(auditHashSaltSecretArn)}`,
+    );
   }
   return {
     dataBucket,

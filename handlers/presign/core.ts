@@ -6,7 +6,13 @@
 // audit record; an internal error is answered with a generic 500 (no stack, no message from the
 // error) and handed to the adapter separately for diagnostics.
 
-import type { ApiGatewayIamIdentity, ApiGatewayProxyEventV1, ApiGatewayProxyResult, ApiGatewayRequestContext, LambdaInvocationContext } from "./api-gateway-event";
+import type {
+  ApiGatewayIamIdentity,
+  ApiGatewayProxyEventV1,
+  ApiGatewayProxyResult,
+  ApiGatewayRequestContext,
+  LambdaInvocationContext,
+} from "./api-gateway-event";
 import { AUDIT_SCHEMA, auditHmac, type AuditAction, type AuditOutcome, type AuditRecord } from "./audit-record";
 import { boundedText, resolveCaller, summariseClientCert, type CallerIdentity } from "./caller-identity";
 import type { PresignConfig } from "./config";
@@ -234,8 +240,10 @@ export async function handlePresignRequest(
         const nameCheck = checkFileName(fileName);
         if (!nameCheck.ok) throw new Refusal(400, "INVALID_FILE_NAME", nameCheck.reason);
       }
-      if (!isBase64Md5(contentMd5)) throw new Refusal(400, "INVALID_CONTENT_MD5", "contentMd5 must be the base64 encoding of a 16-byte MD5 digest (24 characters)");
-      if (!isAcceptableContentType(contentType)) throw new Refusal(400, "INVALID_CONTENT_TYPE", "contentType must be a type/subtype media type without parameters");
+      if (!isBase64Md5(contentMd5))
+        throw new Refusal(400, "INVALID_CONTENT_MD5", "contentMd5 must be the base64 encoding of a 16-byte MD5 digest (24 characters)");
+      if (!isAcceptableContentType(contentType))
+        throw new Refusal(400, "INVALID_CONTENT_TYPE", "contentType must be a type/subtype media type without parameters");
 
       const key = generateUploadKey({
         prefix: caller.keyPrefix,

@@ -75,7 +75,11 @@ export class AlertDelivery extends pulumi.ComponentResource {
     // Failed deliveries of every hop land here (14 days, the SQS maximum). Encrypted with SSE-SQS,
     // not the alert key: if that key is disabled, the topic refuses messages, and the queue that
     // keeps them must not refuse them too.
-    const dlq = new aws.sqs.Queue(`${name}-dlq`, { name: `${base}-audit-alerts-dlq`, sqsManagedSseEnabled: true, messageRetentionSeconds: 1209600 }, { parent: this });
+    const dlq = new aws.sqs.Queue(
+      `${name}-dlq`,
+      { name: `${base}-audit-alerts-dlq`, sqsManagedSseEnabled: true, messageRetentionSeconds: 1209600 },
+      { parent: this },
+    );
     new aws.sqs.QueuePolicy(
       `${name}-dlq-policy`,
       {
@@ -118,7 +122,11 @@ export class AlertDelivery extends pulumi.ComponentResource {
         { parent: this },
       );
       if (args.slackWebhookUrl) {
-        new aws.secretsmanager.SecretVersion(`${name}-slack-webhook-value`, { secretId: secret.id, secretString: pulumi.secret(args.slackWebhookUrl) }, { parent: this });
+        new aws.secretsmanager.SecretVersion(
+          `${name}-slack-webhook-value`,
+          { secretId: secret.id, secretString: pulumi.secret(args.slackWebhookUrl) },
+          { parent: this },
+        );
       }
       const notifier = new HandlerFunction(
         `${name}-notifier`,
@@ -164,7 +172,12 @@ export class AlertDelivery extends pulumi.ComponentResource {
       // Lambda's async retries, then the on-failure destination: the event is kept, never dropped.
       new aws.lambda.FunctionEventInvokeConfig(
         `${name}-notifier-on-failure`,
-        { functionName: notifier.functionName, maximumRetryAttempts: 2, maximumEventAgeInSeconds: 21600, destinationConfig: { onFailure: { destination: dlq.arn } } },
+        {
+          functionName: notifier.functionName,
+          maximumRetryAttempts: 2,
+          maximumEventAgeInSeconds: 21600,
+          destinationConfig: { onFailure: { destination: dlq.arn } },
+        },
         { parent: this },
       );
       this.notifierFunctionName = notifier.functionName;
@@ -173,7 +186,10 @@ export class AlertDelivery extends pulumi.ComponentResource {
         `${name}-chatbot`,
         {
           description: "AWS Chatbot posts the audit alerts; it may read nothing else",
-          assumeRolePolicy: policyJson([{ effect: "Allow", principals: [{ type: "Service", identifiers: ["chatbot.amazonaws.com"] }], actions: ["sts:AssumeRole"] }], { parent: this }),
+          assumeRolePolicy: policyJson(
+            [{ effect: "Allow", principals: [{ type: "Service", identifiers: ["chatbot.amazonaws.com"] }], actions: ["sts:AssumeRole"] }],
+            { parent: this },
+          ),
         },
         { parent: this },
       );

@@ -41,9 +41,7 @@ export class BackupDataBucket extends pulumi.ComponentResource {
               principals: [{ type: "*", identifiers: ["*"] }],
               actions: ["s3:PutObject"],
               resources: [pulumi.interpolate`${bucket.arn}/*`],
-              conditions: [
-                { test: "StringNotEqualsIfExists", variable: "s3:x-amz-server-side-encryption-aws-kms-key-id", values: [args.kmsKeyArn] },
-              ],
+              conditions: [{ test: "StringNotEqualsIfExists", variable: "s3:x-amz-server-side-encryption-aws-kms-key-id", values: [args.kmsKeyArn] }],
             },
             {
               sid: "DenyNonKmsEncryption",

@@ -48,11 +48,7 @@ export class ImmutableLogBucket extends pulumi.ComponentResource {
     const baseline = bucketBaseline(name, bucket, child);
 
     // Object Lock needs versioning; S3 turns it on with Object Lock, this keeps it declared.
-    const versioning = new aws.s3.BucketVersioning(
-      `${name}-versioning`,
-      { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } },
-      child,
-    );
+    const versioning = new aws.s3.BucketVersioning(`${name}-versioning`, { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } }, child);
     new aws.s3.BucketObjectLockConfiguration(
       `${name}-object-lock`,
       {

@@ -125,7 +125,13 @@ export class OrganizationVerification extends pulumi.ComponentResource {
       resources: [logBucketArn],
       conditions: [{ test: "StringLike", variable: "s3:prefix", values: [`${orgLogs}*`] }],
     };
-    const runObjectKey: Statement = { sid: "EstateKeyThroughS3", effect: "Allow", actions: ["kms:Decrypt", "kms:GenerateDataKey"], resources: [args.kmsKeyArn], conditions: viaS3 };
+    const runObjectKey: Statement = {
+      sid: "EstateKeyThroughS3",
+      effect: "Allow",
+      actions: ["kms:Decrypt", "kms:GenerateDataKey"],
+      resources: [args.kmsKeyArn],
+      conditions: viaS3,
+    };
 
     const planner = new HandlerFunction(
       `${name}-planner`,
@@ -209,7 +215,17 @@ export class OrganizationVerification extends pulumi.ComponentResource {
       {
         name: `${n}-org-verification-states`,
         description: `Execution role of the ${stateMachineName} state machine`,
-        assumeRolePolicy: policyJson([{ effect: "Allow", principals: [{ type: "Service", identifiers: ["states.amazonaws.com"] }], actions: ["sts:AssumeRole"], conditions: sourceAccount }], parent),
+        assumeRolePolicy: policyJson(
+          [
+            {
+              effect: "Allow",
+              principals: [{ type: "Service", identifiers: ["states.amazonaws.com"] }],
+              actions: ["sts:AssumeRole"],
+              conditions: sourceAccount,
+            },
+          ],
+          parent,
+        ),
       },
       parent,
     );
@@ -221,7 +237,12 @@ export class OrganizationVerification extends pulumi.ComponentResource {
         policy: policyJson(
           [
             // lambda:invoke on the three functions and their versions, nothing else.
-            { sid: "InvokeVerificationFunctions", effect: "Allow", actions: ["lambda:InvokeFunction"], resources: [...functionArns, ...functionArns.map((a) => pulumi.interpolate`${a}:*`)] },
+            {
+              sid: "InvokeVerificationFunctions",
+              effect: "Allow",
+              actions: ["lambda:InvokeFunction"],
+              resources: [...functionArns, ...functionArns.map((a) => pulumi.interpolate`${a}:*`)],
+            },
             // Distributed Map child executions are executions of this state machine (Step Functions
             // docs, "IAM policies for using Distributed Map states").
             { sid: "StartChildExecutions", effect: "Allow", actions: ["states:StartExecution"], resources: [stateMachineArn] },
@@ -294,7 +315,17 @@ export class OrganizationVerification extends pulumi.ComponentResource {
       `${name}-scheduler`,
       {
         description: "EventBridge Scheduler starts the organisation verification",
-        assumeRolePolicy: policyJson([{ effect: "Allow", principals: [{ type: "Service", identifiers: ["scheduler.amazonaws.com"] }], actions: ["sts:AssumeRole"], conditions: sourceAccount }], parent),
+        assumeRolePolicy: policyJson(
+          [
+            {
+              effect: "Allow",
+              principals: [{ type: "Service", identifiers: ["scheduler.amazonaws.com"] }],
+              actions: ["sts:AssumeRole"],
+              conditions: sourceAccount,
+            },
+          ],
+          parent,
+        ),
       },
       parent,
     );

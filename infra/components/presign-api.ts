@@ -86,7 +86,11 @@ export class PresignApi extends pulumi.ComponentResource {
     const salt = new random.RandomPassword(`${name}-audit-hash-salt`, { length: 48, special: false }, { parent: this });
     const saltSecret = new aws.secretsmanager.Secret(
       `${name}-audit-hash-salt`,
-      { name: `${base}/presign-audit-hash-salt`, description: "HMAC key that pseudonymises file names in the presign audit records (No.50)", kmsKeyId: args.kmsKeyArn },
+      {
+        name: `${base}/presign-audit-hash-salt`,
+        description: "HMAC key that pseudonymises file names in the presign audit records (No.50)",
+        kmsKeyId: args.kmsKeyArn,
+      },
       { parent: this },
     );
     const saltVersion = new aws.secretsmanager.SecretVersion(
@@ -214,14 +218,26 @@ export class PresignApi extends pulumi.ComponentResource {
       integrations.push(
         new aws.apigateway.Integration(
           `${name}-${route}`,
-          { restApi: api.id, resourceId: resource.id, httpMethod: method.httpMethod, type: "AWS_PROXY", integrationHttpMethod: "POST", uri: pulumi.interpolate`arn:${args.partition}:apigateway:${args.region}:lambda:path/2015-03-31/functions/${handler.functionArn}/invocations` },
+          {
+            restApi: api.id,
+            resourceId: resource.id,
+            httpMethod: method.httpMethod,
+            type: "AWS_PROXY",
+            integrationHttpMethod: "POST",
+            uri: pulumi.interpolate`arn:${args.partition}:apigateway:${args.region}:lambda:path/2015-03-31/functions/${handler.functionArn}/invocations`,
+          },
           { parent: this },
         ),
       );
     }
     new aws.lambda.Permission(
       `${name}-invoke`,
-      { action: "lambda:InvokeFunction", function: handler.functionName, principal: "apigateway.amazonaws.com", sourceArn: pulumi.interpolate`arn:${args.partition}:execute-api:${args.region}:${args.accountId}:${api.id}/*/POST/backups/*` },
+      {
+        action: "lambda:InvokeFunction",
+        function: handler.functionName,
+        principal: "apigateway.amazonaws.com",
+        sourceArn: pulumi.interpolate`arn:${args.partition}:execute-api:${args.region}:${args.accountId}:${api.id}/*/POST/backups/*`,
+      },
       { parent: this },
     );
 
@@ -329,7 +345,9 @@ export class PresignApi extends pulumi.ComponentResource {
     if (args.mtls) this.customDomainName = this.mutualTls(name, base, args, api, stage);
 
     this.restApiId = api.id;
-    this.invokeUrl = args.mtls ? pulumi.interpolate`https://${args.mtls.domainName}/backups` : pulumi.interpolate`https://${api.id}.execute-api.${args.region}.amazonaws.com/${STAGE_NAME}/backups`;
+    this.invokeUrl = args.mtls
+      ? pulumi.interpolate`https://${args.mtls.domainName}/backups`
+      : pulumi.interpolate`https://${api.id}.execute-api.${args.region}.amazonaws.com/${STAGE_NAME}/backups`;
     this.accessLogGroupName = accessLogs.name;
     this.wafLogGroupName = wafLogs.name;
     this.functionRoleArn = handler.roleArn;
@@ -349,7 +367,11 @@ export class PresignApi extends pulumi.ComponentResource {
       {
         type: "ROOT",
         usageMode: "SHORT_LIVED_CERTIFICATE",
-        certificateAuthorityConfiguration: { keyAlgorithm: "EC_prime256v1", signingAlgorithm: "SHA256WITHECDSA", subject: { commonName: `${base} presign API clients`, organization: args.namePrefix } },
+        certificateAuthorityConfiguration: {
+          keyAlgorithm: "EC_prime256v1",
+          signingAlgorithm: "SHA256WITHECDSA",
+          subject: { commonName: `${base} presign API clients`, organization: args.namePrefix },
+        },
         permanentDeletionTimeInDays: 30,
       },
       { parent: this },
@@ -365,15 +387,31 @@ export class PresignApi extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    new aws.acmpca.CertificateAuthorityCertificate(`${name}-client-ca-install`, { certificateAuthorityArn: ca.arn, certificate: rootCert.certificate, certificateChain: rootCert.certificateChain }, { parent: this });
+    new aws.acmpca.CertificateAuthorityCertificate(
+      `${name}-client-ca-install`,
+      { certificateAuthorityArn: ca.arn, certificate: rootCert.certificate, certificateChain: rootCert.certificateChain },
+      { parent: this },
+    );
 
     // The truststore holds only public certificates; API Gateway reads it by version.
     const truststore = new aws.s3.Bucket(`${name}-truststore`, { bucket: mtls.truststoreBucketName, forceDestroy: false }, { parent: this });
     const child = { parent: this, dependsOn: [truststore] };
     const baseline = bucketBaseline(`${name}-truststore`, truststore, child);
-    const versioning = new aws.s3.BucketVersioning(`${name}-truststore-versioning`, { bucket: truststore.id, versioningConfiguration: { status: "Enabled" } }, child);
-    new aws.s3.BucketServerSideEncryptionConfiguration(`${name}-truststore-encryption`, { bucket: truststore.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }] }, child);
-    new aws.s3.BucketPolicy(`${name}-truststore-policy`, { bucket: truststore.id, policy: policyJson([denyInsecureTransport(truststore.arn)], { parent: this }) }, { parent: this, dependsOn: [baseline.publicAccessBlock] });
+    const versioning = new aws.s3.BucketVersioning(
+      `${name}-truststore-versioning`,
+      { bucket: truststore.id, versioningConfiguration: { status: "Enabled" } },
+      child,
+    );
+    new aws.s3.BucketServerSideEncryptionConfiguration(
+      `${name}-truststore-encryption`,
+      { bucket: truststore.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }] },
+      child,
+    );
+    new aws.s3.BucketPolicy(
+      `${name}-truststore-policy`,
+      { bucket: truststore.id, policy: policyJson([denyInsecureTransport(truststore.arn)], { parent: this }) },
+      { parent: this, dependsOn: [baseline.publicAccessBlock] },
+    );
     const pem = new aws.s3.BucketObjectv2(
       `${name}-truststore-pem`,
       { bucket: truststore.id, key: "truststore.pem", content: rootCert.certificate, contentType: "application/x-pem-file" },
@@ -393,7 +431,11 @@ export class PresignApi extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    new aws.apigateway.BasePathMapping(`${name}-domain-mapping`, { domainName: domain.domainName, restApi: api.id, stageName: stage.stageName }, { parent: this });
+    new aws.apigateway.BasePathMapping(
+      `${name}-domain-mapping`,
+      { domainName: domain.domainName, restApi: api.id, stageName: stage.stageName },
+      { parent: this },
+    );
     return domain.domainName;
   }
 }

@@ -76,10 +76,20 @@ export function managedRules(a: {
       parameters: { S3BucketNames: pulumi.all(a.dataBucketNames).apply((b) => b.join(",")) },
     },
     // Scoped: only the log bucket is meant to be locked, and locked in COMPLIANCE mode (M2).
-    { name: "s3-bucket-default-lock-enabled", identifier: "S3_BUCKET_DEFAULT_LOCK_ENABLED", parameters: { mode: "COMPLIANCE" }, scope: { type: "AWS::S3::Bucket", id: a.logBucketName } },
+    {
+      name: "s3-bucket-default-lock-enabled",
+      identifier: "S3_BUCKET_DEFAULT_LOCK_ENABLED",
+      parameters: { mode: "COMPLIANCE" },
+      scope: { type: "AWS::S3::Bucket", id: a.logBucketName },
+    },
     ...perBucket("s3-bucket-level-public-access-prohibited", "S3_BUCKET_LEVEL_PUBLIC_ACCESS_PROHIBITED"),
     // Scoped: the access-log bucket is SSE-S3 by necessity (E6).
-    { name: "s3-default-encryption-kms", identifier: "S3_DEFAULT_ENCRYPTION_KMS", parameters: { kmsKeyArns: a.kmsKeyArn }, scope: { type: "AWS::S3::Bucket", id: a.logBucketName } },
+    {
+      name: "s3-default-encryption-kms",
+      identifier: "S3_DEFAULT_ENCRYPTION_KMS",
+      parameters: { kmsKeyArns: a.kmsKeyArn },
+      scope: { type: "AWS::S3::Bucket", id: a.logBucketName },
+    },
     ...perBucket("s3-bucket-versioning-enabled", "S3_BUCKET_VERSIONING_ENABLED"),
     ...perKey("cmk-backing-key-rotation-enabled", "CMK_BACKING_KEY_ROTATION_ENABLED"),
     {
@@ -173,14 +183,23 @@ export class SecurityPosture extends pulumi.ComponentResource {
         },
         { parent: this },
       );
-      const managedPolicy = new aws.iam.RolePolicyAttachment(`${name}-config-role-managed`, { role: role.name, policyArn: pulumi.interpolate`arn:${args.partition}:iam::aws:policy/service-role/AWS_ConfigRole` }, { parent: this });
+      const managedPolicy = new aws.iam.RolePolicyAttachment(
+        `${name}-config-role-managed`,
+        { role: role.name, policyArn: pulumi.interpolate`arn:${args.partition}:iam::aws:policy/service-role/AWS_ConfigRole` },
+        { parent: this },
+      );
       const deliveryPolicy = new aws.iam.RolePolicy(
         `${name}-config-role-delivery`,
         {
           role: role.id,
           policy: policyJson(
             [
-              { sid: "DeliverToConfigBucket", effect: "Allow", actions: ["s3:PutObject"], resources: [pulumi.interpolate`${bucket.arn}/AWSLogs/${args.accountId}/Config/*`] },
+              {
+                sid: "DeliverToConfigBucket",
+                effect: "Allow",
+                actions: ["s3:PutObject"],
+                resources: [pulumi.interpolate`${bucket.arn}/AWSLogs/${args.accountId}/Config/*`],
+              },
               { sid: "CheckConfigBucket", effect: "Allow", actions: ["s3:GetBucketAcl"], resources: [bucket.arn] },
               {
                 sid: "EncryptDeliveries",
@@ -207,7 +226,12 @@ export class SecurityPosture extends pulumi.ComponentResource {
       );
       const channel = new aws.cfg.DeliveryChannel(
         `${name}-delivery`,
-        { name: `${base}-delivery`, s3BucketName: bucket.bucket, s3KmsKeyArn: args.kmsKeyArn, snapshotDeliveryProperties: { deliveryFrequency: "TwentyFour_Hours" } },
+        {
+          name: `${base}-delivery`,
+          s3BucketName: bucket.bucket,
+          s3KmsKeyArn: args.kmsKeyArn,
+          snapshotDeliveryProperties: { deliveryFrequency: "TwentyFour_Hours" },
+        },
         // PutDeliveryChannel checks delivery through the role: its permissions must exist first.
         { parent: this, dependsOn: [recorder, bucketPolicy, managedPolicy, deliveryPolicy] },
       );
@@ -293,7 +317,11 @@ export class SecurityPosture extends pulumi.ComponentResource {
       routeToAlerts(
         this,
         `${name}-inspector-findings`,
-        { name: `${base}-inspector-findings`, description: "E10: Inspector findings of HIGH or CRITICAL severity, active", eventPattern: JSON.stringify(findingPatterns.inspector) },
+        {
+          name: `${base}-inspector-findings`,
+          description: "E10: Inspector findings of HIGH or CRITICAL severity, active",
+          eventPattern: JSON.stringify(findingPatterns.inspector),
+        },
         args.alerts,
       );
     }

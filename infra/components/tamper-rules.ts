@@ -134,11 +134,17 @@ export class TamperRules extends pulumi.ComponentResource {
     // policy pack reads them then).
     const account = pulumi.output(args.accountId);
     const patterns: Record<TamperRuleKind, pulumi.Output<object>> = {
-      trail: pulumi.all([account, args.trailName, args.trailArn]).apply(([accountId, trailName, trailArn]) => tamperPatterns.trail({ accountId, trailName, trailArn })),
+      trail: pulumi
+        .all([account, args.trailName, args.trailArn])
+        .apply(([accountId, trailName, trailArn]) => tamperPatterns.trail({ accountId, trailName, trailArn })),
       key: pulumi.all([account, pulumi.all(args.keyArns)]).apply(([accountId, keyArns]) => tamperPatterns.key({ accountId, keyArns })),
       bucket: pulumi.all([account, pulumi.all(args.bucketNames)]).apply(([accountId, bucketNames]) => tamperPatterns.bucket({ accountId, bucketNames })),
-      "alert-path": pulumi.all([account, args.trailLogGroupName]).apply(([accountId, trailLogGroupName]) => tamperPatterns.alertPath({ accountId, base, trailLogGroupName })),
-      "log-bucket-access-denied": pulumi.all([account, args.logBucketName]).apply(([accountId, logBucketName]) => tamperPatterns.logBucketAccessDenied({ accountId, logBucketName })),
+      "alert-path": pulumi
+        .all([account, args.trailLogGroupName])
+        .apply(([accountId, trailLogGroupName]) => tamperPatterns.alertPath({ accountId, base, trailLogGroupName })),
+      "log-bucket-access-denied": pulumi
+        .all([account, args.logBucketName])
+        .apply(([accountId, logBucketName]) => tamperPatterns.logBucketAccessDenied({ accountId, logBucketName })),
     };
     for (const rule of RULES) {
       const legacyName = `tamper-alerting-${rule.legacy}`;

@@ -24,8 +24,7 @@ export const LONGEST_BUCKET_PURPOSE = "mtls-truststore";
 
 /** Values CloudWatch Logs accepts for retentionInDays (PutRetentionPolicy API reference). */
 export const LOG_GROUP_RETENTION_DAYS: readonly number[] = [
-  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
-  3288, 3653,
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ];
 
 /**
@@ -158,10 +157,7 @@ export class ConfigError extends Error {
     readonly stack: string,
     readonly problems: string[],
   ) {
-    super(
-      `Invalid configuration for stack "${stack}" (Pulumi.${stack}.yaml):\n` +
-        problems.map((p) => `  - ${p}`).join("\n"),
-    );
+    super(`Invalid configuration for stack "${stack}" (Pulumi.${stack}.yaml):\n` + problems.map((p) => `  - ${p}`).join("\n"));
     this.name = "ConfigError";
   }
 }
@@ -189,9 +185,39 @@ export interface EnvironmentDefaults {
 
 export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefaults>> = {
   // dev: a short GOVERNANCE retention, so experiments leave nothing undeletable for a year.
-  dev: { mandatory: false, retentionMode: "GOVERNANCE", retentionDays: 1, logGroupRetentionDays: 30, accessLogRetentionDays: 90, authFailureThreshold: 10, accessDeniedThreshold: 50, posture: false, slackChannel: SLACK_CHANNEL_OF.dev },
-  dev2: { mandatory: true, retentionMode: "COMPLIANCE", retentionDays: 365, logGroupRetentionDays: 365, accessLogRetentionDays: 365, authFailureThreshold: 5, accessDeniedThreshold: 20, posture: true, slackChannel: SLACK_CHANNEL_OF.dev2 },
-  prd: { mandatory: true, retentionMode: "COMPLIANCE", retentionDays: 365, logGroupRetentionDays: 365, accessLogRetentionDays: 400, authFailureThreshold: 5, accessDeniedThreshold: 20, posture: true, slackChannel: SLACK_CHANNEL_OF.prd },
+  dev: {
+    mandatory: false,
+    retentionMode: "GOVERNANCE",
+    retentionDays: 1,
+    logGroupRetentionDays: 30,
+    accessLogRetentionDays: 90,
+    authFailureThreshold: 10,
+    accessDeniedThreshold: 50,
+    posture: false,
+    slackChannel: SLACK_CHANNEL_OF.dev,
+  },
+  dev2: {
+    mandatory: true,
+    retentionMode: "COMPLIANCE",
+    retentionDays: 365,
+    logGroupRetentionDays: 365,
+    accessLogRetentionDays: 365,
+    authFailureThreshold: 5,
+    accessDeniedThreshold: 20,
+    posture: true,
+    slackChannel: SLACK_CHANNEL_OF.dev2,
+  },
+  prd: {
+    mandatory: true,
+    retentionMode: "COMPLIANCE",
+    retentionDays: 365,
+    logGroupRetentionDays: 365,
+    accessLogRetentionDays: 400,
+    authFailureThreshold: 5,
+    accessDeniedThreshold: 20,
+    posture: true,
+    slackChannel: SLACK_CHANNEL_OF.prd,
+  },
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -245,46 +271,211 @@ const bool = (d: boolean | KeyDefault): Pick<KeySpec, "kind" | "default"> => ({
 });
 
 export const CONFIG_KEYS: readonly KeySpec[] = [
-  { key: "environment", kind: { type: "enum", values: ENVIRONMENTS }, default: { kind: "derived", describe: "the stack name (`prd-eu`: `prd`)", value: (_e, stack) => stack }, description: "the rules the stack follows; a stack named `dev2`/`prd` (or `dev2-*`/`prd-*`) cannot declare a weaker one" },
-  { key: "accountId", kind: { type: "string", pattern: ACCOUNT_ID, what: "an AWS account id (12 digits)" }, default: { kind: "unset" }, description: "the account the stack deploys to: the program refuses any other, and stacks sharing an account are checked for one singleton owner" },
-  { key: "accountSingletonsOwner", kind: { type: "string", pattern: STACK_NAME, what: "a stack name" }, default: { kind: "derived", describe: "this stack", value: (_e, stack) => stack }, description: "the one stack of the account that creates the account-wide singletons (Config recorder, GuardDuty detector, Security Hub, Inspector, Access Analyzer, API Gateway's logging role); other stacks of the account name it and create none" },
-  { key: "namePrefix", kind: { type: "string", pattern: NAME_PREFIX, what: "allowed (2-20 characters: lowercase letters, digits, hyphens; starts with a letter)" }, default: { kind: "constant", value: "audit" }, description: "prefix of every physical name; every composed bucket name must pass S3's naming rules" },
-  { key: "retentionMode", kind: { type: "enum", values: ["COMPLIANCE", "GOVERNANCE"] }, default: { kind: "environment", field: "retentionMode" }, description: "Object Lock mode of the log bucket (M2: COMPLIANCE in dev2, prd)" },
-  { key: "retentionDays", kind: { type: "int", unit: "days", min: 1, max: 36500 }, default: { kind: "environment", field: "retentionDays" }, description: "Object Lock default retention (M5: >= 365 in dev2, prd)" },
-  { key: "logGroupRetentionDays", kind: { type: "int", unit: "days", min: 1, max: 3653, allowedValues: LOG_GROUP_RETENTION_DAYS }, default: { kind: "environment", field: "logGroupRetentionDays" }, description: "retention of the estate's log groups; >= 365 in dev2, prd; with Config on, one of the values CW_LOGGROUP_RETENTION_PERIOD_CHECK accepts (no 1096, 2192, 2557, 2922, 3288)" },
-  { key: "accessLogRetentionDays", kind: { type: "int", unit: "days", min: 1, max: 36500 }, default: { kind: "environment", field: "accessLogRetentionDays" }, description: "S3 server access logs (E6, PCI DSS 10.5.1): >= 365 in dev2, prd; noncurrent versions are kept as long" },
-  { key: "glacierIrAfterDays", kind: { type: "int", unit: "days", min: 30, max: 36500 }, default: { kind: "constant", value: 90 }, description: "log objects of 128 KB and more move to GLACIER_IR (still read instantly)" },
-  { key: "deepArchiveAfterDays", kind: { type: "int", unit: "days", min: 120, max: 36500 }, default: { kind: "constant", value: 400 }, description: "and to DEEP_ARCHIVE (restore needed); >= glacierIrAfterDays + 90, and >= 366 in dev2, prd (the first year stays queryable)" },
+  {
+    key: "environment",
+    kind: { type: "enum", values: ENVIRONMENTS },
+    default: { kind: "derived", describe: "the stack name (`prd-eu`: `prd`)", value: (_e, stack) => stack },
+    description: "the rules the stack follows; a stack named `dev2`/`prd` (or `dev2-*`/`prd-*`) cannot declare a weaker one",
+  },
+  {
+    key: "accountId",
+    kind: { type: "string", pattern: ACCOUNT_ID, what: "an AWS account id (12 digits)" },
+    default: { kind: "unset" },
+    description: "the account the stack deploys to: the program refuses any other, and stacks sharing an account are checked for one singleton owner",
+  },
+  {
+    key: "accountSingletonsOwner",
+    kind: { type: "string", pattern: STACK_NAME, what: "a stack name" },
+    default: { kind: "derived", describe: "this stack", value: (_e, stack) => stack },
+    description:
+      "the one stack of the account that creates the account-wide singletons (Config recorder, GuardDuty detector, Security Hub, Inspector, Access Analyzer, API Gateway's logging role); other stacks of the account name it and create none",
+  },
+  {
+    key: "namePrefix",
+    kind: { type: "string", pattern: NAME_PREFIX, what: "allowed (2-20 characters: lowercase letters, digits, hyphens; starts with a letter)" },
+    default: { kind: "constant", value: "audit" },
+    description: "prefix of every physical name; every composed bucket name must pass S3's naming rules",
+  },
+  {
+    key: "retentionMode",
+    kind: { type: "enum", values: ["COMPLIANCE", "GOVERNANCE"] },
+    default: { kind: "environment", field: "retentionMode" },
+    description: "Object Lock mode of the log bucket (M2: COMPLIANCE in dev2, prd)",
+  },
+  {
+    key: "retentionDays",
+    kind: { type: "int", unit: "days", min: 1, max: 36500 },
+    default: { kind: "environment", field: "retentionDays" },
+    description: "Object Lock default retention (M5: >= 365 in dev2, prd)",
+  },
+  {
+    key: "logGroupRetentionDays",
+    kind: { type: "int", unit: "days", min: 1, max: 3653, allowedValues: LOG_GROUP_RETENTION_DAYS },
+    default: { kind: "environment", field: "logGroupRetentionDays" },
+    description:
+      "retention of the estate's log groups; >= 365 in dev2, prd; with Config on, one of the values CW_LOGGROUP_RETENTION_PERIOD_CHECK accepts (no 1096, 2192, 2557, 2922, 3288)",
+  },
+  {
+    key: "accessLogRetentionDays",
+    kind: { type: "int", unit: "days", min: 1, max: 36500 },
+    default: { kind: "environment", field: "accessLogRetentionDays" },
+    description: "S3 server access logs (E6, PCI DSS 10.5.1): >= 365 in dev2, prd; noncurrent versions are kept as long",
+  },
+  {
+    key: "glacierIrAfterDays",
+    kind: { type: "int", unit: "days", min: 30, max: 36500 },
+    default: { kind: "constant", value: 90 },
+    description: "log objects of 128 KB and more move to GLACIER_IR (still read instantly)",
+  },
+  {
+    key: "deepArchiveAfterDays",
+    kind: { type: "int", unit: "days", min: 120, max: 36500 },
+    default: { kind: "constant", value: 400 },
+    description: "and to DEEP_ARCHIVE (restore needed); >= glacierIrAfterDays + 90, and >= 366 in dev2, prd (the first year stays queryable)",
+  },
   { key: "createDataBucket", ...bool(true), description: "create the backup-data bucket (E11)" },
-  { key: "existingDataBuckets", kind: { type: "list", pattern: BUCKET_CHARS, what: "an S3 bucket name" }, default: { kind: "constant", value: [] }, description: "bucket names whose object events the trail also records (required when `createDataBucket: false`); never the estate's own buckets" },
-  { key: "auditorRoleArns", kind: { type: "list", pattern: ROLE_ARN, what: ROLE }, default: { kind: "constant", value: [] }, description: "roles that may decrypt the logs through S3 in this account (the key policy names them by aws:PrincipalArn, so a role may be created later)" },
-  { key: "deployerRoleArns", kind: { type: "list", pattern: ROLE_ARN, what: ROLE }, default: { kind: "constant", value: [] }, description: "roles whose operations are routine (recorded, not notified)" },
-  { key: "slackChannel", kind: { type: "string", pattern: /^[a-z0-9-]{1,80}$/, what: "a Slack channel name" }, default: { kind: "environment", field: "slackChannel" }, description: "must be the environment's channel (001)" },
+  {
+    key: "existingDataBuckets",
+    kind: { type: "list", pattern: BUCKET_CHARS, what: "an S3 bucket name" },
+    default: { kind: "constant", value: [] },
+    description: "bucket names whose object events the trail also records (required when `createDataBucket: false`); never the estate's own buckets",
+  },
+  {
+    key: "auditorRoleArns",
+    kind: { type: "list", pattern: ROLE_ARN, what: ROLE },
+    default: { kind: "constant", value: [] },
+    description: "roles that may decrypt the logs through S3 in this account (the key policy names them by aws:PrincipalArn, so a role may be created later)",
+  },
+  {
+    key: "deployerRoleArns",
+    kind: { type: "list", pattern: ROLE_ARN, what: ROLE },
+    default: { kind: "constant", value: [] },
+    description: "roles whose operations are routine (recorded, not notified)",
+  },
+  {
+    key: "slackChannel",
+    kind: { type: "string", pattern: /^[a-z0-9-]{1,80}$/, what: "a Slack channel name" },
+    default: { kind: "environment", field: "slackChannel" },
+    description: "must be the environment's channel (001)",
+  },
   { key: "organizationTrail", ...bool(false), description: "an organisation trail (E15), from the management or delegated administrator account" },
-  { key: "organizationId", kind: { type: "string", pattern: ORGANIZATION_ID, what: "an organization id (o- followed by 10-32 lowercase letters or digits)" }, default: { kind: "unset" }, description: "required with `organizationTrail: true`; passed to the daily review and exported" },
-  { key: "slackWebhookUrl", kind: { type: "string", pattern: SLACK_WEBHOOK, what: "a Slack incoming webhook URL" }, default: { kind: "unset" }, description: "the channel's incoming webhook; set with `pulumi config set --secret`", secret: true },
-  { key: "slackDelivery", kind: { type: "enum", values: ["webhook", "chatbot"] }, default: { kind: "constant", value: "webhook" }, description: "`webhook` (notifier Lambda) or `chatbot` (AWS Chatbot)" },
-  { key: "chatbotSlackTeamId", kind: { type: "string", pattern: SLACK_ID, what: "a Slack id" }, default: { kind: "unset" }, description: "required with `slackDelivery: chatbot` (`T…`)" },
-  { key: "chatbotSlackChannelId", kind: { type: "string", pattern: SLACK_ID, what: "a Slack id" }, default: { kind: "unset" }, description: "required with `slackDelivery: chatbot` (`C…`)" },
-  { key: "alertEmailAddresses", kind: { type: "list", pattern: EMAIL, what: "an email address" }, default: { kind: "constant", value: [] }, description: "e-mail subscriptions beside Slack" },
-  { key: "authFailureThreshold", kind: { type: "int", unit: "events", min: 1, max: 100000 }, default: { kind: "environment", field: "authFailureThreshold" }, description: "authentication failures per period that make a burst (E9)" },
-  { key: "accessDeniedThreshold", kind: { type: "int", unit: "events", min: 1, max: 100000 }, default: { kind: "environment", field: "accessDeniedThreshold" }, description: "AccessDenied errors per period that make a burst (E9)" },
-  { key: "burstPeriodSeconds", kind: { type: "int", unit: "seconds", min: 60, max: 86400 }, default: { kind: "constant", value: 300 }, description: "period of the burst alarms; a multiple of 60" },
-  { key: "enableConfig", ...bool({ kind: "environment", field: "posture" }), description: "AWS Config recorder and rules (account singleton: owner stack only)" },
+  {
+    key: "organizationId",
+    kind: { type: "string", pattern: ORGANIZATION_ID, what: "an organization id (o- followed by 10-32 lowercase letters or digits)" },
+    default: { kind: "unset" },
+    description: "required with `organizationTrail: true`; passed to the daily review and exported",
+  },
+  {
+    key: "slackWebhookUrl",
+    kind: { type: "string", pattern: SLACK_WEBHOOK, what: "a Slack incoming webhook URL" },
+    default: { kind: "unset" },
+    description: "the channel's incoming webhook; set with `pulumi config set --secret`",
+    secret: true,
+  },
+  {
+    key: "slackDelivery",
+    kind: { type: "enum", values: ["webhook", "chatbot"] },
+    default: { kind: "constant", value: "webhook" },
+    description: "`webhook` (notifier Lambda) or `chatbot` (AWS Chatbot)",
+  },
+  {
+    key: "chatbotSlackTeamId",
+    kind: { type: "string", pattern: SLACK_ID, what: "a Slack id" },
+    default: { kind: "unset" },
+    description: "required with `slackDelivery: chatbot` (`T…`)",
+  },
+  {
+    key: "chatbotSlackChannelId",
+    kind: { type: "string", pattern: SLACK_ID, what: "a Slack id" },
+    default: { kind: "unset" },
+    description: "required with `slackDelivery: chatbot` (`C…`)",
+  },
+  {
+    key: "alertEmailAddresses",
+    kind: { type: "list", pattern: EMAIL, what: "an email address" },
+    default: { kind: "constant", value: [] },
+    description: "e-mail subscriptions beside Slack",
+  },
+  {
+    key: "authFailureThreshold",
+    kind: { type: "int", unit: "events", min: 1, max: 100000 },
+    default: { kind: "environment", field: "authFailureThreshold" },
+    description: "authentication failures per period that make a burst (E9)",
+  },
+  {
+    key: "accessDeniedThreshold",
+    kind: { type: "int", unit: "events", min: 1, max: 100000 },
+    default: { kind: "environment", field: "accessDeniedThreshold" },
+    description: "AccessDenied errors per period that make a burst (E9)",
+  },
+  {
+    key: "burstPeriodSeconds",
+    kind: { type: "int", unit: "seconds", min: 60, max: 86400 },
+    default: { kind: "constant", value: 300 },
+    description: "period of the burst alarms; a multiple of 60",
+  },
+  {
+    key: "enableConfig",
+    ...bool({ kind: "environment", field: "posture" }),
+    description: "AWS Config recorder and rules (account singleton: owner stack only)",
+  },
   { key: "enableGuardDuty", ...bool({ kind: "environment", field: "posture" }), description: "GuardDuty detector (account singleton: owner stack only)" },
   { key: "enableSecurityHub", ...bool({ kind: "environment", field: "posture" }), description: "Security Hub (account singleton: owner stack only)" },
   { key: "enableInspector", ...bool({ kind: "environment", field: "posture" }), description: "Inspector for Lambda (account singleton: owner stack only)" },
   { key: "enableAccessAnalyzer", ...bool({ kind: "environment", field: "posture" }), description: "Access Analyzer (account singleton: owner stack only)" },
-  { key: "presignApiEnabled", ...bool({ kind: "derived", describe: "`createDataBucket`", value: (_e, _s, v) => v.createDataBucket }), description: "the presigned-URL API (E12); needs `createDataBucket: true`" },
-  { key: "presignCallerRoleArns", kind: { type: "list", pattern: ROLE_ARN, what: ROLE }, default: { kind: "constant", value: [] }, description: "the only roles the API's resource policy lets invoke it (empty: nobody)" },
-  { key: "presignUrlExpirySeconds", kind: { type: "int", unit: "seconds", min: 1, max: 3600 }, default: { kind: "constant", value: 300 }, description: "how long an issued URL is valid" },
-  { key: "apiRateLimitPer5Minutes", kind: { type: "int", unit: "requests", min: 10, max: 2000000000 }, default: { kind: "constant", value: 1000 }, description: "WAF rate-based rule per source IP, per 5 minutes" },
+  {
+    key: "presignApiEnabled",
+    ...bool({ kind: "derived", describe: "`createDataBucket`", value: (_e, _s, v) => v.createDataBucket }),
+    description: "the presigned-URL API (E12); needs `createDataBucket: true`",
+  },
+  {
+    key: "presignCallerRoleArns",
+    kind: { type: "list", pattern: ROLE_ARN, what: ROLE },
+    default: { kind: "constant", value: [] },
+    description: "the only roles the API's resource policy lets invoke it (empty: nobody)",
+  },
+  {
+    key: "presignUrlExpirySeconds",
+    kind: { type: "int", unit: "seconds", min: 1, max: 3600 },
+    default: { kind: "constant", value: 300 },
+    description: "how long an issued URL is valid",
+  },
+  {
+    key: "apiRateLimitPer5Minutes",
+    kind: { type: "int", unit: "requests", min: 10, max: 2000000000 },
+    default: { kind: "constant", value: 1000 },
+    description: "WAF rate-based rule per source IP, per 5 minutes",
+  },
   { key: "mtlsEnabled", ...bool(false), description: "mutual TLS on a regional custom domain" },
-  { key: "mtlsDomainName", kind: { type: "string", pattern: DOMAIN_NAME, what: "a domain name" }, default: { kind: "unset" }, description: "required with `mtlsEnabled: true`" },
-  { key: "mtlsCertificateArn", kind: { type: "string", pattern: ACM_CERTIFICATE_ARN, what: "an ACM certificate ARN" }, default: { kind: "unset" }, description: "the domain's ACM certificate (same region); required with `mtlsEnabled: true`" },
-  { key: "mtlsCertificateSource", kind: { type: "enum", values: ["acm-public", "acm-private", "imported"] }, default: { kind: "constant", value: "acm-public" }, description: "how that certificate was issued; `acm-private` and `imported` need an ownership verification certificate" },
-  { key: "mtlsOwnershipVerificationCertificateArn", kind: { type: "string", pattern: ACM_CERTIFICATE_ARN, what: "an ACM certificate ARN" }, default: { kind: "unset" }, description: "a public ACM certificate for the domain, proving ownership (required for `acm-private`/`imported`)" },
-  { key: "manageApiGatewayAccount", ...bool({ kind: "derived", describe: "owner stack: `true`; others: `false`", value: () => undefined }), description: "API Gateway's account-wide CloudWatch Logs role; only the singleton owner may set it" },
+  {
+    key: "mtlsDomainName",
+    kind: { type: "string", pattern: DOMAIN_NAME, what: "a domain name" },
+    default: { kind: "unset" },
+    description: "required with `mtlsEnabled: true`",
+  },
+  {
+    key: "mtlsCertificateArn",
+    kind: { type: "string", pattern: ACM_CERTIFICATE_ARN, what: "an ACM certificate ARN" },
+    default: { kind: "unset" },
+    description: "the domain's ACM certificate (same region); required with `mtlsEnabled: true`",
+  },
+  {
+    key: "mtlsCertificateSource",
+    kind: { type: "enum", values: ["acm-public", "acm-private", "imported"] },
+    default: { kind: "constant", value: "acm-public" },
+    description: "how that certificate was issued; `acm-private` and `imported` need an ownership verification certificate",
+  },
+  {
+    key: "mtlsOwnershipVerificationCertificateArn",
+    kind: { type: "string", pattern: ACM_CERTIFICATE_ARN, what: "an ACM certificate ARN" },
+    default: { kind: "unset" },
+    description: "a public ACM certificate for the domain, proving ownership (required for `acm-private`/`imported`)",
+  },
+  {
+    key: "manageApiGatewayAccount",
+    ...bool({ kind: "derived", describe: "owner stack: `true`; others: `false`", value: () => undefined }),
+    description: "API Gateway's account-wide CloudWatch Logs role; only the singleton owner may set it",
+  },
 ];
 
 const SPEC_OF = new Map(CONFIG_KEYS.map((s) => [s.key, s]));
@@ -343,7 +534,9 @@ function parseValue(spec: KeySpec, raw: unknown, problems: string[]): unknown {
       if (key === "environment") {
         problems.push(`${key}: "${s}" is not an environment (allowed: ${kind.values.join(", ")}; set it explicitly when the stack is not named after one)`);
       } else {
-        problems.push(`${key}: "${s}" is not ${key === "retentionMode" ? "a lock mode" : key === "slackDelivery" ? "a delivery" : "allowed"} (allowed: ${kind.values.join(", ")})`);
+        problems.push(
+          `${key}: "${s}" is not ${key === "retentionMode" ? "a lock mode" : key === "slackDelivery" ? "a delivery" : "allowed"} (allowed: ${kind.values.join(", ")})`,
+        );
       }
       return undefined;
     case "string":
@@ -383,7 +576,10 @@ export function parseProfile(stack: string, raw: RawConfig, rawRegion?: string, 
   if (!STACK_NAME.test(stack)) {
     problems.push(
       `stack name "${stack}" cannot be part of a bucket name (1-31 characters: lowercase letters, digits, hyphens; ` +
-        `starts with a letter or digit): rename the stack, e.g. "${stack.toLowerCase().replace(/[^a-z0-9-]/g, "-").slice(0, 31)}"`,
+        `starts with a letter or digit): rename the stack, e.g. "${stack
+          .toLowerCase()
+          .replace(/[^a-z0-9-]/g, "-")
+          .slice(0, 31)}"`,
     );
   }
 
@@ -401,7 +597,9 @@ export function parseProfile(stack: string, raw: RawConfig, rawRegion?: string, 
   const envRaw = (given.environment as string | undefined) ?? environmentOfStackName(stack) ?? stack;
   if ((ENVIRONMENTS as readonly string[]).includes(envRaw)) environment = envRaw as Environment;
   else if (raw.environment === undefined || raw.environment === "") {
-    problems.push(`environment: "${envRaw}" is not an environment (allowed: ${ENVIRONMENTS.join(", ")}; set it explicitly when the stack is not named after one)`);
+    problems.push(
+      `environment: "${envRaw}" is not an environment (allowed: ${ENVIRONMENTS.join(", ")}; set it explicitly when the stack is not named after one)`,
+    );
   }
   const named = environmentOfStackName(stack);
   if (named && RANK[environment] < RANK[named]) {
@@ -486,7 +684,9 @@ export function parseProfile(stack: string, raw: RawConfig, rawRegion?: string, 
     if (own) {
       problems.push(
         `existingDataBuckets: "${b}" is the estate's own ${own[1]} bucket: ` +
-          (own[1] === "trail-logs" ? "recording data events of the trail's own log bucket logs every delivery of itself (a loop, E2)" : "only data buckets belong here"),
+          (own[1] === "trail-logs"
+            ? "recording data events of the trail's own log bucket logs every delivery of itself (a loop, E2)"
+            : "only data buckets belong here"),
       );
     }
   }
@@ -511,26 +711,38 @@ export function parseProfile(stack: string, raw: RawConfig, rawRegion?: string, 
   const slackDelivery = v<"webhook" | "chatbot">("slackDelivery");
   if (slackDelivery === "chatbot") {
     for (const key of ["chatbotSlackTeamId", "chatbotSlackChannelId"]) {
-      if (values[key] === undefined && !raw[key]) problems.push(`${key}: missing; slackDelivery: chatbot needs it (9-12 uppercase letters or digits, e.g. T0123ABCD)`);
+      if (values[key] === undefined && !raw[key])
+        problems.push(`${key}: missing; slackDelivery: chatbot needs it (9-12 uppercase letters or digits, e.g. T0123ABCD)`);
     }
   }
   const burstPeriodSeconds = v<number>("burstPeriodSeconds");
-  if (burstPeriodSeconds % 60 !== 0) problems.push(`burstPeriodSeconds: ${burstPeriodSeconds} is not a multiple of 60 (CloudWatch alarm periods above a minute are)`);
+  if (burstPeriodSeconds % 60 !== 0)
+    problems.push(`burstPeriodSeconds: ${burstPeriodSeconds} is not a multiple of 60 (CloudWatch alarm periods above a minute are)`);
 
   // Account-wide singletons: one stack per account owns them (README "Deploying").
   const owner = v<string>("accountSingletonsOwner");
   const owns = owner === stack;
-  const postureKeys = [["config", "enableConfig"], ["guardDuty", "enableGuardDuty"], ["securityHub", "enableSecurityHub"], ["inspector", "enableInspector"], ["accessAnalyzer", "enableAccessAnalyzer"]] as const;
+  const postureKeys = [
+    ["config", "enableConfig"],
+    ["guardDuty", "enableGuardDuty"],
+    ["securityHub", "enableSecurityHub"],
+    ["inspector", "enableInspector"],
+    ["accessAnalyzer", "enableAccessAnalyzer"],
+  ] as const;
   const posture = {} as PostureProfile;
   for (const [field, key] of postureKeys) {
     if (!owns && given[key] === true) {
-      problems.push(`${key}: true, but accountSingletonsOwner is "${owner}": only the owning stack creates account-wide singletons (one per account and region)`);
+      problems.push(
+        `${key}: true, but accountSingletonsOwner is "${owner}": only the owning stack creates account-wide singletons (one per account and region)`,
+      );
     }
     posture[field] = owns && v<boolean>(key);
   }
   const manageRaw = given.manageApiGatewayAccount as boolean | undefined;
   if (!owns && manageRaw === true) {
-    problems.push(`manageApiGatewayAccount: true, but accountSingletonsOwner is "${owner}": API Gateway's logging role is one setting per account and region, owned by that stack`);
+    problems.push(
+      `manageApiGatewayAccount: true, but accountSingletonsOwner is "${owner}": API Gateway's logging role is one setting per account and region, owned by that stack`,
+    );
   }
   const manageApiGatewayAccount = owns && manageRaw !== false;
   if (posture.config && !CONFIG_MIN_RETENTION_TIME_DAYS.includes(logGroupRetentionDays) && LOG_GROUP_RETENTION_DAYS.includes(logGroupRetentionDays)) {
@@ -624,7 +836,9 @@ export function singletonOwnershipProblems(profiles: Pick<EstateProfile, "stack"
     const owners = [...new Set(group.map((p) => p.accountSingletonsOwner))];
     const names = group.map((p) => p.stack).join(", ");
     if (owners.length > 1) {
-      problems.push(`stacks ${names} share account and region ${k} but name different singleton owners (${owners.join(", ")}): set the same accountSingletonsOwner in each`);
+      problems.push(
+        `stacks ${names} share account and region ${k} but name different singleton owners (${owners.join(", ")}): set the same accountSingletonsOwner in each`,
+      );
     } else if (!group.some((p) => p.stack === owners[0])) {
       problems.push(`stacks ${names} share account and region ${k} and name "${owners[0]}" as singleton owner, which is none of them`);
     }

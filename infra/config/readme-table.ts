@@ -46,7 +46,9 @@ function allowedText(spec: KeySpec): string {
 }
 
 export function renderConfigTable(): string {
-  const rows = CONFIG_KEYS.map((s) => `| ${code(s.key)}${s.secret ? " (secret)" : ""} | ${cell(defaultText(s))} | ${cell(allowedText(s))} | ${cell(s.description)} |`);
+  const rows = CONFIG_KEYS.map(
+    (s) => `| ${code(s.key)}${s.secret ? " (secret)" : ""} | ${cell(defaultText(s))} | ${cell(allowedText(s))} | ${cell(s.description)} |`,
+  );
   return [START, "| Key | Default dev / dev2 / prd | Allowed | What for, rules |", "|---|---|---|---|", ...rows, END].join("\n");
 }
 
@@ -58,7 +60,11 @@ export function withGeneratedTable(readme: string): string {
   return readme.slice(0, i) + renderConfigTable() + readme.slice(j + END.length);
 }
 
-export function main(argv: string[], io: { out: (s: string) => void; err: (s: string) => void } = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) }, file = README_PATH): number {
+export function main(
+  argv: string[],
+  io: { out: (s: string) => void; err: (s: string) => void } = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) },
+  file = README_PATH,
+): number {
   const check = argv.includes("--check");
   const unknown = argv.filter((a) => a !== "--check");
   if (unknown.length > 0) {

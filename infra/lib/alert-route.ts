@@ -31,7 +31,13 @@ export interface RouteOptions {
   aliases?: { rule: pulumi.Alias[]; target: pulumi.Alias[] };
 }
 
-export function routeToAlerts(parent: pulumi.Resource, name: string, rule: AlertRule, to: AlertDestination, options: RouteOptions = {}): aws.cloudwatch.EventRule {
+export function routeToAlerts(
+  parent: pulumi.Resource,
+  name: string,
+  rule: AlertRule,
+  to: AlertDestination,
+  options: RouteOptions = {},
+): aws.cloudwatch.EventRule {
   const eventRule = new aws.cloudwatch.EventRule(
     name,
     { name: rule.name, description: rule.description, eventPattern: rule.eventPattern, state: rule.state ?? "ENABLED" },

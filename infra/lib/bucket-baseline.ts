@@ -8,11 +8,7 @@ export interface BucketBaseline {
   ownershipControls: aws.s3.BucketOwnershipControls;
 }
 
-export function bucketBaseline(
-  name: string,
-  bucket: aws.s3.Bucket,
-  opts: pulumi.CustomResourceOptions,
-): BucketBaseline {
+export function bucketBaseline(name: string, bucket: aws.s3.Bucket, opts: pulumi.CustomResourceOptions): BucketBaseline {
   const publicAccessBlock = new aws.s3.BucketPublicAccessBlock(
     `${name}-public-access-block`,
     {

@@ -5,10 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 
 export type Statement = aws.types.input.iam.GetPolicyDocumentStatementArgs;
 
-export function policyJson(
-  statements: pulumi.Input<pulumi.Input<Statement>[]>,
-  opts: pulumi.InvokeOutputOptions,
-): pulumi.Output<string> {
+export function policyJson(statements: pulumi.Input<pulumi.Input<Statement>[]>, opts: pulumi.InvokeOutputOptions): pulumi.Output<string> {
   return aws.iam.getPolicyDocumentOutput({ statements }, opts).json;
 }
 

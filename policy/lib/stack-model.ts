@@ -106,9 +106,22 @@ export interface StackModel {
 
 /** The types the model reads; the others are not copied (a copy of proxied props is the cost). */
 const MODEL_TYPES: ReadonlySet<string> = new Set<string>([
-  ...T.BUCKET_TYPES, ...T.OBJECT_LOCK, ...T.ENCRYPTION, ...T.VERSIONING, ...T.LIFECYCLE, ...T.LOGGING,
-  T.TRAIL, T.KMS_KEY, T.LOG_GROUP, T.EVENT_RULE, T.BUCKET_POLICY, T.PUBLIC_ACCESS_BLOCK, T.ACCOUNT_PUBLIC_ACCESS_BLOCK,
-  T.RDS_CLUSTER, T.RDS_INSTANCE, T.DYNAMODB_TABLE,
+  ...T.BUCKET_TYPES,
+  ...T.OBJECT_LOCK,
+  ...T.ENCRYPTION,
+  ...T.VERSIONING,
+  ...T.LIFECYCLE,
+  ...T.LOGGING,
+  T.TRAIL,
+  T.KMS_KEY,
+  T.LOG_GROUP,
+  T.EVENT_RULE,
+  T.BUCKET_POLICY,
+  T.PUBLIC_ACCESS_BLOCK,
+  T.ACCOUNT_PUBLIC_ACCESS_BLOCK,
+  T.RDS_CLUSTER,
+  T.RDS_INSTANCE,
+  T.DYNAMODB_TABLE,
 ]);
 
 let memo: { key: string; model: StackModel } | undefined;
@@ -138,7 +151,8 @@ export function stackModelOf(resources: PolicyResource[], stackTags?: unknown): 
 }
 
 const has = (list: readonly string[], t: string) => list.includes(t);
-const num = (v: unknown): Maybe<number> => (isUnknown(v) ? UNKNOWN : typeof v === "number" ? v : typeof v === "string" && /^\d+$/.test(v) ? Number(v) : undefined);
+const num = (v: unknown): Maybe<number> =>
+  isUnknown(v) ? UNKNOWN : typeof v === "number" ? v : typeof v === "string" && /^\d+$/.test(v) ? Number(v) : undefined;
 const str = (v: unknown): Maybe<string> => (isUnknown(v) ? UNKNOWN : typeof v === "string" ? v : undefined);
 const bool = (v: unknown): Maybe<boolean> => (isUnknown(v) ? UNKNOWN : typeof v === "boolean" ? v : v === "true" ? true : v === "false" ? false : undefined);
 
@@ -150,7 +164,8 @@ export function buildStackModel(resources: PolicyResource[]): StackModel {
   const nodes: Node[] = [];
   for (const r of resources) if (MODEL_TYPES.has(r.type)) nodes.push(nodeOf(r));
   const byUrn = new Map(nodes.map((n) => [n.resource.urn, n]));
-  const ofType = (types: readonly string[] | string) => nodes.filter((n) => (typeof types === "string" ? n.resource.type === types : has(types, n.resource.type)));
+  const ofType = (types: readonly string[] | string) =>
+    nodes.filter((n) => (typeof types === "string" ? n.resource.type === types : has(types, n.resource.type)));
   const unresolvedLinks: { type: string; item: string }[] = [];
 
   const buckets: BucketModel[] = ofType(T.BUCKET_TYPES).map((n) => {
@@ -199,18 +214,19 @@ export function buildStackModel(resources: PolicyResource[]): StackModel {
   }
 
   function bucketsOf(node: Node, prop: string): BucketModel[] {
-    const deps = (node.resource.propertyDependencies?.[prop] ?? [])
-      .map((d) => bucketByUrn.get(d.urn))
-      .filter((b): b is BucketModel => !!b);
+    const deps = (node.resource.propertyDependencies?.[prop] ?? []).map((d) => bucketByUrn.get(d.urn)).filter((b): b is BucketModel => !!b);
     if (deps.length > 0) return deps;
     const value = node.props[prop];
     if (typeof value === "string") {
       // `bucket` of a configuration resource is the name (v7 docs); an ARN is tolerated.
-      const name = value.startsWith("arn:") ? value.split(":::")[1] ?? value : value;
+      const name = value.startsWith("arn:") ? (value.split(":::")[1] ?? value) : value;
       return bucketsByName.get(name) ?? [];
     }
     if (isUnknown(value)) {
-      unresolvedLinks.push({ type: node.resource.type, item: `${node.resource.type.split(":").pop()} "${node.resource.name}": ${prop} is unknown and names no resource` });
+      unresolvedLinks.push({
+        type: node.resource.type,
+        item: `${node.resource.type.split(":").pop()} "${node.resource.name}": ${prop} is unknown and names no resource`,
+      });
     }
     return [];
   }
@@ -236,12 +252,18 @@ export function buildStackModel(resources: PolicyResource[]): StackModel {
       if (!rule || isUnknown(rule)) continue;
       const defaults = rule.applyServerSideEncryptionByDefault ? [rule.applyServerSideEncryptionByDefault] : asArray(rule.applyServerSideEncryptionByDefaults);
       for (const d of defaults) {
-        b.encryptions.push({ sseAlgorithm: str(d.sseAlgorithm), kmsMasterKeyId: str(d.kmsMasterKeyId), bucketKeyEnabled: bool(rule.bucketKeyEnabled), source: src });
+        b.encryptions.push({
+          sseAlgorithm: str(d.sseAlgorithm),
+          kmsMasterKeyId: str(d.kmsMasterKeyId),
+          bucketKeyEnabled: bool(rule.bucketKeyEnabled),
+          source: src,
+        });
       }
     }
     const versionings = p.versioning && !isUnknown(p.versioning) ? [p.versioning] : asArray(p.versionings);
     for (const v of versionings) {
-      if (v && !isUnknown(v) && v.enabled !== undefined) b.versioningStatuses.push({ status: isUnknown(v.enabled) ? UNKNOWN : v.enabled ? "Enabled" : "Suspended", source: src });
+      if (v && !isUnknown(v) && v.enabled !== undefined)
+        b.versioningStatuses.push({ status: isUnknown(v.enabled) ? UNKNOWN : v.enabled ? "Enabled" : "Suspended", source: src });
     }
     for (const rule of asArray(p.lifecycleRules)) {
       if (!rule || isUnknown(rule)) continue;
@@ -256,7 +278,8 @@ export function buildStackModel(resources: PolicyResource[]): StackModel {
         source: src,
       });
     }
-    if (p.policy !== undefined) b.policies.push({ json: typeof p.policy === "object" && !isUnknown(p.policy) ? JSON.stringify(p.policy) : str(p.policy), source: src });
+    if (p.policy !== undefined)
+      b.policies.push({ json: typeof p.policy === "object" && !isUnknown(p.policy) ? JSON.stringify(p.policy) : str(p.policy), source: src });
   }
 
   // Split configuration resources.
@@ -303,7 +326,14 @@ export function buildStackModel(resources: PolicyResource[]): StackModel {
       b.splitLifecycles++;
       for (const rule of isUnknown(n.props.rules) ? [UNKNOWN] : asArray(n.props.rules)) {
         if (isUnknown(rule)) {
-          b.lifecycleRules.push({ id: UNKNOWN, enabled: UNKNOWN, expirationDays: UNKNOWN, expirationDate: UNKNOWN, noncurrentExpirationDays: UNKNOWN, source: n.resource.name });
+          b.lifecycleRules.push({
+            id: UNKNOWN,
+            enabled: UNKNOWN,
+            expirationDays: UNKNOWN,
+            expirationDate: UNKNOWN,
+            noncurrentExpirationDays: UNKNOWN,
+            source: n.resource.name,
+          });
           continue;
         }
         const status = str(rule.status);
@@ -329,14 +359,18 @@ export function buildStackModel(resources: PolicyResource[]): StackModel {
   const accountPublicAccessBlocks = ofType(T.ACCOUNT_PUBLIC_ACCESS_BLOCK).map(pabOf);
   for (const n of ofType(T.BUCKET_POLICY)) {
     for (const b of bucketsOf(n, "bucket")) {
-      b.policies.push({ json: typeof n.props.policy === "object" && !isUnknown(n.props.policy) ? JSON.stringify(n.props.policy) : str(n.props.policy), source: n.resource.name });
+      b.policies.push({
+        json: typeof n.props.policy === "object" && !isUnknown(n.props.policy) ? JSON.stringify(n.props.policy) : str(n.props.policy),
+        source: n.resource.name,
+      });
     }
   }
   for (const n of ofType(T.LOGGING)) {
     const sources = bucketsOf(n, "bucket");
     const targets = bucketsOf(n, "targetBucket");
     for (const target of targets) target.accessLogSources.push(...sources);
-    const named: (BucketModel | string | Unknown)[] = targets.length > 0 ? targets : [isUnknown(n.props.targetBucket) ? UNKNOWN : String(n.props.targetBucket ?? "")];
+    const named: (BucketModel | string | Unknown)[] =
+      targets.length > 0 ? targets : [isUnknown(n.props.targetBucket) ? UNKNOWN : String(n.props.targetBucket ?? "")];
     for (const s of sources) for (const t of named) s.accessLogTargets.push({ target: t, source: n.resource.name });
   }
   for (const b of buckets) {
@@ -361,7 +395,9 @@ export function buildStackModel(resources: PolicyResource[]): StackModel {
 
   const logGroups = ofType(T.LOG_GROUP);
   function findLogGroups(trail: Node): Node[] {
-    const deps = (trail.resource.propertyDependencies?.cloudWatchLogsGroupArn ?? []).map((d) => byUrn.get(d.urn)).filter((n): n is Node => !!n && n.resource.type === T.LOG_GROUP);
+    const deps = (trail.resource.propertyDependencies?.cloudWatchLogsGroupArn ?? [])
+      .map((d) => byUrn.get(d.urn))
+      .filter((n): n is Node => !!n && n.resource.type === T.LOG_GROUP);
     if (deps.length > 0) return deps;
     const arn = trail.props.cloudWatchLogsGroupArn;
     if (typeof arn === "string") {

@@ -55,13 +55,7 @@ export const EVENTBRIDGE_SOURCES = {
 
 export type WatchedEventSource = keyof typeof EVENTBRIDGE_SOURCES;
 
-type Entry = [
-  spellings: string | readonly string[],
-  severity: TamperSeverity,
-  why: string,
-  targetFields: readonly string[],
-  e8?: "e8",
-];
+type Entry = [spellings: string | readonly string[], severity: TamperSeverity, why: string, targetFields: readonly string[], e8?: "e8"];
 
 function service(eventSource: WatchedEventSource, concern: TamperConcern, entries: Entry[]): TamperOperation[] {
   return entries.map(([spellings, severity, why, targetFields, e8]) => {

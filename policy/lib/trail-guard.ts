@@ -65,7 +65,9 @@ export function recordingTrailGuard(check: TrailCheck): NonNullable<ResourceVali
     if (args.type !== T.TRAIL) return;
     const seen = trailBucketInputs(args.props.s3BucketName === undefined ? {} : { s3BucketName: safeRead(args.props, "s3BucketName") });
     if (!seen) return;
-    check(args, seen, (message) => reportViolation(`Trail "${args.name}" would write into bucket "${seen.bucketName}", whose inputs already break this policy: ${message}`));
+    check(args, seen, (message) =>
+      reportViolation(`Trail "${args.name}" would write into bucket "${seen.bucketName}", whose inputs already break this policy: ${message}`),
+    );
   };
 }
 

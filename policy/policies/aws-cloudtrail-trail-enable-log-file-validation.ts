@@ -20,7 +20,9 @@ export const trailLogFileValidation = documented<ResourceValidationPolicy>(
         u.raiseIfAny();
       }
       if (value !== true) {
-        reportViolation(`Trail "${args.name}" has log file validation ${value === false ? "disabled" : "unset (off by default)"}: digests are not signed, integrity cannot be proven.`);
+        reportViolation(
+          `Trail "${args.name}" has log file validation ${value === false ? "disabled" : "unset (off by default)"}: digests are not signed, integrity cannot be proven.`,
+        );
       }
     }),
   },

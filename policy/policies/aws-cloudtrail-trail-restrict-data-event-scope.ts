@@ -20,7 +20,12 @@ export const dataEventScope = documented<StackValidationPolicy>(
     validateStack: onlyType(TRAIL, (args, reportViolation) => {
       const m = stackModelOf(args.resources, args.stackTags);
       const u = new Undetermined();
-      const logBuckets = new Set(m.trailLogBuckets().map((b) => b.bucketName).filter((n): n is string => typeof n === "string"));
+      const logBuckets = new Set(
+        m
+          .trailLogBuckets()
+          .map((b) => b.bucketName)
+          .filter((n): n is string => typeof n === "string"),
+      );
       for (const trail of m.trails) {
         const urn = trail.resource.urn;
         const name = trail.resource.name;
@@ -45,7 +50,8 @@ export const dataEventScope = documented<StackValidationPolicy>(
           if (!isS3Data) continue;
           const arnFields = fields.filter((f: any) => f?.field === "resources.ARN");
           const values = arnFields.flatMap((f: any) => [...asArray(f.equals), ...asArray(f.startsWiths)]);
-          if (values.length === 0) reportViolation(`Trail "${name}" selector "${sel.name === undefined ? "(unnamed)" : show(sel.name)}" records S3 data events of all buckets.`, urn);
+          if (values.length === 0)
+            reportViolation(`Trail "${name}" selector "${sel.name === undefined ? "(unnamed)" : show(sel.name)}" records S3 data events of all buckets.`, urn);
           check(values, `selector "${sel.name === undefined ? "(unnamed)" : show(sel.name)}"`);
         }
         for (const sel of asArray(trail.props.eventSelectors)) {

@@ -13,7 +13,8 @@ export const tamperAlerts = documented<StackValidationPolicy>(
     description: `A stack with a CloudTrail trail should have EventBridge rules for the tamper operations (${TAMPER_EVENT_NAMES.join(", ")}) (E8).`,
     enforcementLevel: "advisory",
     severity: "medium",
-    remediationSteps: "Add aws.cloudwatch.EventRule resources with detail-type \"AWS API Call via CloudTrail\" and detail.eventName listing the missing operations.",
+    remediationSteps:
+      'Add aws.cloudwatch.EventRule resources with detail-type "AWS API Call via CloudTrail" and detail.eventName listing the missing operations.',
     // Only stacks with a trail: the SDK skips the policy (and its per-policy deserialisation) elsewhere.
     validateStack: onlyType(TRAIL, (args, reportViolation) => {
       const m = stackModelOf(args.resources, args.stackTags);

@@ -34,20 +34,30 @@ export const databaseAuditLogs = documented<StackValidationPolicy>(
     enforcementLevel: "advisory",
     severity: "medium",
     remediationSteps:
-      "Set `enabledCloudwatchLogsExports` (e.g. [\"audit\", \"error\"] for Aurora MySQL with `server_audit_logging` on in the cluster parameter group; " +
-      "[\"postgresql\"] with pgaudit for PostgreSQL); keep declared /aws/rds/... log groups >= 365 days; add an advanced event selector " +
+      'Set `enabledCloudwatchLogsExports` (e.g. ["audit", "error"] for Aurora MySQL with `server_audit_logging` on in the cluster parameter group; ' +
+      '["postgresql"] with pgaudit for PostgreSQL); keep declared /aws/rds/... log groups >= 365 days; add an advanced event selector ' +
       "(eventCategory Data, resources.type AWS::DynamoDB::Table) naming the regulated tables.",
     configSchema: {
       properties: {
         allTables: { type: "boolean", default: false, description: "Judge every DynamoDB table, not only those tagged as regulated." },
         tagKey: { type: "string", default: "DataClassification", description: "Tag whose value classifies a table's data." },
-        regulatedValues: { type: "array", items: { type: "string" }, default: ["regulated", "phi", "pii", "pci", "confidential"], description: "Tag values that mark regulated data." },
+        regulatedValues: {
+          type: "array",
+          items: { type: "string" },
+          default: ["regulated", "phi", "pii", "pci", "confidential"],
+          description: "Tag values that mark regulated data.",
+        },
       },
     },
     validateStack: (args, reportViolation) => {
       const m = stackModelOf(args.resources, args.stackTags);
       const u = new Undetermined();
-      const cfg = { allTables: false, tagKey: "DataClassification", regulatedValues: ["regulated", "phi", "pii", "pci", "confidential"], ...args.getConfig<Partial<DatabaseAuditConfig>>() };
+      const cfg = {
+        allTables: false,
+        tagKey: "DataClassification",
+        regulatedValues: ["regulated", "phi", "pii", "pci", "confidential"],
+        ...args.getConfig<Partial<DatabaseAuditConfig>>(),
+      };
 
       const databases: [Node, "cluster" | "instance", unknown][] = [
         ...m.rdsClusters.map((n): [Node, "cluster", unknown] => [n, "cluster", n.props.clusterIdentifier]),
@@ -69,7 +79,10 @@ export const databaseAuditLogs = documented<StackValidationPolicy>(
         }
         const missing = required.filter((e) => !asArray(exports).includes(e));
         if (missing.length > 0) {
-          reportViolation(`RDS ${kind} "${db.resource.name}" (${engine}) does not export its ${missing.join(", ")} log(s) to CloudWatch Logs.`, db.resource.urn);
+          reportViolation(
+            `RDS ${kind} "${db.resource.name}" (${engine}) does not export its ${missing.join(", ")} log(s) to CloudWatch Logs.`,
+            db.resource.urn,
+          );
         }
         if (typeof identifier !== "string") continue;
         for (const g of m.logGroups) {
@@ -78,7 +91,10 @@ export const databaseAuditLogs = documented<StackValidationPolicy>(
           const days = g.props.retentionInDays;
           if (isUnknown(days)) u.add(`retentionInDays of ${g.resource.name}`);
           else if (typeof days === "number" && days > 0 && days < MIN_RETENTION_DAYS) {
-            reportViolation(`Log group "${name}" of RDS ${kind} "${db.resource.name}" keeps its logs ${days} days; at least ${MIN_RETENTION_DAYS} are required.`, g.resource.urn);
+            reportViolation(
+              `Log group "${name}" of RDS ${kind} "${db.resource.name}" keeps its logs ${days} days; at least ${MIN_RETENTION_DAYS} are required.`,
+              g.resource.urn,
+            );
           }
         }
       }
@@ -94,7 +110,10 @@ export const databaseAuditLogs = documented<StackValidationPolicy>(
         const arn = table.props.arn;
         const recorded = m.trails.some((t) => recordsTable(t, table, arn, u));
         if (!recorded) {
-          reportViolation(`DynamoDB table "${labelOfTable(table)}" holds regulated data (${cfg.allTables ? "allTables" : `${cfg.tagKey}=${show(value)}`}) but no trail records its data events.`, table.resource.urn);
+          reportViolation(
+            `DynamoDB table "${labelOfTable(table)}" holds regulated data (${cfg.allTables ? "allTables" : `${cfg.tagKey}=${show(value)}`}) but no trail records its data events.`,
+            table.resource.urn,
+          );
         }
       }
       u.raiseIfAny();

@@ -20,7 +20,8 @@ export const protectEvidence = documented<StackValidationPolicy>(
       }
       for (const trail of m.trails) {
         for (const key of trail.resource.propertyDependencies?.kmsKeyId ?? []) {
-          if (key.type === KMS_KEY && key.opts?.protect !== true) reportViolation(`KMS key "${key.name}" of trail "${trail.resource.name}" is not protected (protect: true).`, key.urn);
+          if (key.type === KMS_KEY && key.opts?.protect !== true)
+            reportViolation(`KMS key "${key.name}" of trail "${trail.resource.name}" is not protected (protect: true).`, key.urn);
         }
       }
     },

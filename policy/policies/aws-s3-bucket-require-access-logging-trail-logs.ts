@@ -32,7 +32,10 @@ export const trailLogBucketAccessLogging = documented<StackValidationPolicy>(
         for (const t of b.accessLogTargets) {
           if (isUnknown(t.target)) u.add(`targetBucket of ${t.source}`);
           else if (t.target === b || t.target === b.bucketName) {
-            reportViolation(`Trail log bucket "${b.label}" delivers its access logs into itself (${t.source}); use a separate access-log bucket.`, b.resource.urn);
+            reportViolation(
+              `Trail log bucket "${b.label}" delivers its access logs into itself (${t.source}); use a separate access-log bucket.`,
+              b.resource.urn,
+            );
           }
         }
       }

@@ -19,7 +19,8 @@ function offFlags(block: PublicAccessBlock, u: Undetermined): string[] {
 export const publicAccessBlock = documented<StackValidationPolicy>(
   {
     name: "aws-s3-bucket-require-public-access-block",
-    description: "Every S3 bucket must have a public access block with blockPublicAcls, blockPublicPolicy, ignorePublicAcls and restrictPublicBuckets all true (M3).",
+    description:
+      "Every S3 bucket must have a public access block with blockPublicAcls, blockPublicPolicy, ignorePublicAcls and restrictPublicBuckets all true (M3).",
     enforcementLevel: "mandatory",
     severity: "critical",
     remediationSteps: "Add an aws.s3.BucketPublicAccessBlock for the bucket with all four flags set to true.",
@@ -39,7 +40,10 @@ export const publicAccessBlock = documented<StackValidationPolicy>(
           if (open.some(accountUnknown)) {
             u.add(`account public access block flags ${open.filter(accountUnknown).join(", ")}`);
           } else if (!linkGaps(m, [PUBLIC_ACCESS_BLOCK], u)) {
-            const what = open.length === PUBLIC_ACCESS_FLAGS.length ? "has no public access block" : `has no public access block, and the account block leaves ${open.join(", ")} off`;
+            const what =
+              open.length === PUBLIC_ACCESS_FLAGS.length
+                ? "has no public access block"
+                : `has no public access block, and the account block leaves ${open.join(", ")} off`;
             reportViolation(`Bucket "${b.label}" ${what}.`, b.resource.urn);
           }
           continue;
@@ -49,7 +53,8 @@ export const publicAccessBlock = documented<StackValidationPolicy>(
           const undecided = off.filter((f) => accountUnknown(f as PublicAccessFlag));
           for (const f of undecided) u.add(`account public access block flag ${f}`);
           const definite = off.filter((f) => !undecided.includes(f));
-          if (definite.length > 0) reportViolation(`Bucket "${b.label}" public access block ${block.source} leaves ${definite.join(", ")} off.`, b.resource.urn);
+          if (definite.length > 0)
+            reportViolation(`Bucket "${b.label}" public access block ${block.source} leaves ${definite.join(", ")} off.`, b.resource.urn);
         }
       }
       u.raiseIfAny();

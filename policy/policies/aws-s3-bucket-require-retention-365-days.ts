@@ -29,19 +29,27 @@ export const trailLogRetention = documented<StackValidationPolicy & Pick<Resourc
     // Before the trail is created: a retention or an expiration already seen that is too short.
     validateResource: recordingTrailGuard((_args, t, report) => {
       for (const r of seenRetentions(t)) {
-        const d = num(r.days), y = num(r.years);
-        if ((d !== undefined || y !== undefined) && retentionDays(d, y) < MIN_RETENTION_DAYS) report(`it locks objects for ${d ? `${d} day(s)` : `${y ?? 0} year(s)`} (${r.source}); at least ${MIN_RETENTION_DAYS} days are required.`);
+        const d = num(r.days),
+          y = num(r.years);
+        if ((d !== undefined || y !== undefined) && retentionDays(d, y) < MIN_RETENTION_DAYS)
+          report(`it locks objects for ${d ? `${d} day(s)` : `${y ?? 0} year(s)`} (${r.source}); at least ${MIN_RETENTION_DAYS} days are required.`);
       }
       const rules = [
         ...asArray(t.bucket.props.lifecycleRules).map((rule) => ({ rule, source: `inline on ${t.bucket.name}`, enabled: rule?.enabled !== false })),
-        ...t.configs.filter((c) => ofTypes(LIFECYCLE, c)).flatMap((c) => asArray(c.props.rules).map((rule) => ({ rule, source: c.name, enabled: rule?.status !== "Disabled" }))),
+        ...t.configs
+          .filter((c) => ofTypes(LIFECYCLE, c))
+          .flatMap((c) => asArray(c.props.rules).map((rule) => ({ rule, source: c.name, enabled: rule?.status !== "Disabled" }))),
       ];
       for (const { rule, source, enabled } of rules) {
         if (!rule || isUnknown(rule) || !enabled) continue;
         const exp = num((rule.expiration ?? asArray(rule.expirations)[0])?.days);
-        const nexp = num((rule.noncurrentVersionExpiration ?? asArray(rule.noncurrentVersionExpirations)[0])?.noncurrentDays ?? (rule.noncurrentVersionExpiration ?? asArray(rule.noncurrentVersionExpirations)[0])?.days);
+        const nexp = num(
+          (rule.noncurrentVersionExpiration ?? asArray(rule.noncurrentVersionExpirations)[0])?.noncurrentDays ??
+            (rule.noncurrentVersionExpiration ?? asArray(rule.noncurrentVersionExpirations)[0])?.days,
+        );
         if (exp !== undefined && exp < MIN_RETENTION_DAYS) report(`lifecycle rule ${show(rule.id)} (${source}) expires current versions after ${exp} days.`);
-        if (nexp !== undefined && nexp < MIN_RETENTION_DAYS) report(`lifecycle rule ${show(rule.id)} (${source}) expires noncurrent versions after ${nexp} days.`);
+        if (nexp !== undefined && nexp < MIN_RETENTION_DAYS)
+          report(`lifecycle rule ${show(rule.id)} (${source}) expires noncurrent versions after ${nexp} days.`);
       }
     }),
     validateStack: (args, reportViolation) => {
@@ -80,10 +88,16 @@ export const trailLogRetention = documented<StackValidationPolicy & Pick<Resourc
             continue;
           }
           if (rule.expirationDays !== undefined && rule.expirationDays < MIN_RETENTION_DAYS) {
-            reportViolation(`Trail log bucket "${b.label}" lifecycle rule ${id} expires current versions after ${rule.expirationDays} days (< ${MIN_RETENTION_DAYS}).`, urn);
+            reportViolation(
+              `Trail log bucket "${b.label}" lifecycle rule ${id} expires current versions after ${rule.expirationDays} days (< ${MIN_RETENTION_DAYS}).`,
+              urn,
+            );
           }
           if (rule.expirationDate !== undefined) {
-            reportViolation(`Trail log bucket "${b.label}" lifecycle rule ${id} expires objects on a fixed date (${show(rule.expirationDate)}), whatever their age.`, urn);
+            reportViolation(
+              `Trail log bucket "${b.label}" lifecycle rule ${id} expires objects on a fixed date (${show(rule.expirationDate)}), whatever their age.`,
+              urn,
+            );
           }
           if (rule.noncurrentExpirationDays !== undefined && rule.noncurrentExpirationDays < MIN_RETENTION_DAYS) {
             reportViolation(

@@ -20,7 +20,7 @@ export const trailLogBucketSseKms = documented<StackValidationPolicy & Pick<Reso
     enforcementLevel: "mandatory",
     severity: "high",
     remediationSteps:
-      "Add an aws.s3.BucketServerSideEncryptionConfiguration with `sseAlgorithm: \"aws:kms\"`, `kmsMasterKeyId` set to a customer " +
+      'Add an aws.s3.BucketServerSideEncryptionConfiguration with `sseAlgorithm: "aws:kms"`, `kmsMasterKeyId` set to a customer ' +
       "managed aws.kms.Key, and `bucketKeyEnabled: true`. Deliver S3 server access logs to a separate SSE-S3 bucket.",
     // Before the trail is created: an encryption default already seen that is not SSE-KMS.
     validateResource: recordingTrailGuard((_args, t, report) => {
@@ -49,7 +49,8 @@ export const trailLogBucketSseKms = documented<StackValidationPolicy & Pick<Reso
         }
         if (b.encryptions.length === 0) {
           if (b.inlineUnknown.encryption) u.add(`serverSideEncryptionConfiguration of ${b.label}`);
-          else if (!linkGaps(m, ENCRYPTION, u)) reportViolation(`Trail log bucket "${b.label}" has no default encryption configuration (SSE-KMS required).`, urn);
+          else if (!linkGaps(m, ENCRYPTION, u))
+            reportViolation(`Trail log bucket "${b.label}" has no default encryption configuration (SSE-KMS required).`, urn);
           continue;
         }
         for (const e of b.encryptions) {
@@ -58,7 +59,10 @@ export const trailLogBucketSseKms = documented<StackValidationPolicy & Pick<Reso
             continue;
           }
           if (!KMS_ALGORITHMS.includes(e.sseAlgorithm ?? "")) {
-            reportViolation(`Trail log bucket "${b.label}" encrypts with ${e.sseAlgorithm ?? "nothing"} (${e.source}); SSE-KMS (aws:kms or aws:kms:dsse) is required.`, urn);
+            reportViolation(
+              `Trail log bucket "${b.label}" encrypts with ${e.sseAlgorithm ?? "nothing"} (${e.source}); SSE-KMS (aws:kms or aws:kms:dsse) is required.`,
+              urn,
+            );
             continue;
           }
           if (!isUnknown(e.kmsMasterKeyId) && isAwsManagedKey(e.kmsMasterKeyId)) {

@@ -12,7 +12,7 @@ export const trailLogBucketVersioning = documented<StackValidationPolicy>(
     description: "Buckets that receive CloudTrail logs should have versioning enabled (E4).",
     enforcementLevel: "advisory",
     severity: "medium",
-    remediationSteps: "Add an aws.s3.BucketVersioning with `versioningConfiguration.status: \"Enabled\"`.",
+    remediationSteps: 'Add an aws.s3.BucketVersioning with `versioningConfiguration.status: "Enabled"`.',
     validateStack: (args, reportViolation) => {
       const m = stackModelOf(args.resources, args.stackTags);
       const u = new Undetermined();

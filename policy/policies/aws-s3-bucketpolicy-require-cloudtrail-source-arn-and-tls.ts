@@ -6,7 +6,9 @@ import { stackModelOf } from "../lib/stack-model";
 import { asArray, isUnknown, show, Undetermined } from "../lib/values";
 
 function conditionHas(cond: any, key: string): boolean {
-  return Object.values(cond ?? {}).some((block: any) => block && typeof block === "object" && Object.keys(block).some((k) => k.toLowerCase() === key.toLowerCase()));
+  return Object.values(cond ?? {}).some(
+    (block: any) => block && typeof block === "object" && Object.keys(block).some((k) => k.toLowerCase() === key.toLowerCase()),
+  );
 }
 
 export const logBucketPolicy = documented<StackValidationPolicy>(
@@ -43,7 +45,10 @@ export const logBucketPolicy = documented<StackValidationPolicy>(
           for (const s of asArray(doc.Statement)) {
             const cloudTrail = asArray(s?.Principal?.Service).includes("cloudtrail.amazonaws.com");
             if (s?.Effect === "Allow" && cloudTrail && !conditionHas(s.Condition, "aws:SourceArn")) {
-              reportViolation(`Bucket policy ${p.source} of "${b.label}" lets CloudTrail ${asArray(s.Action).map(show).join(",")} without an aws:SourceArn condition.`, urn);
+              reportViolation(
+                `Bucket policy ${p.source} of "${b.label}" lets CloudTrail ${asArray(s.Action).map(show).join(",")} without an aws:SourceArn condition.`,
+                urn,
+              );
             }
             if (s?.Effect === "Deny" && String(s?.Condition?.Bool?.["aws:SecureTransport"]) === "false") tls = true;
           }

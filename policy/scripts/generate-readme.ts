@@ -59,7 +59,10 @@ function levelOfEntry(stack: string, key: string, value: unknown): EnforcementLe
   }
   const level = (value as { enforcementLevel?: unknown }).enforcementLevel;
   if (level === undefined) return undefined;
-  if (!isLevel(level)) throw new ReadmeInputError(`config/${stack}.json: "${key}".enforcementLevel "${String(level)}" is not an enforcement level (allowed: ${LEVELS.join(", ")})`);
+  if (!isLevel(level))
+    throw new ReadmeInputError(
+      `config/${stack}.json: "${key}".enforcementLevel "${String(level)}" is not an enforcement level (allowed: ${LEVELS.join(", ")})`,
+    );
   return level;
 }
 
@@ -86,7 +89,10 @@ export function resolveLevels(stack: string, config: PolicyPackConfig, policies:
 
 /** Text safe inside a Markdown table cell. */
 function cell(text: string): string {
-  return text.replace(/\r?\n+/g, " ").replace(/\|/g, "\\|").trim();
+  return text
+    .replace(/\r?\n+/g, " ")
+    .replace(/\|/g, "\\|")
+    .trim();
 }
 
 const FRAMEWORKS: ReadonlyArray<{ key: keyof Controls; label: string }> = [
@@ -248,7 +254,12 @@ export function renderPolicyReadme(input: ReadmeInput): string {
   } else {
     line(`Configuration properties besides \`enforcementLevel\`:`);
     line();
-    for (const p of configurable) line(`- \`${p.name}\`: ${configSchemaProperties(p).map((k) => `\`${k}\``).join(", ")}`);
+    for (const p of configurable)
+      line(
+        `- \`${p.name}\`: ${configSchemaProperties(p)
+          .map((k) => `\`${k}\``)
+          .join(", ")}`,
+      );
   }
   line();
 
@@ -264,7 +275,12 @@ export function renderPolicyReadme(input: ReadmeInput): string {
       for (const c of p.metadata.controls[f.key]) byControl.set(c, [...(byControl.get(c) ?? []), p.name]);
     }
     for (const control of [...byControl.keys()].sort(compareNatural)) {
-      line(`| ${f.label} | ${cell(control)} | ${byControl.get(control)!.map((n) => `\`${n}\``).join(", ")} |`);
+      line(
+        `| ${f.label} | ${cell(control)} | ${byControl
+          .get(control)!
+          .map((n) => `\`${n}\``)
+          .join(", ")} |`,
+      );
     }
   }
   line();
@@ -274,7 +290,13 @@ export function renderPolicyReadme(input: ReadmeInput): string {
   line(`|---|---|`);
   const byRequirement = new Map<string, string[]>();
   for (const p of input.policies) for (const r of p.metadata.requirements) byRequirement.set(r, [...(byRequirement.get(r) ?? []), p.name]);
-  for (const r of [...byRequirement.keys()].sort(compareRequirements)) line(`| ${r} | ${byRequirement.get(r)!.map((n) => `\`${n}\``).join(", ")} |`);
+  for (const r of [...byRequirement.keys()].sort(compareRequirements))
+    line(
+      `| ${r} | ${byRequirement
+        .get(r)!
+        .map((n) => `\`${n}\``)
+        .join(", ")} |`,
+    );
   line();
   return out.join("\n");
 }
@@ -296,7 +318,9 @@ function readJson(file: string, what: string): unknown {
 /** Every policy/config/<stack>.json. */
 export function loadStackConfigs(dir = CONFIG_DIR): Record<string, PolicyPackConfig> {
   const configs: Record<string, PolicyPackConfig> = {};
-  for (const file of readdirSync(dir).filter((f) => f.endsWith(".json")).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith(".json"))
+    .sort()) {
     const value = readJson(path.join(dir, file), `config/${file}`);
     if (value === null || typeof value !== "object" || Array.isArray(value)) throw new ReadmeInputError(`config/${file} must hold a JSON object`);
     configs[file.slice(0, -".json".length)] = value as PolicyPackConfig;

@@ -59,8 +59,14 @@ describe("architecture: imports between top-level folders", () => {
   }
 
   it("finds the cross-folder imports it judges (the scan itself works)", () => {
-    assert.ok(edges.some((e) => e.from === "evidence" && e.to.startsWith("cloudtrail")), "evidence/ imports cloudtrail/");
-    assert.ok(edges.some((e) => e.from === "infra" && e.to.startsWith("handlers")), "infra/ bundles handlers/");
+    assert.ok(
+      edges.some((e) => e.from === "evidence" && e.to.startsWith("cloudtrail")),
+      "evidence/ imports cloudtrail/",
+    );
+    assert.ok(
+      edges.some((e) => e.from === "infra" && e.to.startsWith("handlers")),
+      "infra/ bundles handlers/",
+    );
   });
 
   for (const [folder, allowed] of Object.entries(ALLOWED)) {

@@ -14,7 +14,8 @@ const read = (rel: string) => readFileSync(path.join(ROOT, rel), "utf8");
 const doc = read("docs/operations.md");
 
 /** `who` is being added to evidence/cli.ts; until its usage is there, the agreed usage line. */
-const WHO_USAGE = "who --bucket <name> [--key <key-or-prefix>] [--principal <arn>] --start <ISO> --end <ISO> [--stack <name>] [--format table|csv|json] [--verify-digests]";
+const WHO_USAGE =
+  "who --bucket <name> [--key <key-or-prefix>] [--principal <arn>] --start <ISO> --end <ISO> [--stack <name>] [--format table|csv|json] [--verify-digests]";
 
 /** Options of each `npm run evidence` command, from the CLI's own usage text. */
 function evidenceOptions(): Record<string, Set<string>> {

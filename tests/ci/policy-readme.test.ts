@@ -28,7 +28,11 @@ function policyTable(markdown: string): { header: string[]; rows: string[][] } {
   const lines = markdown.split("\n");
   const start = lines.findIndex((l) => l.startsWith("| Policy |"));
   assert.ok(start >= 0, "README has a policy table");
-  const split = (l: string) => l.slice(1, -1).split(/(?<!\\)\|/).map((c) => c.trim());
+  const split = (l: string) =>
+    l
+      .slice(1, -1)
+      .split(/(?<!\\)\|/)
+      .map((c) => c.trim());
   const rows: string[][] = [];
   for (let i = start + 2; i < lines.length && lines[i].startsWith("|"); i++) rows.push(split(lines[i]));
   return { header: split(lines[start]), rows };
@@ -71,7 +75,12 @@ describe("policy/README.md (generated)", () => {
       const cell = (name: string) => row[header.indexOf(name)];
       assert.equal(cell("Severity"), policy.severity);
       assert.equal(cell("Requirements"), policy.metadata.requirements.join(", "));
-      for (const control of [...policy.metadata.controls.pci, ...policy.metadata.controls.iso27001, ...policy.metadata.controls.soc2, ...policy.metadata.controls.hipaa]) {
+      for (const control of [
+        ...policy.metadata.controls.pci,
+        ...policy.metadata.controls.iso27001,
+        ...policy.metadata.controls.soc2,
+        ...policy.metadata.controls.hipaa,
+      ]) {
         assert.ok(cell("Controls").includes(control), `${policy.name}: control ${control}`);
       }
       assert.ok(cell("Remediation").length > 10, `${policy.name}: remediation`);
@@ -107,7 +116,10 @@ describe("policy/README.md (generated)", () => {
     const [a, b, c] = policies.map((p) => p.name);
 
     it("uses the policy's own entry, then all, then the policy's default; accepts the short form", () => {
-      assert.deepEqual([...resolveLevels("x", {}, policies).values()], policies.map((p) => p.enforcementLevel));
+      assert.deepEqual(
+        [...resolveLevels("x", {}, policies).values()],
+        policies.map((p) => p.enforcementLevel),
+      );
       const levels = resolveLevels("x", { all: "disabled", [a]: { enforcementLevel: "advisory" }, [b]: "mandatory" }, policies);
       assert.deepEqual([levels.get(a), levels.get(b), levels.get(c)], ["advisory", "mandatory", "disabled"]);
       const partial = resolveLevels("x", { all: { enforcementLevel: "advisory" }, [a]: { someProperty: 1 } as PolicyPackConfig[string] }, policies);
@@ -115,7 +127,10 @@ describe("policy/README.md (generated)", () => {
     });
 
     it("refuses unknown policy names and levels", () => {
-      assert.throws(() => resolveLevels("x", { "no-such-policy": "advisory" }, policies), (e: Error) => e instanceof ReadmeInputError && /no-such-policy/.test(e.message));
+      assert.throws(
+        () => resolveLevels("x", { "no-such-policy": "advisory" }, policies),
+        (e: Error) => e instanceof ReadmeInputError && /no-such-policy/.test(e.message),
+      );
       assert.throws(() => resolveLevels("x", { [a]: "warn" as never }, policies), /"warn" is not an enforcement level/);
       assert.throws(() => resolveLevels("x", { all: { enforcementLevel: "strict" } as never }, policies), /"strict" is not an enforcement level/);
     });
@@ -178,7 +193,10 @@ describe("policy/CHANGELOG.md", () => {
     const numeric = versions.map((v) => v.version.split(/[.-]/).slice(0, 3).map(Number));
     for (let i = 1; i < numeric.length; i++) {
       const [x, y] = [numeric[i - 1], numeric[i]];
-      assert.ok(x[0] > y[0] || (x[0] === y[0] && (x[1] > y[1] || (x[1] === y[1] && x[2] > y[2]))), `${versions[i - 1].version} is newer than ${versions[i].version}`);
+      assert.ok(
+        x[0] > y[0] || (x[0] === y[0] && (x[1] > y[1] || (x[1] === y[1] && x[2] > y[2]))),
+        `${versions[i - 1].version} is newer than ${versions[i].version}`,
+      );
     }
   });
 

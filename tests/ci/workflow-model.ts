@@ -174,7 +174,8 @@ export function commonProblems(loaded: LoadedWorkflow): string[] {
   if (wf.permissions === undefined) problems.push(`${file}: no top-level permissions (the default token may be read-write)`);
   else if (typeof wf.permissions === "string") problems.push(`${file}: top-level permissions "${wf.permissions}"; list them (contents: read)`);
   else if (Object.values(wf.permissions).includes("write")) problems.push(`${file}: top-level permissions grant write; grant it only to the job that needs it`);
-  if (STATIC_AWS_KEY.test(loaded.text)) problems.push(`${file}: mentions a static AWS key (use OIDC: aws-actions/configure-aws-credentials with role-to-assume)`);
+  if (STATIC_AWS_KEY.test(loaded.text))
+    problems.push(`${file}: mentions a static AWS key (use OIDC: aws-actions/configure-aws-credentials with role-to-assume)`);
   const jobs = Object.entries(wf.jobs ?? {});
   if (jobs.length === 0) problems.push(`${file}: no jobs`);
   for (const [id, job] of jobs) {
@@ -233,7 +234,8 @@ export function ciProblems(loaded: LoadedWorkflow): string[] {
     const setupNode = (testJob.steps ?? []).find((s) => usesAction(s, "actions/setup-node"));
     if (!setupNode) problems.push(`${file}: job test does not use actions/setup-node`);
     else {
-      if (String(setupNode.with?.["node-version"]) !== "22") problems.push(`${file}: job test sets up node ${String(setupNode.with?.["node-version"])}, not 22`);
+      if (String(setupNode.with?.["node-version"]) !== "22")
+        problems.push(`${file}: job test sets up node ${String(setupNode.with?.["node-version"])}, not 22`);
       if (setupNode.with?.cache !== "npm") problems.push(`${file}: job test does not cache npm`);
     }
     const checkout = findStepIndex(testJob, (s) => usesAction(s, "actions/checkout"));
@@ -248,7 +250,8 @@ export function ciProblems(loaded: LoadedWorkflow): string[] {
       ] as const;
       for (const [what, at] of order) if (at < 0) problems.push(`${file}: job test does not run ${what}`);
       for (let i = 1; i < order.length; i++) {
-        if (order[i - 1][1] >= 0 && order[i][1] >= 0 && order[i - 1][1] > order[i][1]) problems.push(`${file}: job test runs ${order[i][0]} before ${order[i - 1][0]}`);
+        if (order[i - 1][1] >= 0 && order[i][1] >= 0 && order[i - 1][1] > order[i][1])
+          problems.push(`${file}: job test runs ${order[i][0]} before ${order[i - 1][0]}`);
       }
       const checks = cmds.map((c, i) => ({ i, stack: CHECK_COMMAND.exec(c.text)?.[1], cwd: c.cwd })).filter((c) => c.stack !== undefined);
       const testAt = order[2][1];
@@ -259,7 +262,8 @@ export function ciProblems(loaded: LoadedWorkflow): string[] {
       }
       const stacksInOrder = checks.map((c) => c.stack!).filter((s) => (STACKS as readonly string[]).includes(s));
       const expected = [...stacksInOrder].sort((a, b) => STACKS.indexOf(a as never) - STACKS.indexOf(b as never));
-      if (stacksInOrder.join(",") !== expected.join(",")) problems.push(`${file}: job test checks the stacks in the order ${stacksInOrder.join(", ")}, not ${STACKS.join(", ")}`);
+      if (stacksInOrder.join(",") !== expected.join(","))
+        problems.push(`${file}: job test checks the stacks in the order ${stacksInOrder.join(", ")}, not ${STACKS.join(", ")}`);
     }
     for (const stack of STACKS) if (!checked.has(stack)) problems.push(`${file}: job test does not run npm run check -- --stack ${stack}`);
   }
@@ -285,9 +289,11 @@ export function ciProblems(loaded: LoadedWorkflow): string[] {
   if (credsAt < 0) problems.push(`${file}: job preview does not use aws-actions/configure-aws-credentials`);
   else {
     const w = steps[credsAt].with ?? {};
-    if (!/vars\.AWS_DEPLOY_ROLE_ARN/.test(String(w["role-to-assume"] ?? ""))) problems.push(`${file}: job preview does not assume the role of vars.AWS_DEPLOY_ROLE_ARN (role-to-assume)`);
+    if (!/vars\.AWS_DEPLOY_ROLE_ARN/.test(String(w["role-to-assume"] ?? "")))
+      problems.push(`${file}: job preview does not assume the role of vars.AWS_DEPLOY_ROLE_ARN (role-to-assume)`);
     if (w["aws-region"] !== "ap-northeast-1") problems.push(`${file}: job preview uses region ${String(w["aws-region"])}, not ap-northeast-1`);
-    for (const key of Object.keys(w)) if (/access-key|secret|session-token/i.test(key)) problems.push(`${file}: job preview passes ${key} to configure-aws-credentials; use OIDC only`);
+    for (const key of Object.keys(w))
+      if (/access-key|secret|session-token/i.test(key)) problems.push(`${file}: job preview passes ${key} to configure-aws-credentials; use OIDC only`);
   }
   const tokenEnv = { ...(wf.env ?? {}), ...(preview.env ?? {}) } as Record<string, unknown>;
   const tokenInSteps = steps.some((s) => /secrets\.PULUMI_ACCESS_TOKEN/.test(String(s.env?.PULUMI_ACCESS_TOKEN ?? "")));
@@ -309,14 +315,17 @@ export function ciProblems(loaded: LoadedWorkflow): string[] {
     previewed.add(stack);
     const label = `${file}: job preview (${stack})`;
     if (!/--policy-pack[ =]"?policy"?(\s|$)/.test(cmd.text)) problems.push(`${label}: pulumi preview without --policy-pack policy`);
-    if (!new RegExp(`--policy-pack-config[ =]"?policy/config/${stack}\\.json"?(\\s|$)`).test(cmd.text)) problems.push(`${label}: pulumi preview without --policy-pack-config policy/config/${stack}.json`);
+    if (!new RegExp(`--policy-pack-config[ =]"?policy/config/${stack}\\.json"?(\\s|$)`).test(cmd.text))
+      problems.push(`${label}: pulumi preview without --policy-pack-config policy/config/${stack}.json`);
     if (!/--diff(\s|$)/.test(cmd.text)) problems.push(`${label}: pulumi preview without --diff`);
     if (cmd.cwd !== ".") problems.push(`${label}: pulumi preview runs in ${cmd.cwd}, not the repository root`);
     const policyInstall = cmds.findIndex((c, i) => i < previewAt && c.cwd === "policy" && /^npm (install|i|ci)(\s|$)/.test(c.text));
     if (policyInstall < 0) problems.push(`${label}: no npm install in policy/ before the preview`);
     if (indexOf(cmds, /^npm ci(\s|$)/) < 0 || indexOf(cmds, /^npm ci(\s|$)/) > previewAt) problems.push(`${label}: no npm ci before the preview`);
     if (credsAt < 0 || credsAt > cmd.stepIndex) problems.push(`${label}: the preview runs before the AWS credentials are configured`);
-    const commentAt = steps.findIndex((s, i) => i > cmd.stepIndex && (usesAction(s, "actions/github-script") || usesAction(s, "marocchino/sticky-pull-request-comment")));
+    const commentAt = steps.findIndex(
+      (s, i) => i > cmd.stepIndex && (usesAction(s, "actions/github-script") || usesAction(s, "marocchino/sticky-pull-request-comment")),
+    );
     if (commentAt < 0) problems.push(`${label}: no pull-request comment step after the preview`);
     else if (!/pull_request/.test(String(steps[commentAt].if ?? ""))) problems.push(`${label}: the comment step is not limited to pull requests`);
   }
@@ -330,7 +339,8 @@ export function releaseProblems(loaded: LoadedWorkflow, packName: string): strin
   const problems: string[] = [];
   const on = triggerObject(wf);
   const push = on.push as { tags?: unknown; branches?: unknown } | undefined;
-  if (!push || asList(push.tags).join(",") !== "policy-v*") problems.push(`${file}: not triggered by pushing policy-v* tags only (tags: ${asList(push?.tags).join(", ") || "none"})`);
+  if (!push || asList(push.tags).join(",") !== "policy-v*")
+    problems.push(`${file}: not triggered by pushing policy-v* tags only (tags: ${asList(push?.tags).join(", ") || "none"})`);
   if (push?.branches !== undefined) problems.push(`${file}: also triggered by branch pushes`);
   for (const other of Object.keys(on)) if (other !== "push" && other !== "workflow_dispatch") problems.push(`${file}: also triggered by ${other}`);
 
@@ -348,11 +358,16 @@ export function releaseProblems(loaded: LoadedWorkflow, packName: string): strin
   if (publish.cwd !== "policy") problems.push(`${file}: pulumi policy publish runs in ${publish.cwd}, not policy/`);
   if (!/publish\s+"?\$\{?PULUMI_ORG\}?"?(\s|$)/.test(publish.text) && !/publish\s+"?\$\{\{\s*vars\.PULUMI_ORG\s*\}\}"?/.test(publish.text)) {
     problems.push(`${file}: pulumi policy publish does not name the organisation (PULUMI_ORG)`);
-  } else if (/\$\{?PULUMI_ORG/.test(publish.text) && !/^\$\{\{\s*vars\.PULUMI_ORG\s*\}\}$/.test(String((publish.step.env ?? {}).PULUMI_ORG ?? env.PULUMI_ORG ?? ""))) {
+  } else if (
+    /\$\{?PULUMI_ORG/.test(publish.text) &&
+    !/^\$\{\{\s*vars\.PULUMI_ORG\s*\}\}$/.test(String((publish.step.env ?? {}).PULUMI_ORG ?? env.PULUMI_ORG ?? ""))
+  ) {
     problems.push(`${file}: PULUMI_ORG does not come from vars.PULUMI_ORG`);
   }
-  if (!cmds.some((c, i) => i < publishAt && c.cwd === "policy" && /^npm (install|i|ci)(\s|$)/.test(c.text))) problems.push(`${file}: no npm install in policy/ before publishing`);
-  if (!/secrets\.PULUMI_ACCESS_TOKEN/.test(String(env.PULUMI_ACCESS_TOKEN ?? publish.step.env?.PULUMI_ACCESS_TOKEN ?? ""))) problems.push(`${file}: job ${jobId} does not take PULUMI_ACCESS_TOKEN from secrets`);
+  if (!cmds.some((c, i) => i < publishAt && c.cwd === "policy" && /^npm (install|i|ci)(\s|$)/.test(c.text)))
+    problems.push(`${file}: no npm install in policy/ before publishing`);
+  if (!/secrets\.PULUMI_ACCESS_TOKEN/.test(String(env.PULUMI_ACCESS_TOKEN ?? publish.step.env?.PULUMI_ACCESS_TOKEN ?? "")))
+    problems.push(`${file}: job ${jobId} does not take PULUMI_ACCESS_TOKEN from secrets`);
 
   // The tag/version check: a step before publishing that reads the tag and policy/package.json.
   const steps = job.steps ?? [];
@@ -374,7 +389,9 @@ export function releaseProblems(loaded: LoadedWorkflow, packName: string): strin
     if (/\slatest(\s|$)/.test(e.c.text)) problems.push(`${label} enables "latest" rather than the released version`);
     const stepEnvValues = stepEnv(wf, job, e.c.step, {});
     const versionRef = Object.entries(stepEnvValues).find(([, v]) => /steps\.[A-Za-z0-9_-]+\.outputs\.version/.test(v));
-    const usesVersion = /\$\{\{\s*steps\.[A-Za-z0-9_-]+\.outputs\.version\s*\}\}/.test(e.c.text) || (versionRef !== undefined && new RegExp(`\\$\\{?${versionRef[0]}\\}?`).test(e.c.text));
+    const usesVersion =
+      /\$\{\{\s*steps\.[A-Za-z0-9_-]+\.outputs\.version\s*\}\}/.test(e.c.text) ||
+      (versionRef !== undefined && new RegExp(`\\$\\{?${versionRef[0]}\\}?`).test(e.c.text));
     if (!usesVersion) problems.push(`${label} does not enable the version the tag check produced (steps.<id>.outputs.version)`);
   }
   if (enables.length > 0 && !enables.some(({ c }) => /--policy-group/.test(c.text))) problems.push(`${file}: pulumi policy enable without policy groups`);

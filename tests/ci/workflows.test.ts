@@ -39,7 +39,10 @@ function mutated(loaded: LoadedWorkflow, mutate: (wf: Workflow) => void): Loaded
 }
 
 function assertProblem(problems: string[], pattern: RegExp): void {
-  assert.ok(problems.some((p) => pattern.test(p)), `expected a problem matching ${pattern}, got:\n  ${problems.join("\n  ") || "(none)"}`);
+  assert.ok(
+    problems.some((p) => pattern.test(p)),
+    `expected a problem matching ${pattern}, got:\n  ${problems.join("\n  ") || "(none)"}`,
+  );
 }
 
 const stepsOf = (wf: Workflow, job: string): Step[] => wf.jobs![job].steps!;
@@ -89,7 +92,10 @@ describe("CI workflows (.github/workflows)", () => {
       assertProblem(commonProblems(mutated(ci, (wf) => void delete wf.permissions)), /no top-level permissions/);
       assertProblem(commonProblems(mutated(ci, (wf) => void delete wf.jobs!.test["runs-on"])), /job test has no runs-on/);
       assertProblem(commonProblems(mutated(ci, (wf) => void (wf.jobs!.test.steps = []))), /job test has no steps/);
-      assertProblem(commonProblems(mutated(ci, (wf) => void (stepsOf(wf, "test")[2] = { name: "both", run: "npm ci", uses: "actions/cache@v4" }))), /exactly one of uses or run/);
+      assertProblem(
+        commonProblems(mutated(ci, (wf) => void (stepsOf(wf, "test")[2] = { name: "both", run: "npm ci", uses: "actions/cache@v4" }))),
+        /exactly one of uses or run/,
+      );
     });
   });
 
@@ -126,7 +132,10 @@ describe("CI workflows (.github/workflows)", () => {
         ),
         /runs npm test before npm run typecheck|runs npm run typecheck before npm ci/,
       );
-      assertProblem(ciProblems(mutated(ci, (wf) => void stepsOf(wf, "test").splice(runIndex(wf, "test", /--stack prd/), 1))), /does not run npm run check -- --stack prd/);
+      assertProblem(
+        ciProblems(mutated(ci, (wf) => void stepsOf(wf, "test").splice(runIndex(wf, "test", /--stack prd/), 1))),
+        /does not run npm run check -- --stack prd/,
+      );
       assertProblem(
         ciProblems(
           mutated(ci, (wf) => {
@@ -160,8 +169,14 @@ describe("CI workflows (.github/workflows)", () => {
       for (const stack of STACKS) {
         const cmds = jobCommands(ci.workflow, preview, { stack });
         const at = cmds.findIndex((c) => /pulumi preview/.test(c.text));
-        assert.match(cmds[at].text, new RegExp(`^npx pulumi preview --stack ${stack} --policy-pack policy --policy-pack-config policy/config/${stack}\\.json --diff`));
-        assert.ok(cmds.slice(0, at).some((c) => c.cwd === "policy" && /^npm install/.test(c.text)), "npm install in policy/ first");
+        assert.match(
+          cmds[at].text,
+          new RegExp(`^npx pulumi preview --stack ${stack} --policy-pack policy --policy-pack-config policy/config/${stack}\\.json --diff`),
+        );
+        assert.ok(
+          cmds.slice(0, at).some((c) => c.cwd === "policy" && /^npm install/.test(c.text)),
+          "npm install in policy/ first",
+        );
         assert.doesNotThrow(() => readFileSync(path.join(ROOT, "policy", "config", `${stack}.json`)), `policy/config/${stack}.json exists`);
       }
     });
@@ -170,8 +185,14 @@ describe("CI workflows (.github/workflows)", () => {
       assertProblem(ciProblems(mutated(ci, (wf) => void delete wf.jobs!.preview.if)), /not conditioned on the repository variable/);
       assertProblem(ciProblems(mutated(ci, (wf) => void delete (wf.jobs!.preview.permissions as Record<string, string>)["id-token"])), /id-token: write/);
       assertProblem(ciProblems(mutated(ci, (wf) => void ((wf.jobs!.preview.permissions as Record<string, string>).contents = "write"))), /contents: read/);
-      assertProblem(ciProblems(mutated(ci, (wf) => void ((wf.jobs!.preview.permissions as Record<string, string>).actions = "write"))), /permission actions, which it does not need/);
-      assertProblem(ciProblems(mutated(ci, (wf) => void stepsOf(wf, "preview").splice(runIndex(wf, "preview", /cd policy/), 1))), /no npm install in policy\/ before the preview/);
+      assertProblem(
+        ciProblems(mutated(ci, (wf) => void ((wf.jobs!.preview.permissions as Record<string, string>).actions = "write"))),
+        /permission actions, which it does not need/,
+      );
+      assertProblem(
+        ciProblems(mutated(ci, (wf) => void stepsOf(wf, "preview").splice(runIndex(wf, "preview", /cd policy/), 1))),
+        /no npm install in policy\/ before the preview/,
+      );
       assertProblem(ciProblems(mutated(ci, (wf) => void (wf.jobs!.preview.strategy = { matrix: { stack: ["dev", "dev2"] } }))), /does not preview stack prd/);
       assertProblem(
         ciProblems(
@@ -194,7 +215,9 @@ describe("CI workflows (.github/workflows)", () => {
       );
       assertProblem(ciProblems(mutated(ci, (wf) => void delete wf.jobs!.preview.env!.PULUMI_ACCESS_TOKEN)), /PULUMI_ACCESS_TOKEN from secrets/);
       assertProblem(
-        ciProblems(mutated(ci, (wf) => void (wf.jobs!.preview.steps = stepsOf(wf, "preview").filter((s) => !(s.uses ?? "").startsWith("actions/github-script"))))),
+        ciProblems(
+          mutated(ci, (wf) => void (wf.jobs!.preview.steps = stepsOf(wf, "preview").filter((s) => !(s.uses ?? "").startsWith("actions/github-script")))),
+        ),
         /no pull-request comment step/,
       );
     });
@@ -210,7 +233,10 @@ describe("CI workflows (.github/workflows)", () => {
       const saved = { ...process.env };
       try {
         const log = path.join(dir, "preview.txt");
-        writeFileSync(log, "Previewing update (prd)\n~ aws:s3/bucket:Bucket trail-log-bucket\n````nested fence````\nmandatory: [aws-kms-key-enable-rotation]\n");
+        writeFileSync(
+          log,
+          "Previewing update (prd)\n~ aws:s3/bucket:Bucket trail-log-bucket\n````nested fence````\nmandatory: [aws-kms-key-enable-rotation]\n",
+        );
         Object.assign(process.env, { STACK: "prd", PREVIEW_LOG: log, PREVIEW_OUTCOME: "failure" });
         const comments: Array<{ id: number; body: string; user: { type: string } }> = [
           { id: 1, body: "<!-- pulumi-preview:dev -->\nold dev", user: { type: "Bot" } },
@@ -283,8 +309,20 @@ describe("CI workflows (.github/workflows)", () => {
 
     it("catches a publish outside policy/, a missing tag check, enable before publish, latest, or a wrong pack name", () => {
       const publishStep = (wf: Workflow) => stepsOf(wf, "publish")[runIndex(wf, "publish", /policy publish/)];
-      assertProblem(releaseProblems(mutated(release, (wf) => void delete publishStep(wf)["working-directory"]), packName), /publish runs in \., not policy\//);
-      assertProblem(releaseProblems(mutated(release, (wf) => void stepsOf(wf, "publish").splice(runIndex(wf, "publish", /GITHUB_REF_NAME/), 1)), packName), /no step compares the tag/);
+      assertProblem(
+        releaseProblems(
+          mutated(release, (wf) => void delete publishStep(wf)["working-directory"]),
+          packName,
+        ),
+        /publish runs in \., not policy\//,
+      );
+      assertProblem(
+        releaseProblems(
+          mutated(release, (wf) => void stepsOf(wf, "publish").splice(runIndex(wf, "publish", /GITHUB_REF_NAME/), 1)),
+          packName,
+        ),
+        /no step compares the tag/,
+      );
       assertProblem(
         releaseProblems(
           mutated(release, (wf) => {
@@ -356,7 +394,10 @@ describe("CI workflows (.github/workflows)", () => {
       it("refuses a tag of another version, a tag that is not policy-v*, and a missing PULUMI_ORG", () => {
         const other = runCheck({ GITHUB_REF_NAME: "policy-v99.0.0", PULUMI_ORG: "acme" });
         assert.equal(other.status, 1);
-        assert.match(other.stdout, new RegExp(`::error::tag policy-v99\\.0\\.0 does not match policy/package.json version ${packageJson.version.replace(/\./g, "\\.")}`));
+        assert.match(
+          other.stdout,
+          new RegExp(`::error::tag policy-v99\\.0\\.0 does not match policy/package.json version ${packageJson.version.replace(/\./g, "\\.")}`),
+        );
         assert.equal(other.output, "");
         const plain = runCheck({ GITHUB_REF_NAME: `v${packageJson.version}`, PULUMI_ORG: "acme" });
         assert.equal(plain.status, 1);
@@ -391,7 +432,12 @@ describe("CI workflows (.github/workflows)", () => {
       assert.ok(job.steps!.indexOf(upload) > job.steps!.indexOf(runStep()));
     });
 
-    for (const [exit, passes] of [[0, true], [1, true], [2, false], [3, false]] as const) {
+    for (const [exit, passes] of [
+      [0, true],
+      [1, true],
+      [2, false],
+      [3, false],
+    ] as const) {
       it(`the step ${passes ? "passes" : "fails"} when the check exits ${exit} (run with bash and a stub npm)`, () => {
         const dir = mkdtempSync(path.join(os.tmpdir(), "sarif-step-"));
         try {

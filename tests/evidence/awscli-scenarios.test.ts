@@ -47,7 +47,14 @@ function scenario(signingKey: SigningKey, actions: Action[], logs: number[] = []
       logsFor: () => logs[i] ?? 1,
       mutate: (_, doc) => {
         if (action === "gap") {
-          for (const f of ["previousDigestS3Bucket", "previousDigestS3Object", "previousDigestHashValue", "previousDigestHashAlgorithm", "previousDigestSignature"]) doc[f] = null;
+          for (const f of [
+            "previousDigestS3Bucket",
+            "previousDigestS3Object",
+            "previousDigestHashValue",
+            "previousDigestHashAlgorithm",
+            "previousDigestSignature",
+          ])
+            doc[f] = null;
         }
       },
     });
@@ -215,7 +222,10 @@ describe("aws-cli validate-logs scenarios (E13, issue 15)", function () {
         const junk = { ...signingKey.record, Value: Buffer.from("ffaa00").toString("base64") };
         const result = await verifyVia(adapter, fixture, { start: START, end, publicKeys: [junk] });
         assert.equal(result.valid, false);
-        assertKinds(result, digests.map((d): [string, string] => ["public-key-invalid", d.key]));
+        assertKinds(
+          result,
+          digests.map((d): [string, string] => ["public-key-invalid", d.key]),
+        );
         assert.equal(result.digestsChecked, 2);
         assert.equal(result.logFilesChecked, 0);
       });
@@ -279,7 +289,15 @@ describe("aws-cli validate-logs scenarios (E13, issue 15)", function () {
       const store = new S3DigestStore({ s3: aws.s3, cloudTrailFor: () => aws.cloudTrail });
       const out = await makeTempDir("awscli-export");
       try {
-        const exported = await exportTrailEvidence({ store, trail: fixture.trail, start: START, end, out, regions: ["eu-west-1"], now: () => new Date("2030-01-01T00:00:00Z") });
+        const exported = await exportTrailEvidence({
+          store,
+          trail: fixture.trail,
+          start: START,
+          end,
+          out,
+          regions: ["eu-west-1"],
+          now: () => new Date("2030-01-01T00:00:00Z"),
+        });
         assert.equal(exported.digests, 5);
         assert.equal(exported.logFiles, 5);
         assert.deepEqual(exported.missing, []);
@@ -331,6 +349,9 @@ describe("aws-cli validate-logs scenarios (E13, issue 15)", function () {
   it("digestKeyFor names keys the way aws-cli's scenarios do (AWSLogs/<account>/CloudTrail-Digest/<region>/<ymd>/...)", function () {
     const key = digestKeyFor({ bucket: "1", accountId: "123456789012", trailName: "foo", homeRegion: "us-east-1" }, "us-east-1", START);
     // aws-cli MockDigestProvider.get_key_at_position(0)
-    assert.equal(key, "AWSLogs/123456789012/CloudTrail-Digest/us-east-1/2014/08/10/123456789012_CloudTrail-Digest_us-east-1_foo_us-east-1_20140810T000000Z.json.gz");
+    assert.equal(
+      key,
+      "AWSLogs/123456789012/CloudTrail-Digest/us-east-1/2014/08/10/123456789012_CloudTrail-Digest_us-east-1_foo_us-east-1_20140810T000000Z.json.gz",
+    );
   });
 });

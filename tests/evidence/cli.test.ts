@@ -62,11 +62,30 @@ describe("evidence CLI", function () {
 
   describe("verify --dir (offline)", function () {
     it("exits 0 on a clean export and prints exactly the JSON shape", async function () {
-      const { code, io } = await run(["verify", "--dir", dir, "--public-keys", keysFile, "--start", "2024-03-01T00:00:00Z", "--end", "2024-03-02T00:00:00Z", "--json"]);
+      const { code, io } = await run([
+        "verify",
+        "--dir",
+        dir,
+        "--public-keys",
+        keysFile,
+        "--start",
+        "2024-03-01T00:00:00Z",
+        "--end",
+        "2024-03-02T00:00:00Z",
+        "--json",
+      ]);
       assert.equal(code, 0, io.err);
       const parsed = JSON.parse(io.out);
       assert.deepEqual(Object.keys(parsed).sort(), ["digestsChecked", "findings", "logFilesChecked", "trustedPublicKeys", "valid"]);
-      const trusted = [{ fingerprint: signingKey.fingerprint, validityStartTime: signingKey.record.ValidityStartTime, validityEndTime: signingKey.record.ValidityEndTime, regions: ["eu-west-1"], digestsAuthenticated: 24 }];
+      const trusted = [
+        {
+          fingerprint: signingKey.fingerprint,
+          validityStartTime: signingKey.record.ValidityStartTime,
+          validityEndTime: signingKey.record.ValidityEndTime,
+          regions: ["eu-west-1"],
+          digestsAuthenticated: 24,
+        },
+      ];
       assert.deepEqual(parsed, { valid: true, findings: [], digestsChecked: 24, logFilesChecked: 24, trustedPublicKeys: trusted });
       assert.equal(io.out.trim().split("\n").length, 1, "one JSON object, nothing else on stdout");
     });
@@ -117,7 +136,10 @@ describe("evidence CLI", function () {
         assert.equal(code, 1);
         const parsed = JSON.parse(io.out);
         assert.equal(parsed.valid, false);
-        assert.deepEqual(parsed.findings.map((f: { kind: string; key: string }) => [f.kind, f.key]), [["log-hash-mismatch", logKey]]);
+        assert.deepEqual(
+          parsed.findings.map((f: { kind: string; key: string }) => [f.kind, f.key]),
+          [["log-hash-mismatch", logKey]],
+        );
         const text = await run(["verify", "--dir", tampered, "--public-keys", keysFile]);
         assert.equal(text.code, 1);
         assert.match(text.io.out, /\[log-hash-mismatch\]/);
@@ -134,7 +156,10 @@ describe("evidence CLI", function () {
         await gapped.writeExport(gapDir);
         const { code, io } = await run(["verify", "--dir", gapDir, "--public-keys", path.join(gapDir, "public-keys.json"), "--json"]);
         assert.equal(code, 0, io.out);
-        assert.deepEqual(JSON.parse(io.out).findings.map((f: { kind: string }) => f.kind), ["gap"]);
+        assert.deepEqual(
+          JSON.parse(io.out).findings.map((f: { kind: string }) => f.kind),
+          ["gap"],
+        );
       } finally {
         await removeDir(gapDir);
       }
@@ -154,18 +179,50 @@ describe("evidence CLI", function () {
       ["no command", () => [], /Usage: npm run evidence/],
       ["an unknown command", () => ["verfy"], /unknown command "verfy"; allowed: verify, export, package/],
       ["an unknown option", () => ["verify", "--dir", dir, "--public-keys", keysFile, "--since", "x"], /unknown option --since; allowed options: .*--start/],
-      ["a malformed date", () => ["verify", "--dir", dir, "--public-keys", keysFile, "--start", "2024-13-01"], /--start "2024-13-01" is not a valid date; allowed: YYYY-MM-DD/],
-      ["a time without zone", () => ["verify", "--dir", dir, "--public-keys", keysFile, "--end", "2024-03-01T10:00:00"], /--end .* \(a time zone is required\)/],
-      ["start after end", () => ["verify", "--dir", dir, "--public-keys", keysFile, "--start", "2024-03-02", "--end", "2024-03-01"], /--start \(2024-03-02\) is after --end \(2024-03-01\)/],
+      [
+        "a malformed date",
+        () => ["verify", "--dir", dir, "--public-keys", keysFile, "--start", "2024-13-01"],
+        /--start "2024-13-01" is not a valid date; allowed: YYYY-MM-DD/,
+      ],
+      [
+        "a time without zone",
+        () => ["verify", "--dir", dir, "--public-keys", keysFile, "--end", "2024-03-01T10:00:00"],
+        /--end .* \(a time zone is required\)/,
+      ],
+      [
+        "start after end",
+        () => ["verify", "--dir", dir, "--public-keys", keysFile, "--start", "2024-03-02", "--end", "2024-03-01"],
+        /--start \(2024-03-02\) is after --end \(2024-03-01\)/,
+      ],
       ["a missing --dir folder", () => ["verify", "--dir", path.join(dir, "nope"), "--public-keys", keysFile], /--dir .*nope is not an existing folder/],
       ["--dir without --public-keys", () => ["verify", "--dir", dir], /--public-keys is required \(with --dir/],
       ["a missing option value", () => ["verify", "--dir"], /--dir needs a value/],
-      ["an invalid trail ARN", () => ["verify", "--trail-arn", "arn:aws:s3:::bucket", "--start", "2024-03-01", "--end", "2024-03-02"], /--trail-arn "arn:aws:s3:::bucket" is not a trail ARN/],
+      [
+        "an invalid trail ARN",
+        () => ["verify", "--trail-arn", "arn:aws:s3:::bucket", "--start", "2024-03-01", "--end", "2024-03-02"],
+        /--trail-arn "arn:aws:s3:::bucket" is not a trail ARN/,
+      ],
       ["online verify without --start", () => ["verify", "--trail-arn", TRAIL_ARN, "--end", "2024-03-02"], /--start is required/],
-      ["a bad concurrency", () => ["verify", "--dir", dir, "--public-keys", keysFile, "--concurrency", "0"], /--concurrency "0" must be a whole number from 1 to 64/],
-      ["a bad region list", () => ["verify", "--dir", dir, "--public-keys", keysFile, "--regions", "eu-west-1,Tokyo"], /--regions .*"Tokyo" is not an AWS region name/],
-      ["a trail not in the export", () => ["verify", "--dir", dir, "--public-keys", keysFile, "--trail-arn", "arn:aws:cloudtrail:eu-west-1:123456789012:trail/other"], /holds no digest files of --trail-arn .*trail\/other; it holds: .*trail\/audit-trail/],
-      ["package into a non-empty folder", () => ["package", "--stack", "prd", "--start", "2024-03-01", "--end", "2024-03-02", "--out", dir], /--out .* is not empty/],
+      [
+        "a bad concurrency",
+        () => ["verify", "--dir", dir, "--public-keys", keysFile, "--concurrency", "0"],
+        /--concurrency "0" must be a whole number from 1 to 64/,
+      ],
+      [
+        "a bad region list",
+        () => ["verify", "--dir", dir, "--public-keys", keysFile, "--regions", "eu-west-1,Tokyo"],
+        /--regions .*"Tokyo" is not an AWS region name/,
+      ],
+      [
+        "a trail not in the export",
+        () => ["verify", "--dir", dir, "--public-keys", keysFile, "--trail-arn", "arn:aws:cloudtrail:eu-west-1:123456789012:trail/other"],
+        /holds no digest files of --trail-arn .*trail\/other; it holds: .*trail\/audit-trail/,
+      ],
+      [
+        "package into a non-empty folder",
+        () => ["package", "--stack", "prd", "--start", "2024-03-01", "--end", "2024-03-02", "--out", dir],
+        /--out .* is not empty/,
+      ],
       ["export without --out", () => ["export", "--trail-arn", TRAIL_ARN, "--start", "2024-03-01", "--end", "2024-03-02"], /--out is required/],
     ];
     for (const [name, argv, message] of cases) {
@@ -180,7 +237,10 @@ describe("evidence CLI", function () {
     it("--start after the last digest of the export names --start and what the export covers", async function () {
       const { code, io } = await run(["verify", "--dir", dir, "--public-keys", keysFile, "--start", "2024-03-05T00:00:00Z"]);
       assert.equal(code, 2);
-      assert.match(io.err, /verify: --start 2024-03-05T00:00:00Z is after the last digest of the export; the export's digests cover 2024-03-01T00:00:00Z to 2024-03-02T00:00:00Z, so nothing would be verified; give an earlier --start/);
+      assert.match(
+        io.err,
+        /verify: --start 2024-03-05T00:00:00Z is after the last digest of the export; the export's digests cover 2024-03-01T00:00:00Z to 2024-03-02T00:00:00Z, so nothing would be verified; give an earlier --start/,
+      );
       assert.equal(io.out, "");
     });
 
@@ -192,7 +252,18 @@ describe("evidence CLI", function () {
     });
 
     it("a window inside the export's span but between digests is verified and reported, not refused", async function () {
-      const { code, io } = await run(["verify", "--dir", dir, "--public-keys", keysFile, "--start", "2024-03-01T05:00:00Z", "--end", "2024-03-01T07:00:00Z", "--json"]);
+      const { code, io } = await run([
+        "verify",
+        "--dir",
+        dir,
+        "--public-keys",
+        keysFile,
+        "--start",
+        "2024-03-01T05:00:00Z",
+        "--end",
+        "2024-03-01T07:00:00Z",
+        "--json",
+      ]);
       assert.equal(code, 0, io.err);
       assert.ok(JSON.parse(io.out).digestsChecked >= 2);
     });
@@ -217,7 +288,10 @@ describe("evidence CLI", function () {
         await second.writeExport(two);
         const { code, io } = await run(["verify", "--dir", two, "--public-keys", keysFile]);
         assert.equal(code, 2);
-        assert.match(io.err, /holds 2 trails; choose one with --trail-arn: .*trail\/audit-trail.*trail\/second-trail|holds 2 trails; choose one with --trail-arn: .*trail\/second-trail.*trail\/audit-trail/);
+        assert.match(
+          io.err,
+          /holds 2 trails; choose one with --trail-arn: .*trail\/audit-trail.*trail\/second-trail|holds 2 trails; choose one with --trail-arn: .*trail\/second-trail.*trail\/audit-trail/,
+        );
       } finally {
         await removeDir(two);
       }
@@ -228,11 +302,16 @@ describe("evidence CLI", function () {
     it("verifies the trail's bucket found through GetTrail", async function () {
       const aws = mockedAws();
       serveTrail(aws, fixture);
-      const { code, io } = await run(["verify", "--trail-arn", TRAIL_ARN, "--start", "2024-03-01T00:00:00Z", "--end", "2024-03-01T12:00:00Z", "--json"], { clients: aws.clients });
+      const { code, io } = await run(["verify", "--trail-arn", TRAIL_ARN, "--start", "2024-03-01T00:00:00Z", "--end", "2024-03-01T12:00:00Z", "--json"], {
+        clients: aws.clients,
+      });
       assert.equal(code, 0, io.err);
       const { trustedPublicKeys, ...verdict } = JSON.parse(io.out);
       assert.deepEqual(verdict, { valid: true, findings: [], digestsChecked: 13, logFilesChecked: 13 });
-      assert.deepEqual(trustedPublicKeys.map((k: { fingerprint: string; digestsAuthenticated: number }) => [k.fingerprint, k.digestsAuthenticated]), [[signingKey.fingerprint, 13]]);
+      assert.deepEqual(
+        trustedPublicKeys.map((k: { fingerprint: string; digestsAuthenticated: number }) => [k.fingerprint, k.digestsAuthenticated]),
+        [[signingKey.fingerprint, 13]],
+      );
       assert.ok(aws.regionsAsked.includes("cloudtrail:eu-west-1"), "GetTrail and ListPublicKeys in the home region");
     });
 
@@ -258,8 +337,12 @@ describe("evidence CLI", function () {
       function withOrganizations(aws: MockedAws, answer: "id" | "denied") {
         const organizations = new OrganizationsClient({ region: "us-east-1", credentials: { accessKeyId: "AKIDTEST", secretAccessKey: "test" } });
         const mock = mockClient(organizations);
-        if (answer === "id") mock.on(DescribeOrganizationCommand).resolves({ Organization: { Id: ORG, Arn: `arn:aws:organizations::123456789012:organization/${ORG}` } });
-        else mock.on(DescribeOrganizationCommand).rejects(Object.assign(new Error("You don't have permissions to access this resource."), { name: "AccessDeniedException" }));
+        if (answer === "id")
+          mock.on(DescribeOrganizationCommand).resolves({ Organization: { Id: ORG, Arn: `arn:aws:organizations::123456789012:organization/${ORG}` } });
+        else
+          mock
+            .on(DescribeOrganizationCommand)
+            .rejects(Object.assign(new Error("You don't have permissions to access this resource."), { name: "AccessDeniedException" }));
         return { clients: { ...aws.clients, organizations: () => organizations }, mock };
       }
       const period = ["--start", "2024-03-01T00:00:00Z", "--end", "2024-03-01T06:00:00Z", "--json"];
@@ -270,7 +353,15 @@ describe("evidence CLI", function () {
         const { clients, mock } = withOrganizations(aws, "id");
         const { code, io } = await run(["verify", "--trail-arn", TRAIL_ARN, ...period], { clients });
         assert.equal(code, 0, io.err);
-        const trusted = [{ fingerprint: signingKey.fingerprint, validityStartTime: signingKey.record.ValidityStartTime, validityEndTime: signingKey.record.ValidityEndTime, regions: ["eu-west-1"], digestsAuthenticated: 6 }];
+        const trusted = [
+          {
+            fingerprint: signingKey.fingerprint,
+            validityStartTime: signingKey.record.ValidityStartTime,
+            validityEndTime: signingKey.record.ValidityEndTime,
+            regions: ["eu-west-1"],
+            digestsAuthenticated: 6,
+          },
+        ];
         assert.deepEqual(JSON.parse(io.out), { valid: true, findings: [], digestsChecked: 6, logFilesChecked: 6, trustedPublicKeys: trusted });
         assert.equal(mock.commandCalls(DescribeOrganizationCommand).length, 1);
         assert.ok(orgFixture.digests[0].key.includes(`/AWSLogs/${ORG}/123456789012/CloudTrail-Digest/`), orgFixture.digests[0].key);
@@ -292,7 +383,10 @@ describe("evidence CLI", function () {
         const { clients } = withOrganizations(aws, "denied");
         const { code, io } = await run(["verify", "--trail-arn", TRAIL_ARN, ...period], { clients });
         assert.equal(code, 2);
-        assert.match(io.err, /error: verify: --organization-id: .*is an organization trail: .*DescribeOrganization failed \(AccessDeniedException: .*\); give the organization id/);
+        assert.match(
+          io.err,
+          /error: verify: --organization-id: .*is an organization trail: .*DescribeOrganization failed \(AccessDeniedException: .*\); give the organization id/,
+        );
         assert.equal(io.out, "");
       });
 
@@ -311,13 +405,22 @@ describe("evidence CLI", function () {
       const archived = fixture.digests[2].logKeys[0];
       aws.s3Mock
         .on(GetObjectCommand, { Bucket: fixture.trail.bucket, Key: archived })
-        .rejects(Object.assign(new Error("The operation is not valid for the object's storage class"), { name: "InvalidObjectState", StorageClass: "DEEP_ARCHIVE" }));
-      const { code, io } = await run(["verify", "--trail-arn", TRAIL_ARN, "--start", "2024-03-01T00:00:00Z", "--end", "2024-03-01T06:00:00Z", "--json"], { clients: aws.clients });
+        .rejects(
+          Object.assign(new Error("The operation is not valid for the object's storage class"), { name: "InvalidObjectState", StorageClass: "DEEP_ARCHIVE" }),
+        );
+      const { code, io } = await run(["verify", "--trail-arn", TRAIL_ARN, "--start", "2024-03-01T00:00:00Z", "--end", "2024-03-01T06:00:00Z", "--json"], {
+        clients: aws.clients,
+      });
       assert.equal(code, 3, io.err);
-      assert.deepEqual(JSON.parse(io.out).findings.map((f: { kind: string; key: string }) => [f.kind, f.key]), [["read-error", archived]]);
+      assert.deepEqual(
+        JSON.parse(io.out).findings.map((f: { kind: string; key: string }) => [f.kind, f.key]),
+        [["read-error", archived]],
+      );
       assert.match(io.err, /1 object\(s\) needed for this answer are in an archive storage class and cannot be read until they are restored/);
       assert.ok(
-        io.err.includes(`aws s3api restore-object --bucket '${fixture.trail.bucket}' --key '${archived}' --restore-request '{"Days":7,"GlacierJobParameters":{"Tier":"Bulk"}}'`),
+        io.err.includes(
+          `aws s3api restore-object --bucket '${fixture.trail.bucket}' --key '${archived}' --restore-request '{"Days":7,"GlacierJobParameters":{"Tier":"Bulk"}}'`,
+        ),
         io.err,
       );
       assert.match(io.err, /needs s3:RestoreObject/);
@@ -329,10 +432,14 @@ describe("evidence CLI", function () {
       const archived = fixture.digests[1].logKeys[0];
       aws.s3Mock
         .on(GetObjectCommand, { Bucket: fixture.trail.bucket, Key: archived })
-        .rejects(Object.assign(new Error("The operation is not valid for the object's storage class"), { name: "InvalidObjectState", StorageClass: "GLACIER" }));
+        .rejects(
+          Object.assign(new Error("The operation is not valid for the object's storage class"), { name: "InvalidObjectState", StorageClass: "GLACIER" }),
+        );
       const out = await makeTempDir("cli-export-archived");
       try {
-        const { code, io } = await run(["export", "--trail-arn", TRAIL_ARN, "--start", "2024-03-01T00:00:00Z", "--end", "2024-03-01T04:00:00Z", "--out", out], { clients: aws.clients });
+        const { code, io } = await run(["export", "--trail-arn", TRAIL_ARN, "--start", "2024-03-01T00:00:00Z", "--end", "2024-03-01T04:00:00Z", "--out", out], {
+          clients: aws.clients,
+        });
         assert.equal(code, 3, io.err);
         assert.match(io.err, /error: the export is incomplete: 1 object\(s\) needed for this answer are in an archive storage class/);
         assert.ok(io.err.includes(`  GLACIER: s3://${fixture.trail.bucket}/${archived}`), io.err);
@@ -350,20 +457,41 @@ describe("evidence CLI", function () {
       serveTrail(aws, tamperedFixture);
       const out = await makeTempDir("cli-export");
       try {
-        const exported = await run(["export", "--trail-arn", TRAIL_ARN, "--start", "2024-03-01T00:00:00Z", "--end", "2024-03-01T08:00:00Z", "--out", out], { clients: aws.clients });
+        const exported = await run(["export", "--trail-arn", TRAIL_ARN, "--start", "2024-03-01T00:00:00Z", "--end", "2024-03-01T08:00:00Z", "--out", out], {
+          clients: aws.clients,
+        });
         assert.equal(exported.code, 0, exported.io.err);
         assert.match(exported.io.out, /Exported 7 digest file\(s\) and 14 log file\(s\)/);
         const keys = JSON.parse(await fs.readFile(path.join(out, "public-keys.json"), "utf8"));
-        assert.deepEqual(keys.PublicKeyList.map((k: { Fingerprint: string }) => k.Fingerprint), [signingKey.fingerprint]);
+        assert.deepEqual(
+          keys.PublicKeyList.map((k: { Fingerprint: string }) => k.Fingerprint),
+          [signingKey.fingerprint],
+        );
         const meta = JSON.parse(await fs.readFile(path.join(out, tamperedFixture.trail.bucket, tamperedFixture.digests[0].key + ".meta.json"), "utf8"));
         assert.equal(meta["signature-algorithm"], "SHA256withRSA");
 
-        const online = await run(["verify", "--trail-arn", TRAIL_ARN, "--start", "2024-03-01T00:00:00Z", "--end", "2024-03-01T08:00:00Z", "--json"], { clients: aws.clients });
-        const offline = await run(["verify", "--dir", out, "--public-keys", path.join(out, "public-keys.json"), "--start", "2024-03-01T00:00:00Z", "--end", "2024-03-01T08:00:00Z", "--json"]);
+        const online = await run(["verify", "--trail-arn", TRAIL_ARN, "--start", "2024-03-01T00:00:00Z", "--end", "2024-03-01T08:00:00Z", "--json"], {
+          clients: aws.clients,
+        });
+        const offline = await run([
+          "verify",
+          "--dir",
+          out,
+          "--public-keys",
+          path.join(out, "public-keys.json"),
+          "--start",
+          "2024-03-01T00:00:00Z",
+          "--end",
+          "2024-03-01T08:00:00Z",
+          "--json",
+        ]);
         assert.equal(online.code, 1);
         assert.equal(offline.code, 1);
         assert.deepEqual(JSON.parse(offline.io.out), JSON.parse(online.io.out));
-        assert.deepEqual(JSON.parse(offline.io.out).findings.map((f: { kind: string; key: string }) => [f.kind, f.key]), [["digest-missing", deleted.key]]);
+        assert.deepEqual(
+          JSON.parse(offline.io.out).findings.map((f: { kind: string; key: string }) => [f.kind, f.key]),
+          [["digest-missing", deleted.key]],
+        );
       } finally {
         await removeDir(out);
       }
@@ -380,11 +508,17 @@ describe("evidence CLI", function () {
     for (const command of Object.keys(synopsis)) {
       it(`${command} --help prints that command's usage on stdout and exits 0, calling nothing`, async function () {
         const aws = mockedAws();
-        for (const argv of [[command, "--help"], [command, "-h"], ["help", command], [command, "--dir", "x", "--help"]]) {
+        for (const argv of [
+          [command, "--help"],
+          [command, "-h"],
+          ["help", command],
+          [command, "--dir", "x", "--help"],
+        ]) {
           const { code, io } = await run(argv, { clients: aws.clients });
           assert.equal(code, 0, `${argv.join(" ")}: ${io.err}`);
           assert.match(io.out, synopsis[command]);
-          for (const other of Object.keys(synopsis).filter((c) => c !== command)) assert.doesNotMatch(io.out, synopsis[other], `${command} help shows only ${command}`);
+          for (const other of Object.keys(synopsis).filter((c) => c !== command))
+            assert.doesNotMatch(io.out, synopsis[other], `${command} help shows only ${command}`);
           assert.match(io.out, /Exit codes .*0 valid \/ done, 1 findings/s);
           assert.equal(io.err, "");
         }
@@ -403,7 +537,10 @@ describe("evidence CLI", function () {
     it("runs through ts-node with the documented exit codes, loading no AWS SDK for help or an offline verify (smoke test)", function () {
       this.timeout(60_000);
       const cli = path.join(REPO, "evidence/cli.ts");
-      const ok = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", cli, "verify", "--dir", dir, "--public-keys", keysFile, "--json"], { cwd: REPO, encoding: "utf8" });
+      const ok = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", cli, "verify", "--dir", dir, "--public-keys", keysFile, "--json"], {
+        cwd: REPO,
+        encoding: "utf8",
+      });
       assert.equal(ok.status, 0, ok.stderr);
       assert.equal(JSON.parse(ok.stdout).valid, true);
       // One more process runs help, an offline verify and a usage error, then reports which
@@ -463,6 +600,9 @@ describe("cli/progress: the one stderr progress display", function () {
     const s = sink(false);
     const report = digestWalkReporter(new StderrProgress(s.stderr, { every: Infinity }), 10);
     for (let d = 1; d <= 25; d++) report({ region: "eu-west-1", digestsChecked: d, logFilesChecked: d * 2, uncompressedLogBytes: d * 1024 * 1024 });
-    assert.deepEqual(s.lines, ["progress: eu-west-1: 10 digests, 20 log files, 10.0 MiB verified\n", "progress: eu-west-1: 20 digests, 40 log files, 20.0 MiB verified\n"]);
+    assert.deepEqual(s.lines, [
+      "progress: eu-west-1: 10 digests, 20 log files, 10.0 MiB verified\n",
+      "progress: eu-west-1: 20 digests, 40 log files, 20.0 MiB verified\n",
+    ]);
   });
 });

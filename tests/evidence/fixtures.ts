@@ -348,53 +348,53 @@ export class ChainFixture {
    * ListObjectsV2 honours Prefix, StartAfter, Delimiter, MaxKeys and continuation tokens;
    * ListPublicKeys honours the time range and pages by `keyPageSize`.
    */
-  serve(
-    s3Mock: AnyStub,
-    cloudTrailMock?: AnyStub,
-    options: { pageSize?: number; keyPageSize?: number } = {},
-  ): void {
-    s3Mock.on(ListObjectsV2Command).callsFake((input: { Bucket: string; Prefix?: string; StartAfter?: string; ContinuationToken?: string; Delimiter?: string; MaxKeys?: number }) => {
-      const pageSize = Math.min(input.MaxKeys ?? 1000, options.pageSize ?? 1000);
-      const after = input.ContinuationToken ? Buffer.from(input.ContinuationToken, "base64").toString() : input.StartAfter;
-      const prefix = input.Prefix ?? "";
-      const keys = this.keysOf(input.Bucket).filter((k) => k.startsWith(prefix) && (after === undefined || Buffer.compare(Buffer.from(k), Buffer.from(after)) > 0));
-      const contents: { Key: string }[] = [];
-      const commonPrefixes: string[] = [];
-      let last: string | undefined;
-      let count = 0;
-      let truncated = false;
-      for (const key of keys) {
-        if (last !== undefined && Buffer.compare(Buffer.from(key), Buffer.from(last)) <= 0) continue;
-        if (count >= pageSize) {
-          truncated = true;
-          break;
-        }
-        if (input.Delimiter) {
-          const rest = key.slice(prefix.length);
-          const cut = rest.indexOf(input.Delimiter);
-          if (cut >= 0) {
-            const common = prefix + rest.slice(0, cut + input.Delimiter.length);
-            // S3 rolls a common prefix up: the page (and its token) move past all its keys.
-            if (!commonPrefixes.includes(common)) {
-              commonPrefixes.push(common);
-              count++;
-            }
-            last = common + "\uffff";
-            continue;
+  serve(s3Mock: AnyStub, cloudTrailMock?: AnyStub, options: { pageSize?: number; keyPageSize?: number } = {}): void {
+    s3Mock
+      .on(ListObjectsV2Command)
+      .callsFake((input: { Bucket: string; Prefix?: string; StartAfter?: string; ContinuationToken?: string; Delimiter?: string; MaxKeys?: number }) => {
+        const pageSize = Math.min(input.MaxKeys ?? 1000, options.pageSize ?? 1000);
+        const after = input.ContinuationToken ? Buffer.from(input.ContinuationToken, "base64").toString() : input.StartAfter;
+        const prefix = input.Prefix ?? "";
+        const keys = this.keysOf(input.Bucket).filter(
+          (k) => k.startsWith(prefix) && (after === undefined || Buffer.compare(Buffer.from(k), Buffer.from(after)) > 0),
+        );
+        const contents: { Key: string }[] = [];
+        const commonPrefixes: string[] = [];
+        let last: string | undefined;
+        let count = 0;
+        let truncated = false;
+        for (const key of keys) {
+          if (last !== undefined && Buffer.compare(Buffer.from(key), Buffer.from(last)) <= 0) continue;
+          if (count >= pageSize) {
+            truncated = true;
+            break;
           }
+          if (input.Delimiter) {
+            const rest = key.slice(prefix.length);
+            const cut = rest.indexOf(input.Delimiter);
+            if (cut >= 0) {
+              const common = prefix + rest.slice(0, cut + input.Delimiter.length);
+              // S3 rolls a common prefix up: the page (and its token) move past all its keys.
+              if (!commonPrefixes.includes(common)) {
+                commonPrefixes.push(common);
+                count++;
+              }
+              last = common + "\uffff";
+              continue;
+            }
+          }
+          contents.push({ Key: key });
+          count++;
+          last = key;
         }
-        contents.push({ Key: key });
-        count++;
-        last = key;
-      }
-      return {
-        Contents: contents,
-        CommonPrefixes: commonPrefixes.map((Prefix) => ({ Prefix })),
-        IsTruncated: truncated,
-        NextContinuationToken: truncated && last ? Buffer.from(last).toString("base64") : undefined,
-        KeyCount: count,
-      };
-    });
+        return {
+          Contents: contents,
+          CommonPrefixes: commonPrefixes.map((Prefix) => ({ Prefix })),
+          IsTruncated: truncated,
+          NextContinuationToken: truncated && last ? Buffer.from(last).toString("base64") : undefined,
+          KeyCount: count,
+        };
+      });
     const notFound = (key: string) => new NoSuchKey({ message: `The specified key does not exist: ${key}`, $metadata: { httpStatusCode: 404 } });
     s3Mock.on(GetObjectCommand).callsFake((input: { Bucket: string; Key: string }) => {
       const object = this.objects.get(`${input.Bucket}/${input.Key}`);

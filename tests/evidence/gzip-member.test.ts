@@ -88,12 +88,17 @@ describe("evidence verify: single gzip member hashing", function () {
 
   it("property: equals SHA-256 of the content for any content and chunking; any appended member is refused", async function () {
     await fc.assert(
-      fc.asyncProperty(fc.uint8Array({ maxLength: 5000 }), fc.integer({ min: 1, max: 700 }), fc.uint8Array({ minLength: 0, maxLength: 50 }), async (data, size, extra) => {
-        const buf = Buffer.from(data);
-        const gz = zlib.gzipSync(buf);
-        assert.equal((await hashSingleGzipMember(chunks(gz, size))).sha256, sha(buf));
-        await rejection(hashSingleGzipMember(chunks(Buffer.concat([gz, zlib.gzipSync(Buffer.from(extra))]), size)));
-      }),
+      fc.asyncProperty(
+        fc.uint8Array({ maxLength: 5000 }),
+        fc.integer({ min: 1, max: 700 }),
+        fc.uint8Array({ minLength: 0, maxLength: 50 }),
+        async (data, size, extra) => {
+          const buf = Buffer.from(data);
+          const gz = zlib.gzipSync(buf);
+          assert.equal((await hashSingleGzipMember(chunks(gz, size))).sha256, sha(buf));
+          await rejection(hashSingleGzipMember(chunks(Buffer.concat([gz, zlib.gzipSync(Buffer.from(extra))]), size)));
+        },
+      ),
       { numRuns: 60 },
     );
   });

@@ -8,13 +8,7 @@ import { ConfigServiceClient } from "@aws-sdk/client-config-service";
 import { S3Client } from "@aws-sdk/client-s3";
 import { mockClient } from "aws-sdk-client-mock";
 import type { AwsClients } from "../../cloudtrail/aws";
-import {
-  LocalExportStore,
-  S3DigestStore,
-  verifyTrailLogs,
-  type PublicKeyRecord,
-  type VerificationResult,
-} from "../../cloudtrail/verify";
+import { LocalExportStore, S3DigestStore, verifyTrailLogs, type PublicKeyRecord, type VerificationResult } from "../../cloudtrail/verify";
 import { ChainFixture, makeTempDir, removeDir, type AnyStub } from "./fixtures";
 
 export type Adapter = "local export" | "S3";

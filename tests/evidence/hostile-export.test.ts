@@ -125,7 +125,10 @@ describe("evidence verify --dir: hostile exports (E13)", function () {
     });
     assert.equal(result.valid, false);
     const refused = result.findings.filter((f) => f.kind === "object-refused");
-    assert.ok(refused.some((f) => f.key === logKey), JSON.stringify(kindsAndKeys(result)));
+    assert.ok(
+      refused.some((f) => f.key === logKey),
+      JSON.stringify(kindsAndKeys(result)),
+    );
     for (const f of refused) assert.match(f.message, /outside the export root/);
     assert.deepEqual(kinds(result), ["object-refused"]);
   });
@@ -165,7 +168,10 @@ describe("evidence verify --dir: hostile exports (E13)", function () {
     });
     const refused = result.findings.filter((f) => f.kind === "object-refused");
     assert.deepEqual(refused.map((f) => f.key).sort(), [d2.key, `${d3.key}.meta.json`].sort());
-    assert.match(refused.find((f) => f.key === d2.key)!.message, new RegExp(`300000000 bytes; no CloudTrail digest file comes near ${MAX_DIGEST_COMPRESSED_BYTES}`));
+    assert.match(
+      refused.find((f) => f.key === d2.key)!.message,
+      new RegExp(`300000000 bytes; no CloudTrail digest file comes near ${MAX_DIGEST_COMPRESSED_BYTES}`),
+    );
     assert.deepEqual(kinds(result), ["object-refused"]);
     assert.equal(result.digestsChecked, 4);
   });

@@ -1,11 +1,6 @@
 import { GetEventSelectorsCommand, GetTrailCommand, GetTrailStatusCommand } from "@aws-sdk/client-cloudtrail";
 import { DescribeComplianceByConfigRuleCommand } from "@aws-sdk/client-config-service";
-import {
-  GetBucketEncryptionCommand,
-  GetBucketVersioningCommand,
-  GetObjectLockConfigurationCommand,
-  GetPublicAccessBlockCommand,
-} from "@aws-sdk/client-s3";
+import { GetBucketEncryptionCommand, GetBucketVersioningCommand, GetObjectLockConfigurationCommand, GetPublicAccessBlockCommand } from "@aws-sdk/client-s3";
 import * as assert from "node:assert/strict";
 import * as crypto from "node:crypto";
 import { promises as fs } from "node:fs";
@@ -52,17 +47,39 @@ async function listFiles(root: string, rel = ""): Promise<string[]> {
 function serveEstate(aws: MockedAws, fixture: ChainFixture): void {
   fixture.serve(aws.s3Mock, aws.cloudTrailMock);
   aws.cloudTrailMock.on(GetTrailCommand).resolves({
-    Trail: { Name: "audit-trail", TrailARN: TRAIL_ARN, S3BucketName: fixture.trail.bucket, S3KeyPrefix: fixture.trail.prefix, HomeRegion: "eu-west-1", IsMultiRegionTrail: false, LogFileValidationEnabled: true, KmsKeyId: KMS_KEY_ARN },
+    Trail: {
+      Name: "audit-trail",
+      TrailARN: TRAIL_ARN,
+      S3BucketName: fixture.trail.bucket,
+      S3KeyPrefix: fixture.trail.prefix,
+      HomeRegion: "eu-west-1",
+      IsMultiRegionTrail: false,
+      LogFileValidationEnabled: true,
+      KmsKeyId: KMS_KEY_ARN,
+    },
   });
   aws.cloudTrailMock.on(GetTrailStatusCommand).resolves({ IsLogging: true, LatestDeliveryTime: new Date("2024-03-01T23:55:00Z"), $metadata: {} });
   aws.cloudTrailMock.on(GetEventSelectorsCommand).resolves({ TrailARN: TRAIL_ARN, EventSelectors: [{ ReadWriteType: "All", IncludeManagementEvents: true }] });
-  aws.s3Mock.on(GetObjectLockConfigurationCommand).resolves({ ObjectLockConfiguration: { ObjectLockEnabled: "Enabled", Rule: { DefaultRetention: { Mode: "COMPLIANCE", Days: 365 } } } });
+  aws.s3Mock
+    .on(GetObjectLockConfigurationCommand)
+    .resolves({ ObjectLockConfiguration: { ObjectLockEnabled: "Enabled", Rule: { DefaultRetention: { Mode: "COMPLIANCE", Days: 365 } } } });
   aws.s3Mock.on(GetBucketVersioningCommand).resolves({ Status: "Enabled" });
-  aws.s3Mock.on(GetBucketEncryptionCommand).resolves({ ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: "aws:kms", KMSMasterKeyID: KMS_KEY_ARN }, BucketKeyEnabled: true }] } });
-  aws.s3Mock.on(GetPublicAccessBlockCommand).resolves({ PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true } });
+  aws.s3Mock
+    .on(GetBucketEncryptionCommand)
+    .resolves({
+      ServerSideEncryptionConfiguration: {
+        Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: "aws:kms", KMSMasterKeyID: KMS_KEY_ARN }, BucketKeyEnabled: true }],
+      },
+    });
+  aws.s3Mock
+    .on(GetPublicAccessBlockCommand)
+    .resolves({ PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true } });
   aws.configMock
     .on(DescribeComplianceByConfigRuleCommand, { NextToken: undefined })
-    .resolves({ ComplianceByConfigRules: [{ ConfigRuleName: "cloud-trail-log-file-validation-enabled", Compliance: { ComplianceType: "COMPLIANT" } }], NextToken: "page-2" })
+    .resolves({
+      ComplianceByConfigRules: [{ ConfigRuleName: "cloud-trail-log-file-validation-enabled", Compliance: { ComplianceType: "COMPLIANT" } }],
+      NextToken: "page-2",
+    })
     .on(DescribeComplianceByConfigRuleCommand, { NextToken: "page-2" })
     .resolves({ ComplianceByConfigRules: [{ ConfigRuleName: "s3-bucket-public-read-prohibited", Compliance: { ComplianceType: "COMPLIANT" } }] });
 }
@@ -118,7 +135,10 @@ describe("evidence CLI: package", function () {
     assert.equal(lock.ObjectLockConfiguration.Rule.DefaultRetention.Mode, "COMPLIANCE");
     assert.equal("$metadata" in lock, false, "SDK response metadata is not evidence");
     const config = JSON.parse(await fs.readFile(path.join(out, "config/compliance-by-config-rule.json"), "utf8"));
-    assert.deepEqual(config.ComplianceByConfigRules.map((r: { ConfigRuleName: string }) => r.ConfigRuleName), ["cloud-trail-log-file-validation-enabled", "s3-bucket-public-read-prohibited"]);
+    assert.deepEqual(
+      config.ComplianceByConfigRules.map((r: { ConfigRuleName: string }) => r.ConfigRuleName),
+      ["cloud-trail-log-file-validation-enabled", "s3-bucket-public-read-prohibited"],
+    );
     const coverage = JSON.parse(await fs.readFile(path.join(out, "review-records/coverage.json"), "utf8"));
     assert.deepEqual(coverage.missingDays, [], "the one day of the period has its review; the review of 03/03 is outside");
     assert.equal(await fs.readFile(path.join(out, "review-records/2024/03/01/review-2024-03-02T01:00:00Z.json"), "utf8"), '{"outcome":"clean"}');
@@ -128,15 +148,20 @@ describe("evidence CLI: package", function () {
     const { code } = await runPackage();
     assert.equal(code, 0);
     const lines = (await fs.readFile(path.join(out, "SHA256SUMS"), "utf8")).trim().split("\n");
-    const listed = new Map(lines.map((line) => {
-      const m = /^([0-9a-f]{64}) {2}(.+)$/.exec(line);
-      assert.ok(m, `sha256sum format: ${line}`);
-      return [m[2], m[1]] as const;
-    }));
+    const listed = new Map(
+      lines.map((line) => {
+        const m = /^([0-9a-f]{64}) {2}(.+)$/.exec(line);
+        assert.ok(m, `sha256sum format: ${line}`);
+        return [m[2], m[1]] as const;
+      }),
+    );
     const files = (await listFiles(out)).filter((f) => f !== "SHA256SUMS");
     assert.deepEqual([...listed.keys()].sort(), files);
     for (const file of files) {
-      const actual = crypto.createHash("sha256").update(await fs.readFile(path.join(out, file))).digest("hex");
+      const actual = crypto
+        .createHash("sha256")
+        .update(await fs.readFile(path.join(out, file)))
+        .digest("hex");
       assert.equal(listed.get(file), actual, file);
     }
   });
@@ -154,7 +179,10 @@ describe("evidence CLI: package", function () {
     assert.ok(controlsOf("review-records/2024/03/01/review-2024-03-02T01:00:00Z.json").includes("PCI DSS 10.4.1"));
     assert.ok(controlsOf("trail/trail-status.json").includes("PCI DSS 10.2"));
     for (const control of Object.keys(CONTROLS)) {
-      assert.ok(index.items.some((i: { controls: string[] }) => i.controls.includes(control)), `${control} is evidenced by some item`);
+      assert.ok(
+        index.items.some((i: { controls: string[] }) => i.controls.includes(control)),
+        `${control} is evidenced by some item`,
+      );
     }
     const files = new Set(await listFiles(out));
     for (const item of index.items) assert.ok(files.has(item.path), `index points at an existing file: ${item.path}`);
@@ -167,7 +195,9 @@ describe("evidence CLI: package", function () {
   it("records absent AWS Config and Object Lock instead of failing", async function () {
     aws.configMock.reset();
     aws.configMock.on(DescribeComplianceByConfigRuleCommand).resolves({ ComplianceByConfigRules: [] });
-    aws.s3Mock.on(GetObjectLockConfigurationCommand).rejects(Object.assign(new Error("Object Lock configuration does not exist for this bucket"), { name: "ObjectLockConfigurationNotFoundError" }));
+    aws.s3Mock
+      .on(GetObjectLockConfigurationCommand)
+      .rejects(Object.assign(new Error("Object Lock configuration does not exist for this bucket"), { name: "ObjectLockConfigurationNotFoundError" }));
     const { code, io } = await runPackage();
     assert.equal(code, 0, io.err);
     const index = JSON.parse(await fs.readFile(path.join(out, "index.json"), "utf8"));
@@ -186,13 +216,19 @@ describe("evidence CLI: package", function () {
     assert.deepEqual(stackReads, []);
     assert.match(io.out, /Integrity verification: INVALID/);
     const result = JSON.parse(await fs.readFile(path.join(out, "verification/result.json"), "utf8"));
-    assert.deepEqual(result.findings.map((f: { kind: string; key: string }) => [f.kind, f.key]), [["log-hash-mismatch", log]]);
+    assert.deepEqual(
+      result.findings.map((f: { kind: string; key: string }) => [f.kind, f.key]),
+      [["log-hash-mismatch", log]],
+    );
     assert.ok((await listFiles(out)).includes("SHA256SUMS"), "the package is still complete");
   });
 
   it("exits 2 when the stack has no trailArn output", async function () {
     const io = new CapturedIO();
-    const code = await main(["package", "--stack", "dev", ...PERIOD, "--out", out], io, { clients: aws.clients, readStackOutputs: async () => ({ logBucketName: "b" }) });
+    const code = await main(["package", "--stack", "dev", ...PERIOD, "--out", out], io, {
+      clients: aws.clients,
+      readStackOutputs: async () => ({ logBucketName: "b" }),
+    });
     assert.equal(code, 2);
     assert.match(io.err, /stack dev has no "trailArn" output; pass --trail-arn/);
   });

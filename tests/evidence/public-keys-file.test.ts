@@ -6,14 +6,7 @@ import * as assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
-import {
-  LocalExportStore,
-  parsePublicKey,
-  parsePublicKeysDocument,
-  PublicKeysFileError,
-  readPublicKeysFile,
-  verifyTrailLogs,
-} from "../../cloudtrail/verify";
+import { LocalExportStore, parsePublicKey, parsePublicKeysDocument, PublicKeysFileError, readPublicKeysFile, verifyTrailLogs } from "../../cloudtrail/verify";
 import { publicKeysFileInsideExport } from "../../cloudtrail/verify/local-store";
 import { ChainFixture, makeSigningKey, makeTempDir, removeDir } from "./fixtures";
 
@@ -71,7 +64,7 @@ describe("public keys file (verify --dir --public-keys)", function () {
     assert.equal(parsed.ok, true, "PKCS#1 DER whose MD5 is the listed fingerprint");
   });
 
-  it("reads the user guide's shape: publicKeyList and epochs as strings like \"1436317441.0\"", function () {
+  it('reads the user guide\'s shape: publicKeyList and epochs as strings like "1436317441.0"', function () {
     const [record] = parsePublicKeysDocument(USER_GUIDE_SHAPE, "user-guide.json");
     assert.equal(record.ValidityStartTime, "2015-07-08T01:04:01.000Z");
     assert.equal(record.ValidityEndTime, "2015-08-07T01:04:01.000Z");
@@ -107,21 +100,43 @@ describe("public keys file (verify --dir --public-keys)", function () {
     const epoch = (iso?: string) => String(new Date(iso as string).getTime() / 1000) + ".0";
     await fs.writeFile(
       keysFile,
-      JSON.stringify({ publicKeyList: [{ ValidityStartTime: epoch(signingKey.record.ValidityStartTime), ValidityEndTime: epoch(signingKey.record.ValidityEndTime), Value: signingKey.record.Value, Fingerprint: signingKey.fingerprint }] }),
+      JSON.stringify({
+        publicKeyList: [
+          {
+            ValidityStartTime: epoch(signingKey.record.ValidityStartTime),
+            ValidityEndTime: epoch(signingKey.record.ValidityEndTime),
+            Value: signingKey.record.Value,
+            Fingerprint: signingKey.fingerprint,
+          },
+        ],
+      }),
     );
     const store = new LocalExportStore(root, await readPublicKeysFile(keysFile));
-    const result = await verifyTrailLogs({ store, trail: fixture.trail, start, end: new Date("2024-03-01T03:00:00Z"), now: () => new Date("2030-01-01T00:00:00Z") });
+    const result = await verifyTrailLogs({
+      store,
+      trail: fixture.trail,
+      start,
+      end: new Date("2024-03-01T03:00:00Z"),
+      now: () => new Date("2030-01-01T00:00:00Z"),
+    });
     assert.deepEqual(result.findings, []);
     assert.equal(result.digestsChecked, 3);
     assert.deepEqual(result.trustedPublicKeys, [
-      { fingerprint: signingKey.fingerprint, validityStartTime: "2020-01-01T00:00:00.000Z", validityEndTime: "2030-01-01T00:00:00.000Z", regions: ["eu-west-1"], digestsAuthenticated: 3 },
+      {
+        fingerprint: signingKey.fingerprint,
+        validityStartTime: "2020-01-01T00:00:00.000Z",
+        validityEndTime: "2030-01-01T00:00:00.000Z",
+        regions: ["eu-west-1"],
+        digestsAuthenticated: 3,
+      },
     ]);
   });
 
   it("refuses a time it cannot read, naming the entry and the field", function () {
     assert.throws(
       () => parsePublicKeysDocument(JSON.stringify({ PublicKeyList: [{ Value: "AA==", Fingerprint: "aa", ValidityEndTime: "next tuesday" }] }), "k.json"),
-      (err: Error) => err instanceof PublicKeysFileError && /k\.json: PublicKeyList\[0\]\.ValidityEndTime is "next tuesday"; expected epoch seconds/.test(err.message),
+      (err: Error) =>
+        err instanceof PublicKeysFileError && /k\.json: PublicKeyList\[0\]\.ValidityEndTime is "next tuesday"; expected epoch seconds/.test(err.message),
     );
   });
 

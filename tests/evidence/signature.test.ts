@@ -20,10 +20,7 @@ describe("evidence verify: signatures and public keys", function () {
   });
 
   it("builds the known-answer string to sign (end time, bucket/key, sha256 of content, null)", function () {
-    assert.equal(
-      buildStringToSign("a", "b", "c", sha256Hex("abc"), null),
-      "a\nb/c\nba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\nnull",
-    );
+    assert.equal(buildStringToSign("a", "b", "c", sha256Hex("abc"), null), "a\nb/c\nba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\nnull");
   });
 
   it("puts the previous signature on the fourth line when there is one", function () {

@@ -56,7 +56,10 @@ describe("evidence verify: every hour of the period is covered by a digest (E13)
         const fixture = chain(12);
         const result = await verifyVia(adapter, fixture, { start: START, end: new Date(at(12).getTime() + 30 * 60_000) });
         assert.equal(result.valid, false);
-        assert.deepEqual(result.findings.map((f) => f.kind), ["uncovered-period"]);
+        assert.deepEqual(
+          result.findings.map((f) => f.kind),
+          ["uncovered-period"],
+        );
       });
 
       it("does not require hours whose digest CloudTrail has not delivered yet (within 2 h of now)", async function () {
@@ -101,7 +104,10 @@ describe("evidence verify: every hour of the period is covered by a digest (E13)
         const fixture = ChainFixture.build({ signingKey, start: at(3), digests: 9, logsPerDigest: 1 });
         const result = await verifyVia(adapter, fixture, { start: START, end: at(12) });
         assert.equal(result.valid, true, JSON.stringify(kindsAndKeys(result)));
-        assert.deepEqual(result.findings.map((f) => f.kind), ["gap"]);
+        assert.deepEqual(
+          result.findings.map((f) => f.kind),
+          ["gap"],
+        );
         assert.match(result.findings[0].message, /2024-03-01T00:00:00Z\.\.2024-03-01T03:00:00Z/);
       });
 
@@ -125,14 +131,21 @@ describe("evidence verify: every hour of the period is covered by a digest (E13)
         trailStatus: { IsLogging: false, StopLoggingTime: new Date(at(9).getTime() - 10 * 60_000), LatestDigestDeliveryTime: at(9) },
       });
       assert.equal(result.valid, true, JSON.stringify(kindsAndKeys(result)));
-      assert.deepEqual(result.findings.map((f) => f.kind), ["gap"]);
+      assert.deepEqual(
+        result.findings.map((f) => f.kind),
+        ["gap"],
+      );
       assert.match(result.findings[0].message, /stopped logging at 2024-03-01T08:50:00Z/);
     });
 
     it("says the newest digests were removed when CloudTrail reports a later delivery", async function () {
       const fixture = chain(12);
       for (const d of fixture.digests.slice(-3)) fixture.delete(d.bucket, d.key);
-      const result = await verifyVia("S3", fixture, { start: START, end: at(12), trailStatus: { IsLogging: true, LatestDigestDeliveryTime: new Date(at(12).getTime() + 5 * 60_000) } });
+      const result = await verifyVia("S3", fixture, {
+        start: START,
+        end: at(12),
+        trailStatus: { IsLogging: true, LatestDigestDeliveryTime: new Date(at(12).getTime() + 5 * 60_000) },
+      });
       assert.equal(result.valid, false);
       const [tail] = only(result, "uncovered-period");
       assert.match(tail.message, /CloudTrail reports delivering a digest after the newest one found: it was removed/);

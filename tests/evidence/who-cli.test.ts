@@ -73,7 +73,12 @@ async function run(h: Harness, argv: string[], tty = false): Promise<{ code: num
 }
 
 /** Athena answering with recorded responses: executions in order (the last repeats), then pages by NextToken. */
-function serveAthena(h: Harness, executions: string[], pages: "three" | "empty" = "three", tableMetadata: object = recorded("athena-get-table-metadata")): void {
+function serveAthena(
+  h: Harness,
+  executions: string[],
+  pages: "three" | "empty" = "three",
+  tableMetadata: object = recorded("athena-get-table-metadata"),
+): void {
   const m = h.who.athenaMock;
   m.on(StartQueryExecutionCommand).resolves(recorded("athena-start-query-execution"));
   m.on(GetTableMetadataCommand).resolves(tableMetadata);
@@ -113,14 +118,31 @@ describe("evidence CLI: who", function () {
     it("runs the built statement (values inlined, no ExecutionParameters), pages through 3 result pages skipping the header, and prints one JSON object", async function () {
       const h = harness();
       serveAthena(h, SUCCEEDED);
-      const { code, out, err } = await run(h, ["--bucket", DATA_BUCKET, "--key", "patients/0042/*", ...ATHENA_PERIOD, "--stack", "prd", "--source", "athena", "--format", "json"]);
+      const { code, out, err } = await run(h, [
+        "--bucket",
+        DATA_BUCKET,
+        "--key",
+        "patients/0042/*",
+        ...ATHENA_PERIOD,
+        "--stack",
+        "prd",
+        "--source",
+        "athena",
+        "--format",
+        "json",
+      ]);
       assert.equal(code, 0, err);
       assert.deepEqual(h.stacksRead, ["prd"]);
 
       const starts = h.who.athenaMock.commandCalls(StartQueryExecutionCommand);
       assert.equal(starts.length, 1);
       const expected = buildAthenaStatement(
-        { bucket: DATA_BUCKET, key: { value: "patients/0042/", match: "prefix" }, start: new Date("2025-03-01T00:00:00Z"), end: new Date("2025-03-03T00:00:00Z") },
+        {
+          bucket: DATA_BUCKET,
+          key: { value: "patients/0042/", match: "prefix" },
+          start: new Date("2025-03-01T00:00:00Z"),
+          end: new Date("2025-03-03T00:00:00Z"),
+        },
         { database: "audit_prd_audit", table: "cloudtrail_logs" },
         { account: "111122223333", region: "ap-northeast-1", today: NOW },
       );
@@ -142,7 +164,10 @@ describe("evidence CLI: who", function () {
       const report = JSON.parse(out);
       assert.equal(out.trim().split("\n").length, 1);
       assert.deepEqual(Object.keys(report), ["query", "rows", "stats"]);
-      assert.deepEqual(report.rows.map((r: { eventId: string }) => r.eventId), EVENT_IDS);
+      assert.deepEqual(
+        report.rows.map((r: { eventId: string }) => r.eventId),
+        EVENT_IDS,
+      );
       assert.ok(!report.rows.some((r: { time: string }) => r.time === "eventtime"), "header row skipped");
       assert.equal(report.rows.length, 5, "every() below is over the five rows, not over nothing");
       assert.ok(report.rows.every((r: { digest: string }) => r.digest === "not checked"));
@@ -192,10 +217,17 @@ describe("evidence CLI: who", function () {
       const { code, out } = await run(h, ["--bucket", DATA_BUCKET, ...ATHENA_PERIOD, "--stack", "prd", "--source", "athena", "--format", "csv"]);
       assert.equal(code, 0);
       const records = out.split("\r\n");
-      assert.equal(records[0], "time,principal,role,identityType,accessKeyId,mfa,action,bucket,key,copySource,sourceIp,userAgent,result,errorCode,errorMessage,eventId,region,logFile,digest");
+      assert.equal(
+        records[0],
+        "time,principal,role,identityType,accessKeyId,mfa,action,bucket,key,copySource,sourceIp,userAgent,result,errorCode,errorMessage,eventId,region,logFile,digest",
+      );
       assert.equal(records.length, 7, "header, 5 records, empty after the last CRLF");
       assert.ok(records[5].includes(',"patients/0042/notes ""draft"", v2.txt",'));
-      assert.ok(records[2].startsWith("2025-03-01T04:23:51Z,arn:aws:sts::111122223333:assumed-role/SupportRole/bob,arn:aws:iam::111122223333:role/SupportRole,AssumedRole,ASIA3XFRBF23ASDFGH34,no,GetObject,"));
+      assert.ok(
+        records[2].startsWith(
+          "2025-03-01T04:23:51Z,arn:aws:sts::111122223333:assumed-role/SupportRole/bob,arn:aws:iam::111122223333:role/SupportRole,AssumedRole,ASIA3XFRBF23ASDFGH34,no,GetObject,",
+        ),
+      );
     });
 
     it("exits 3 with the engine's StateChangeReason when the query FAILED", async function () {
@@ -204,7 +236,12 @@ describe("evidence CLI: who", function () {
       const { code, out, err } = await run(h, ["--bucket", DATA_BUCKET, ...ATHENA_PERIOD, "--stack", "prd", "--source", "athena", "--format", "json"]);
       assert.equal(code, 3);
       assert.equal(out, "");
-      assert.match(err, new RegExp(`error: who: Athena query ${QUERY_EXECUTION_ID} FAILED: Permission denied on S3 path: s3://${LOG_BUCKET}/AWSLogs/111122223333/CloudTrail/ap-northeast-1/2025/03/01\\.`));
+      assert.match(
+        err,
+        new RegExp(
+          `error: who: Athena query ${QUERY_EXECUTION_ID} FAILED: Permission denied on S3 path: s3://${LOG_BUCKET}/AWSLogs/111122223333/CloudTrail/ap-northeast-1/2025/03/01\\.`,
+        ),
+      );
       assert.equal(h.who.athenaMock.commandCalls(AthenaGetQueryResultsCommand).length, 0);
     });
 
@@ -216,7 +253,10 @@ describe("evidence CLI: who", function () {
       assert.equal(code, 3);
       assert.match(err, /Athena query .* did not finish within 5 s \(last state RUNNING\); it was stopped/);
       assert.equal(h.who.athenaMock.commandCalls(GetQueryExecutionCommand).length, 5);
-      assert.deepEqual(h.who.athenaMock.commandCalls(StopQueryExecutionCommand).map((c) => c.args[0].input), [{ QueryExecutionId: QUERY_EXECUTION_ID }]);
+      assert.deepEqual(
+        h.who.athenaMock.commandCalls(StopQueryExecutionCommand).map((c) => c.args[0].input),
+        [{ QueryExecutionId: QUERY_EXECUTION_ID }],
+      );
     });
 
     it("exits 0 with a 'no events' message on an empty result", async function () {
@@ -224,7 +264,10 @@ describe("evidence CLI: who", function () {
       serveAthena(h, ["athena-get-query-execution-succeeded"], "empty");
       const table = await run(h, ["--bucket", DATA_BUCKET, "--key", "patients/0099/x.dcm", ...ATHENA_PERIOD, "--stack", "prd", "--source", "athena"]);
       assert.equal(table.code, 0, table.err);
-      assert.match(table.out, new RegExp(`No events: no S3 data event on s3://${DATA_BUCKET}/patients/0099/x\\.dcm between 2025-03-01T00:00:00Z and 2025-03-03T00:00:00Z`));
+      assert.match(
+        table.out,
+        new RegExp(`No events: no S3 data event on s3://${DATA_BUCKET}/patients/0099/x\\.dcm between 2025-03-01T00:00:00Z and 2025-03-03T00:00:00Z`),
+      );
       assert.doesNotMatch(table.out, /TIME \(UTC\)/);
       const json = await run(h, ["--bucket", DATA_BUCKET, ...ATHENA_PERIOD, "--stack", "prd", "--source", "athena", "--format", "json"]);
       assert.equal(json.code, 0);
@@ -236,10 +279,24 @@ describe("evidence CLI: who", function () {
     it("exits 2 with a clear message when the period starts before the projection, without running a query", async function () {
       const h = harness();
       serveAthena(h, SUCCEEDED);
-      const { code, out, err } = await run(h, ["--bucket", DATA_BUCKET, "--start", "2024-12-30", "--end", "2025-01-02", "--stack", "prd", "--source", "athena"]);
+      const { code, out, err } = await run(h, [
+        "--bucket",
+        DATA_BUCKET,
+        "--start",
+        "2024-12-30",
+        "--end",
+        "2025-01-02",
+        "--stack",
+        "prd",
+        "--source",
+        "athena",
+      ]);
       assert.equal(code, 2);
       assert.equal(out, "");
-      assert.match(err, /the period starts 2024-12-30T00:00:00Z, before the first day the Athena table audit_prd_audit\.cloudtrail_logs serves \(its partition projection starts 2025\/01\/01\); give --start 2025-01-01 or later/);
+      assert.match(
+        err,
+        /the period starts 2024-12-30T00:00:00Z, before the first day the Athena table audit_prd_audit\.cloudtrail_logs serves \(its partition projection starts 2025\/01\/01\); give --start 2025-01-01 or later/,
+      );
       assert.equal(h.who.athenaMock.commandCalls(StartQueryExecutionCommand).length, 0);
     });
 
@@ -266,7 +323,21 @@ describe("evidence CLI: who", function () {
       const h = harness();
       serveAthena(h, SUCCEEDED);
       h.aws.s3Mock.on(GetBucketLocationCommand, { Bucket: "legacy-data" }).resolves({ LocationConstraint: "eu-west-1" });
-      const flags = ["--bucket", "legacy-data", ...ATHENA_PERIOD, "--workgroup", "wg1", "--database", "db1", "--table", "t1", "--home-region", "eu-central-1", "--format", "json"];
+      const flags = [
+        "--bucket",
+        "legacy-data",
+        ...ATHENA_PERIOD,
+        "--workgroup",
+        "wg1",
+        "--database",
+        "db1",
+        "--table",
+        "t1",
+        "--home-region",
+        "eu-central-1",
+        "--format",
+        "json",
+      ];
       const { code, err } = await run(h, flags);
       assert.equal(code, 0, err);
       assert.deepEqual(h.stacksRead, []);
@@ -281,7 +352,10 @@ describe("evidence CLI: who", function () {
       denied.aws.s3Mock.on(GetBucketLocationCommand).rejects(Object.assign(new Error("Access Denied"), { name: "AccessDenied" }));
       const second = await run(denied, flags);
       assert.equal(second.code, 0);
-      assert.match(second.err, /note: The region of bucket legacy-data is unknown \(GetBucketLocation: AccessDenied: Access Denied\); reading every region's partitions/);
+      assert.match(
+        second.err,
+        /note: The region of bucket legacy-data is unknown \(GetBucketLocation: AccessDenied: Access Denied\); reading every region's partitions/,
+      );
       assert.doesNotMatch(String(denied.who.athenaMock.commandCalls(StartQueryExecutionCommand)[0].args[0].input.QueryString), /region =/);
     });
   });
@@ -303,9 +377,24 @@ describe("evidence CLI: who", function () {
     it("polls Scheduled -> Running -> Complete and maps the rows, with no log file (auto: the period is within retention)", async function () {
       const h = harness();
       serveInsights(h, ["insights-get-query-results-scheduled", "insights-get-query-results-running", "insights-get-query-results-complete"]);
-      const { code, out, err } = await run(h, ["--bucket", DATA_BUCKET, "--key", "patients/0042/scan-2025-06-19.dcm", "--principal", "arn:aws:iam::111122223333:role/PaymentOpsRole", ...LOGS_PERIOD, "--stack", "prd", "--format", "json"]);
+      const { code, out, err } = await run(h, [
+        "--bucket",
+        DATA_BUCKET,
+        "--key",
+        "patients/0042/scan-2025-06-19.dcm",
+        "--principal",
+        "arn:aws:iam::111122223333:role/PaymentOpsRole",
+        ...LOGS_PERIOD,
+        "--stack",
+        "prd",
+        "--format",
+        "json",
+      ]);
       assert.equal(code, 0, err);
-      assert.match(err, /note: Source: CloudWatch Logs Insights, because the whole period is within what log group \/aws\/cloudtrail\/audit-prd-trail \(400-day retention, created 2025-01-02T01:04:05Z\) keeps events from 2025-01-02T01:04:05Z/);
+      assert.match(
+        err,
+        /note: Source: CloudWatch Logs Insights, because the whole period is within what log group \/aws\/cloudtrail\/audit-prd-trail \(400-day retention, created 2025-01-02T01:04:05Z\) keeps events from 2025-01-02T01:04:05Z/,
+      );
       assert.deepEqual(h.who.logsMock.commandCalls(DescribeLogGroupsCommand)[0].args[0].input, { logGroupNamePrefix: LOG_GROUP, nextToken: undefined });
       const starts = h.who.logsMock.commandCalls(StartQueryCommand);
       assert.equal(starts.length, 1);
@@ -329,7 +418,10 @@ describe("evidence CLI: who", function () {
       assert.equal(report.query.source, "logs");
       assert.equal(report.query.logGroup, LOG_GROUP);
       assert.deepEqual(report.stats, { rows: 3, bytesScanned: 391823114, queryId: INSIGHTS_QUERY_ID });
-      assert.deepEqual(report.rows.map((r: { mfa: string }) => r.mfa), ["yes", "no", "unknown"]);
+      assert.deepEqual(
+        report.rows.map((r: { mfa: string }) => r.mfa),
+        ["yes", "no", "unknown"],
+      );
       assert.equal(report.rows.length, 3);
       assert.ok(report.rows.every((r: { logFile: string; digest: string }) => r.logFile === "n/a (CloudWatch Logs)" && r.digest === "not checked"));
     });
@@ -337,7 +429,21 @@ describe("evidence CLI: who", function () {
     it("runs without --stack from --log-group and --home-region (a stray --workgroup does not matter with --source logs)", async function () {
       const h = harness();
       serveInsights(h, ["insights-get-query-results-complete"]);
-      const { code, out, err } = await run(h, ["--bucket", DATA_BUCKET, ...LOGS_PERIOD, "--log-group", LOG_GROUP, "--home-region", "ap-northeast-1", "--workgroup", "wg", "--source", "logs", "--format", "csv"]);
+      const { code, out, err } = await run(h, [
+        "--bucket",
+        DATA_BUCKET,
+        ...LOGS_PERIOD,
+        "--log-group",
+        LOG_GROUP,
+        "--home-region",
+        "ap-northeast-1",
+        "--workgroup",
+        "wg",
+        "--source",
+        "logs",
+        "--format",
+        "csv",
+      ]);
       assert.equal(code, 0, err);
       assert.deepEqual(h.stacksRead, []);
       assert.deepEqual(h.who.regionsAsked, ["logs:ap-northeast-1", "logs:ap-northeast-1"]);
@@ -350,7 +456,10 @@ describe("evidence CLI: who", function () {
       serveAthena(h, SUCCEEDED);
       const { code, err } = await run(h, ["--bucket", DATA_BUCKET, ...ATHENA_PERIOD, "--stack", "prd"]);
       assert.equal(code, 0, err);
-      assert.match(err, /note: Source: Athena over the trail's S3 logs, because the period starts before what log group \/aws\/cloudtrail\/audit-prd-trail \(90-day retention, created 2025-01-02T01:04:05Z\) keeps events from 2025-04-01T09:00:00Z/);
+      assert.match(
+        err,
+        /note: Source: Athena over the trail's S3 logs, because the period starts before what log group \/aws\/cloudtrail\/audit-prd-trail \(90-day retention, created 2025-01-02T01:04:05Z\) keeps events from 2025-04-01T09:00:00Z/,
+      );
       assert.equal(h.who.athenaMock.commandCalls(StartQueryExecutionCommand).length, 1);
       assert.equal(h.who.logsMock.commandCalls(StartQueryCommand).length, 0);
     });
@@ -361,7 +470,10 @@ describe("evidence CLI: who", function () {
       const { code, out, err } = await run(h, ["--bucket", DATA_BUCKET, ...ATHENA_PERIOD, "--stack", "prd", "--source", "logs"]);
       assert.equal(code, 2);
       assert.equal(out, "");
-      assert.match(err, /the period starts 2025-03-01T00:00:00Z, before what log group \/aws\/cloudtrail\/audit-prd-trail \(90-day retention, .*\) keeps events from 2025-04-01T09:00:00Z; older events are only in the trail's S3 logs: use --source athena/);
+      assert.match(
+        err,
+        /the period starts 2025-03-01T00:00:00Z, before what log group \/aws\/cloudtrail\/audit-prd-trail \(90-day retention, .*\) keeps events from 2025-04-01T09:00:00Z; older events are only in the trail's S3 logs: use --source athena/,
+      );
       assert.equal(h.who.logsMock.commandCalls(StartQueryCommand).length, 0);
     });
 
@@ -388,9 +500,15 @@ describe("evidence CLI: who", function () {
       slow.who.logsMock.on(StopQueryCommand).resolves({ success: true });
       const timedOut = await run(slow, ["--bucket", DATA_BUCKET, ...LOGS_PERIOD, "--stack", "prd", "--source", "logs", "--timeout", "3"]);
       assert.equal(timedOut.code, 3);
-      assert.match(timedOut.err, /Logs Insights query .* did not complete within 3 s \(3 polls, last status Running\); it was stopped\. Narrow the period, or raise --timeout\./);
+      assert.match(
+        timedOut.err,
+        /Logs Insights query .* did not complete within 3 s \(3 polls, last status Running\); it was stopped\. Narrow the period, or raise --timeout\./,
+      );
       assert.equal(slow.who.logsMock.commandCalls(InsightsGetQueryResultsCommand).length, 3);
-      assert.deepEqual(slow.who.logsMock.commandCalls(StopQueryCommand).map((c) => c.args[0].input), [{ queryId: INSIGHTS_QUERY_ID }]);
+      assert.deepEqual(
+        slow.who.logsMock.commandCalls(StopQueryCommand).map((c) => c.args[0].input),
+        [{ queryId: INSIGHTS_QUERY_ID }],
+      );
     });
   });
 
@@ -402,7 +520,9 @@ describe("evidence CLI: who", function () {
         checkedKeys: new Set([keys[0], keys[1], keys[2]]),
         result: {
           valid: false,
-          findings: [{ kind: "log-hash-mismatch", key: keys[1], message: `Log file s3://${LOG_BUCKET}/${keys[1]} hashes to 00ff, but digest ... recorded 11ee` }],
+          findings: [
+            { kind: "log-hash-mismatch", key: keys[1], message: `Log file s3://${LOG_BUCKET}/${keys[1]} hashes to 00ff, but digest ... recorded 11ee` },
+          ],
           digestsChecked: 49,
           logFilesChecked: 131,
           uncompressedLogBytes: 123456,
@@ -416,16 +536,24 @@ describe("evidence CLI: who", function () {
       const h = harness();
       serveAthena(h, SUCCEEDED);
       h.who.setVerifier(async (request) => fakeCheck(request));
-      const { code, out, err } = await run(h, ["--bucket", DATA_BUCKET, ...ATHENA_PERIOD, "--stack", "prd", "--source", "athena", "--verify-digests", "--format", "json"]);
+      const { code, out, err } = await run(h, [
+        "--bucket",
+        DATA_BUCKET,
+        ...ATHENA_PERIOD,
+        "--stack",
+        "prd",
+        "--source",
+        "athena",
+        "--verify-digests",
+        "--format",
+        "json",
+      ]);
       assert.equal(code, 1, err);
       const report = JSON.parse(out);
-      assert.deepEqual(report.rows.map((r: { digest: string }) => r.digest), [
-        "verified",
-        "verified",
-        "FAILED: log-hash-mismatch",
-        "verified",
-        "not verified: no authenticated digest lists it",
-      ]);
+      assert.deepEqual(
+        report.rows.map((r: { digest: string }) => r.digest),
+        ["verified", "verified", "FAILED: log-hash-mismatch", "verified", "not verified: no authenticated digest lists it"],
+      );
       assert.equal(report.verification.valid, false);
       assert.equal(report.verification.findings[0].kind, "log-hash-mismatch");
       assert.equal(h.who.verifyRequests.length, 1);
@@ -442,7 +570,15 @@ describe("evidence CLI: who", function () {
       h.who.setVerifier(async (request) => ({
         bucket: LOG_BUCKET,
         checkedKeys: new Set(request.logFiles.map((f) => parseS3Uri(f)!.key)),
-        result: { valid: true, findings: [], digestsChecked: 49, logFilesChecked: 131, uncompressedLogBytes: 1, regions: ["ap-northeast-1"], publicKeyFingerprints: [] },
+        result: {
+          valid: true,
+          findings: [],
+          digestsChecked: 49,
+          logFilesChecked: 131,
+          uncompressedLogBytes: 1,
+          regions: ["ap-northeast-1"],
+          publicKeyFingerprints: [],
+        },
       }));
       const { code, out } = await run(h, ["--bucket", DATA_BUCKET, ...ATHENA_PERIOD, "--stack", "prd", "--verify-digests"]);
       assert.equal(code, 0);
@@ -480,19 +616,55 @@ describe("evidence CLI: who", function () {
     const athenaFlags = ["--workgroup", "wg", "--database", "db", "--table", "t", "--home-region", "ap-northeast-1"];
     const cases: Array<[string, string[], RegExp, ((h: Harness) => void)?]> = [
       ["no --bucket", ATHENA_PERIOD.concat("--stack", "prd"), /who: --bucket is required/],
-      ["a hostile bucket", ["--bucket", "x'; DROP TABLE cloudtrail_logs; --", ...ATHENA_PERIOD, "--stack", "prd"], /--bucket "x'; DROP TABLE cloudtrail_logs; --" is not an S3 bucket name/],
+      [
+        "a hostile bucket",
+        ["--bucket", "x'; DROP TABLE cloudtrail_logs; --", ...ATHENA_PERIOD, "--stack", "prd"],
+        /--bucket "x'; DROP TABLE cloudtrail_logs; --" is not an S3 bucket name/,
+      ],
       ["a hostile principal", [...base, "--principal", "arn:aws:iam::111122223333:role/a' OR '1'='1"], /--principal .* is not an IAM or STS principal ARN/],
       ["a key with a newline", [...base, "--key", "a\nb"], /--key "a\\nb" contains a control character/],
       ["an unknown format", [...base, "--format", "xml"], /--format "xml" is not one of table, csv, json/],
       ["an unknown source", [...base, "--source", "lake"], /--source "lake" is not one of auto, athena, logs/],
-      ["--verify-digests with --source logs", [...base, "--source", "logs", "--verify-digests"], /--verify-digests needs the log file of each event, which only Athena gives/],
-      ["a start in the future", ["--bucket", DATA_BUCKET, "--start", "2025-07-01", "--end", "2025-07-02", "--stack", "prd"], /--start 2025-07-01T00:00:00Z is in the future/],
-      ["an empty period", ["--bucket", DATA_BUCKET, "--start", "2025-03-01", "--end", "2025-03-01", "--stack", "prd"], /the period is empty \(--end is exclusive\)/],
-      ["nothing to query without --stack", ["--bucket", DATA_BUCKET, ...ATHENA_PERIOD], /nothing to query: give --stack <name>, or --workgroup, --database and --table \(Athena\), or --log-group <name>/],
-      ["part of the Athena flags", ["--bucket", DATA_BUCKET, ...ATHENA_PERIOD, "--workgroup", "wg", "--home-region", "ap-northeast-1"], /Athena needs --database, --table \(give all three/],
-      ["--source logs without a log group", ["--bucket", DATA_BUCKET, ...ATHENA_PERIOD, ...athenaFlags, "--source", "logs"], /--source logs needs --log-group <name> or --stack <name>/],
-      ["--verify-digests without a trail", ["--bucket", DATA_BUCKET, ...ATHENA_PERIOD, ...athenaFlags, "--verify-digests"], /--verify-digests needs --trail-arn <arn>/],
-      ["no home region", ["--bucket", DATA_BUCKET, ...ATHENA_PERIOD, "--workgroup", "wg", "--database", "db", "--table", "t"], /--home-region is required without --stack/],
+      [
+        "--verify-digests with --source logs",
+        [...base, "--source", "logs", "--verify-digests"],
+        /--verify-digests needs the log file of each event, which only Athena gives/,
+      ],
+      [
+        "a start in the future",
+        ["--bucket", DATA_BUCKET, "--start", "2025-07-01", "--end", "2025-07-02", "--stack", "prd"],
+        /--start 2025-07-01T00:00:00Z is in the future/,
+      ],
+      [
+        "an empty period",
+        ["--bucket", DATA_BUCKET, "--start", "2025-03-01", "--end", "2025-03-01", "--stack", "prd"],
+        /the period is empty \(--end is exclusive\)/,
+      ],
+      [
+        "nothing to query without --stack",
+        ["--bucket", DATA_BUCKET, ...ATHENA_PERIOD],
+        /nothing to query: give --stack <name>, or --workgroup, --database and --table \(Athena\), or --log-group <name>/,
+      ],
+      [
+        "part of the Athena flags",
+        ["--bucket", DATA_BUCKET, ...ATHENA_PERIOD, "--workgroup", "wg", "--home-region", "ap-northeast-1"],
+        /Athena needs --database, --table \(give all three/,
+      ],
+      [
+        "--source logs without a log group",
+        ["--bucket", DATA_BUCKET, ...ATHENA_PERIOD, ...athenaFlags, "--source", "logs"],
+        /--source logs needs --log-group <name> or --stack <name>/,
+      ],
+      [
+        "--verify-digests without a trail",
+        ["--bucket", DATA_BUCKET, ...ATHENA_PERIOD, ...athenaFlags, "--verify-digests"],
+        /--verify-digests needs --trail-arn <arn>/,
+      ],
+      [
+        "no home region",
+        ["--bucket", DATA_BUCKET, ...ATHENA_PERIOD, "--workgroup", "wg", "--database", "db", "--table", "t"],
+        /--home-region is required without --stack/,
+      ],
       [
         "a hostile stack output",
         base,
@@ -521,7 +693,10 @@ describe("evidence CLI: who", function () {
     const help = await run(h, ["--help"]);
     assert.equal(help.code, 0);
     assert.ok(help.out.includes(WHO_USAGE));
-    assert.match(help.out, /who --bucket <name> \[--key <key> \| --key <prefix>\*\] \[--principal <arn>\] --start <time> --end <time>\n\s+\[--account <12-digit id>\]/);
+    assert.match(
+      help.out,
+      /who --bucket <name> \[--key <key> \| --key <prefix>\*\] \[--principal <arn>\] --start <time> --end <time>\n\s+\[--account <12-digit id>\]/,
+    );
     assert.equal(h.who.athenaMock.calls().length + h.who.logsMock.calls().length + h.aws.s3Mock.calls().length, 0);
     const io = new CapturedIO();
     assert.equal(await main(["help"], io), 0);
@@ -539,10 +714,25 @@ describe("evidence CLI: who", function () {
     it("--account reads only that member account's partitions, and lists only its folders for archived objects", async function () {
       const h = harness();
       serveAthena(h, SUCCEEDED, "three", orgTable());
-      const { code, out, err } = await run(h, ["--bucket", DATA_BUCKET, ...ATHENA_PERIOD, "--stack", "prd", "--source", "athena", "--account", "444455556666", "--format", "json"]);
+      const { code, out, err } = await run(h, [
+        "--bucket",
+        DATA_BUCKET,
+        ...ATHENA_PERIOD,
+        "--stack",
+        "prd",
+        "--source",
+        "athena",
+        "--account",
+        "444455556666",
+        "--format",
+        "json",
+      ]);
       assert.equal(code, 0, err);
       const sql = h.who.athenaMock.commandCalls(StartQueryExecutionCommand)[0].args[0].input.QueryString as string;
-      assert.match(sql, /WHERE "timestamp" IN \('2025\/03\/01', '2025\/03\/02', '2025\/03\/03'\)\n  AND account = '444455556666'\n  AND region = 'ap-northeast-1'\n/);
+      assert.match(
+        sql,
+        /WHERE "timestamp" IN \('2025\/03\/01', '2025\/03\/02', '2025\/03\/03'\)\n  AND account = '444455556666'\n  AND region = 'ap-northeast-1'\n/,
+      );
       const listed = h.aws.s3Mock.commandCalls(ListObjectsV2Command).map((c) => [c.args[0].input.Bucket, c.args[0].input.Prefix]);
       assert.deepEqual(listed.sort(), [
         [LOG_BUCKET, "AWSLogs/o-a1b2c3d4e5/444455556666/CloudTrail/ap-northeast-1/2025/03/01/"],
@@ -576,7 +766,10 @@ describe("evidence CLI: who", function () {
       }));
       const { code } = await run(h, ["--bucket", DATA_BUCKET, ...ATHENA_PERIOD, "--stack", "prd", "--verify-digests", "--format", "json"]);
       assert.equal(code, 0);
-      assert.deepEqual(h.who.verifyRequests.map((r) => r.organizationId), ["o-a1b2c3d4e5"]);
+      assert.deepEqual(
+        h.who.verifyRequests.map((r) => r.organizationId),
+        ["o-a1b2c3d4e5"],
+      );
     });
   });
 
@@ -585,7 +778,13 @@ describe("evidence CLI: who", function () {
       h.aws.s3Mock.on(ListObjectsV2Command).callsFake((input: { Prefix: string }) => ({
         IsTruncated: false,
         Contents: input.Prefix.endsWith("2025/03/02/")
-          ? [{ Key: `${input.Prefix}111122223333_CloudTrail_ap-northeast-1_20250302T0005Z_Ab12Cd34Ef56Gh78.json.gz`, StorageClass: storageClass, ...(restore ? { RestoreStatus: restore } : {}) }]
+          ? [
+              {
+                Key: `${input.Prefix}111122223333_CloudTrail_ap-northeast-1_20250302T0005Z_Ab12Cd34Ef56Gh78.json.gz`,
+                StorageClass: storageClass,
+                ...(restore ? { RestoreStatus: restore } : {}),
+              },
+            ]
           : [{ Key: `${input.Prefix}111122223333_CloudTrail_ap-northeast-1_20250301T0005Z_Zz12Cd34Ef56Gh78.json.gz`, StorageClass: "STANDARD_IA" }],
       }));
     }
@@ -600,7 +799,10 @@ describe("evidence CLI: who", function () {
       const key = "AWSLogs/111122223333/CloudTrail/ap-northeast-1/2025/03/02/111122223333_CloudTrail_ap-northeast-1_20250302T0005Z_Ab12Cd34Ef56Gh78.json.gz";
       assert.match(err, /error: who: 1 object\(s\) needed for this answer are in an archive storage class/);
       assert.ok(err.includes(`  DEEP_ARCHIVE: s3://${LOG_BUCKET}/${key}`), err);
-      assert.ok(err.includes(`aws s3api restore-object --bucket '${LOG_BUCKET}' --key '${key}' --restore-request '{"Days":7,"GlacierJobParameters":{"Tier":"Bulk"}}'`), err);
+      assert.ok(
+        err.includes(`aws s3api restore-object --bucket '${LOG_BUCKET}' --key '${key}' --restore-request '{"Days":7,"GlacierJobParameters":{"Tier":"Bulk"}}'`),
+        err,
+      );
       assert.equal(h.who.athenaMock.commandCalls(StartQueryExecutionCommand).length, 0, "no incomplete answer is computed");
       const requests = h.aws.s3Mock.commandCalls(ListObjectsV2Command).map((c) => c.args[0].input);
       assert.equal(requests.length, 3);
@@ -654,13 +856,40 @@ describe("evidence CLI: who", function () {
       const complete = {
         status: "Complete",
         statistics: { recordsMatched: 1, recordsScanned: 1000, bytesScanned: 4096 },
-        results: [insightsResult(records.DeleteObjects, { eventTime: "2025-06-21T06:08:38Z", eventId: "b9e1f0c2-0d4a-4f7b-9a61-2f5c8e3d7a10", awsRegion: "us-east-1", principalArn: "arn:aws:iam::012345678901:user/attacker", sourceIPAddress: "198.51.100.77" })],
+        results: [
+          insightsResult(records.DeleteObjects, {
+            eventTime: "2025-06-21T06:08:38Z",
+            eventId: "b9e1f0c2-0d4a-4f7b-9a61-2f5c8e3d7a10",
+            awsRegion: "us-east-1",
+            principalArn: "arn:aws:iam::012345678901:user/attacker",
+            sourceIPAddress: "198.51.100.77",
+          }),
+        ],
       };
       serveInsights(h, [complete]);
-      const { code, out, err } = await run(h, ["--bucket", bucket, "--key", "invoices/2025/0042.pdf", ...LOGS_PERIOD, "--stack", "prd", "--source", "logs", "--region", "us-east-1", "--format", "json"]);
+      const { code, out, err } = await run(h, [
+        "--bucket",
+        bucket,
+        "--key",
+        "invoices/2025/0042.pdf",
+        ...LOGS_PERIOD,
+        "--stack",
+        "prd",
+        "--source",
+        "logs",
+        "--region",
+        "us-east-1",
+        "--format",
+        "json",
+      ]);
       assert.equal(code, 0, err);
       const query = h.who.logsMock.commandCalls(StartQueryCommand)[0].args[0].input.queryString as string;
-      assert.ok(query.includes(`(requestParameters.bucketName = "${bucket}" and (requestParameters.key like /^invoices\\/2025\\/0042\\.pdf$/ or eventName = "DeleteObjects"))`), query);
+      assert.ok(
+        query.includes(
+          `(requestParameters.bucketName = "${bucket}" and (requestParameters.key like /^invoices\\/2025\\/0042\\.pdf$/ or eventName = "DeleteObjects"))`,
+        ),
+        query,
+      );
       const rows = JSON.parse(out).rows;
       assert.equal(rows.length, 1);
       assert.equal(rows[0].action, "DeleteObjects");
@@ -672,12 +901,24 @@ describe("evidence CLI: who", function () {
       const copy = records.CopyObject;
       const source = copy.requestParameters["x-amz-copy-source"];
       const regexes = (key: { value: string; match: "exact" | "prefix" }) =>
-        [...insightsTargetFilter({ bucket: "target bucket", key }).matchAll(/`requestParameters\.x-amz-copy-source` like \/(.*?)\/(?= or |\))/g)].map((m) => new RegExp(m[1]));
+        [...insightsTargetFilter({ bucket: "target bucket", key }).matchAll(/`requestParameters\.x-amz-copy-source` like \/(.*?)\/(?= or |\))/g)].map(
+          (m) => new RegExp(m[1]),
+        );
       assert.ok(regexes({ value: "target file.txt", match: "exact" }).some((r) => r.test(source)));
       assert.ok(regexes({ value: "target", match: "prefix" }).some((r) => r.test(source)));
       assert.ok(!regexes({ value: "target file.tx", match: "exact" }).some((r) => r.test(source)));
       assert.ok(!regexes({ value: "other", match: "prefix" }).some((r) => r.test(source)));
-      const [row] = [rowFromInsights(insightsResult(copy, { eventTime: "2025-06-21T06:10:00Z", eventId: "e1", awsRegion: "us-east-1", principalArn: "arn:aws:iam::012345678901:user/attacker", sourceIPAddress: "198.51.100.77" }))];
+      const [row] = [
+        rowFromInsights(
+          insightsResult(copy, {
+            eventTime: "2025-06-21T06:10:00Z",
+            eventId: "e1",
+            awsRegion: "us-east-1",
+            principalArn: "arn:aws:iam::012345678901:user/attacker",
+            sourceIPAddress: "198.51.100.77",
+          }),
+        ),
+      ];
       assert.equal(row.copySource, "target bucket/target file.txt");
       assert.match(formatRowsTable([row]), /target file\.txt \(copy of target bucket\/target file\.txt\)/);
     });

@@ -94,7 +94,14 @@ describe("who: log file digest status", function () {
       fixture.serve(aws.s3Mock, aws.cloudTrailMock);
       const trailArn = `arn:aws:cloudtrail:${fixture.trail.homeRegion}:${fixture.trail.accountId}:trail/${fixture.trail.trailName}`;
       aws.cloudTrailMock.on(GetTrailCommand, { Name: trailArn }).resolves({
-        Trail: { Name: fixture.trail.trailName, TrailARN: trailArn, S3BucketName: fixture.trail.bucket, S3KeyPrefix: fixture.trail.prefix, HomeRegion: fixture.trail.homeRegion, IsMultiRegionTrail: true },
+        Trail: {
+          Name: fixture.trail.trailName,
+          TrailARN: trailArn,
+          S3BucketName: fixture.trail.bucket,
+          S3KeyPrefix: fixture.trail.prefix,
+          HomeRegion: fixture.trail.homeRegion,
+          IsMultiRegionTrail: true,
+        },
       });
       const files = [uri(good), uri(altered), uri(stray)];
       const check = await verifyLogFilesOnS3({

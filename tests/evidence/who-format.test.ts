@@ -97,11 +97,20 @@ describe("who: output formats", function () {
       const rows = recordedRows();
       rows[0].errorMessage = "first line\nsecond line";
       const csv = formatCsv(rows);
-      assert.ok(csv.startsWith("time,principal,role,identityType,accessKeyId,mfa,action,bucket,key,copySource,sourceIp,userAgent,result,errorCode,errorMessage,eventId,region,logFile,digest\r\n"));
+      assert.ok(
+        csv.startsWith(
+          "time,principal,role,identityType,accessKeyId,mfa,action,bucket,key,copySource,sourceIp,userAgent,result,errorCode,errorMessage,eventId,region,logFile,digest\r\n",
+        ),
+      );
       const parsed = parseCsv(csv);
       assert.deepEqual(parsed[0], [...CSV_COLUMNS]);
       assert.equal(parsed.length, 6);
-      parsed.slice(1).forEach((record, i) => assert.deepEqual(record, CSV_COLUMNS.map((c) => String(rows[i][c]))));
+      parsed.slice(1).forEach((record, i) =>
+        assert.deepEqual(
+          record,
+          CSV_COLUMNS.map((c) => String(rows[i][c])),
+        ),
+      );
       assert.ok(csv.includes(',"patients/0042/notes ""draft"", v2.txt",'), "key with quotes and a comma");
       assert.ok(csv.includes(',"[S3Console/0.4, aws-internal/3 aws-sdk-java/1.12.750 '), "user agent with a comma");
       assert.ok(csv.includes(',"first line\nsecond line",'), "newline kept inside quotes");
@@ -113,7 +122,10 @@ describe("who: output formats", function () {
         fc.property(fc.array(fc.string({ unit: "binary", maxLength: 20 }), { minLength: 3, maxLength: 3 }), ([a, b, c]) => {
           const row = { ...rows[0], principal: a, key: b, userAgent: c };
           const parsed = parseCsv(formatCsv([row]));
-          assert.deepEqual(parsed[1], CSV_COLUMNS.map((col) => String(row[col])));
+          assert.deepEqual(
+            parsed[1],
+            CSV_COLUMNS.map((col) => String(row[col])),
+          );
         }),
         { numRuns: 200 },
       );
@@ -148,7 +160,10 @@ describe("who: output formats", function () {
       assert.equal(lines.length, 2 + rows.length);
       const titles = ["TIME (UTC)", "PRINCIPAL", "ROLE", "MFA", "ACTION", "KEY", "SOURCE IP", "USER AGENT", "RESULT", "EVENT ID", "LOG FILE", "DIGEST"];
       const starts = titles.map((t) => lines[0].indexOf(t));
-      assert.ok(starts.every((s, i) => s >= 0 && (i === 0 || s > starts[i - 1])), "titles in order");
+      assert.ok(
+        starts.every((s, i) => s >= 0 && (i === 0 || s > starts[i - 1])),
+        "titles in order",
+      );
       const dashes = [...lines[1].matchAll(/-+/g)].map((m) => m.index);
       assert.deepEqual(dashes, starts);
       rows.forEach((row, i) => {
@@ -169,15 +184,28 @@ describe("who: output formats", function () {
       rows[1].errorMessage = "a\nb";
       rows[1].result = "AccessDenied: a\nb";
       const text = formatTable(report(rows));
-      assert.ok(text.startsWith(`Who accessed s3://${DATA_BUCKET}/patients/0042/* (key prefix) from 2025-03-01T00:00:00Z to 2025-03-03T00:00:00Z (end exclusive)\nPrincipal: anyone\n`));
-      assert.match(text, /Source: Athena audit_prd_audit\.cloudtrail_logs \(workgroup audit-prd-audit\), partitions 2025\/03\/01\.\.2025\/03\/03, account 111122223333, region ap-northeast-1\n/);
+      assert.ok(
+        text.startsWith(
+          `Who accessed s3://${DATA_BUCKET}/patients/0042/* (key prefix) from 2025-03-01T00:00:00Z to 2025-03-03T00:00:00Z (end exclusive)\nPrincipal: anyone\n`,
+        ),
+      );
+      assert.match(
+        text,
+        /Source: Athena audit_prd_audit\.cloudtrail_logs \(workgroup audit-prd-audit\), partitions 2025\/03\/01\.\.2025\/03\/03, account 111122223333, region ap-northeast-1\n/,
+      );
       assert.match(text, /AccessDenied: a\\nb/);
-      assert.match(text, /\n5 event\(s\)\. Athena scanned 46\.0 MiB \(48213377 bytes\), estimated 0\.000219 USD at 5 USD\/TB \(10 MB minimum\)\. Query execution id: c5e2f0a4-9b1d-4c7e-8f3a-2d6b1e9a7c40\.\n$/);
+      assert.match(
+        text,
+        /\n5 event\(s\)\. Athena scanned 46\.0 MiB \(48213377 bytes\), estimated 0\.000219 USD at 5 USD\/TB \(10 MB minimum\)\. Query execution id: c5e2f0a4-9b1d-4c7e-8f3a-2d6b1e9a7c40\.\n$/,
+      );
     });
 
     it("says so when there are no events", function () {
       const text = formatTable(report([]));
-      assert.match(text, /No events: no S3 data event on s3:\/\/audit-backup-data-prd-111122223333-ap-northeast-1\/patients\/0042\/\* \(key prefix\) between 2025-03-01T00:00:00Z and 2025-03-03T00:00:00Z/);
+      assert.match(
+        text,
+        /No events: no S3 data event on s3:\/\/audit-backup-data-prd-111122223333-ap-northeast-1\/patients\/0042\/\* \(key prefix\) between 2025-03-01T00:00:00Z and 2025-03-03T00:00:00Z/,
+      );
       assert.match(text, /\n0 event\(s\)\./);
       assert.doesNotMatch(text, /TIME \(UTC\)/);
     });

@@ -99,8 +99,17 @@ describe("who: query building", function () {
 
     it("without --key: every call on the bucket and every copy out of it", function () {
       const s = buildAthenaStatement(query(), TABLE, opts());
-      assert.match(s.sql, new RegExp(`AND \\(json_extract_scalar\\(requestparameters, '\\$\\.bucketName'\\) = '${DATA_BUCKET}' OR \\(eventname IN \\('CopyObject', 'UploadPartCopy'\\)`));
-      assert.ok(s.sql.includes(`starts_with(regexp_replace(regexp_replace(json_extract_scalar(requestparameters, '$["x-amz-copy-source"]'), '^/', ''), '\\?versionId=.*$', ''), '${DATA_BUCKET}/')`));
+      assert.match(
+        s.sql,
+        new RegExp(
+          `AND \\(json_extract_scalar\\(requestparameters, '\\$\\.bucketName'\\) = '${DATA_BUCKET}' OR \\(eventname IN \\('CopyObject', 'UploadPartCopy'\\)`,
+        ),
+      );
+      assert.ok(
+        s.sql.includes(
+          `starts_with(regexp_replace(regexp_replace(json_extract_scalar(requestparameters, '$["x-amz-copy-source"]'), '^/', ''), '\\?versionId=.*$', ''), '${DATA_BUCKET}/')`,
+        ),
+      );
       assert.doesNotMatch(s.sql, /\$\.key'\) =|useridentity\.arn =|DeleteObjects/);
     });
 
@@ -158,7 +167,10 @@ describe("who: query building", function () {
     it("sends no ExecutionParameters, so no value meets their 1,024-character limit", function () {
       const s = buildAthenaStatement(query({ key: { value: "k".repeat(1024), match: "exact" } }), TABLE, opts());
       assert.equal((s as unknown as { parameters?: unknown }).parameters, undefined);
-      assert.ok(!s.sql.includes("?versionId") || s.sql.split("?").length === s.sql.split("\\?").length, "the only ? are escaped regex characters, not parameter markers");
+      assert.ok(
+        !s.sql.includes("?versionId") || s.sql.split("?").length === s.sql.split("\\?").length,
+        "the only ? are escaped regex characters, not parameter markers",
+      );
     });
 
     it("refuses identifiers, accounts and regions that were not validated, and statements over 262,144 bytes", function () {
@@ -189,7 +201,10 @@ describe("who: query building", function () {
       assert.equal(params["projection.timestamp.format"], "yyyy/MM/dd");
       assert.equal(params["projection.timestamp.range"], "2025/01/01,NOW");
       assert.equal(params.read_restored_glacier_objects, "true");
-      assert.deepEqual(CLOUDTRAIL_PARTITION_KEYS.map((k) => k.name), ["account", "region", "timestamp"]);
+      assert.deepEqual(
+        CLOUDTRAIL_PARTITION_KEYS.map((k) => k.name),
+        ["account", "region", "timestamp"],
+      );
     });
 
     it("locates exactly the folders CloudTrail writes: AWSLogs/<o-id>/<account>/CloudTrail/<region>/<yyyy>/<mm>/<dd>/", function () {
@@ -327,21 +342,49 @@ describe("who: query building", function () {
 
   describe("input validation names the argument and what is allowed", function () {
     const rejects: Array<[string, () => unknown, RegExp]> = [
-      ["a bucket with a quote and SQL", () => validateBucket("who", "data'; DROP TABLE x; --"), /--bucket "data'; DROP TABLE x; --" is not an S3 bucket name; allowed: 3-63/],
+      [
+        "a bucket with a quote and SQL",
+        () => validateBucket("who", "data'; DROP TABLE x; --"),
+        /--bucket "data'; DROP TABLE x; --" is not an S3 bucket name; allowed: 3-63/,
+      ],
       ["a bucket with a semicolon", () => validateBucket("who", "data;bucket"), /--bucket "data;bucket" is not an S3 bucket name/],
       ["a bucket with a newline", () => validateBucket("who", "data\nbucket"), /--bucket "data\\nbucket" is not an S3 bucket name/],
       ["an overlong bucket", () => validateBucket("who", "b".repeat(256)), /--bucket "b{77}\.\.\." is not an S3 bucket name/],
-      ["a principal with a quote", () => validatePrincipal("who", "arn:aws:iam::111122223333:role/x' OR '1'='1"), /--principal .* is not an IAM or STS principal ARN; allowed: arn:aws:iam::/],
-      ["a principal with a semicolon", () => validatePrincipal("who", "arn:aws:iam::111122223333:role/a;b"), /--principal .* is not an IAM or STS principal ARN/],
-      ["a principal with a newline", () => validatePrincipal("who", "arn:aws:iam::111122223333:role/a\nb"), /--principal "arn:aws:iam::111122223333:role\/a\\nb" is not/],
-      ["an overlong principal", () => validatePrincipal("who", `arn:aws:iam::111122223333:role/${"r".repeat(2100)}`), /is not an IAM or STS principal ARN; .*at most 2048 characters/],
+      [
+        "a principal with a quote",
+        () => validatePrincipal("who", "arn:aws:iam::111122223333:role/x' OR '1'='1"),
+        /--principal .* is not an IAM or STS principal ARN; allowed: arn:aws:iam::/,
+      ],
+      [
+        "a principal with a semicolon",
+        () => validatePrincipal("who", "arn:aws:iam::111122223333:role/a;b"),
+        /--principal .* is not an IAM or STS principal ARN/,
+      ],
+      [
+        "a principal with a newline",
+        () => validatePrincipal("who", "arn:aws:iam::111122223333:role/a\nb"),
+        /--principal "arn:aws:iam::111122223333:role\/a\\nb" is not/,
+      ],
+      [
+        "an overlong principal",
+        () => validatePrincipal("who", `arn:aws:iam::111122223333:role/${"r".repeat(2100)}`),
+        /is not an IAM or STS principal ARN; .*at most 2048 characters/,
+      ],
       ["a principal that is not IAM/STS", () => validatePrincipal("who", "arn:aws:s3:::bucket"), /--principal "arn:aws:s3:::bucket"/],
       ["a key with a newline", () => validateKey("who", "a\nb"), /--key "a\\nb" contains a control character/],
       ["a key with a NUL", () => validateKey("who", "a\u0000b"), /--key .* contains a control character/],
       ["a key with a carriage return", () => validateKey("who", "a\rb"), /contains a control character/],
-      ["an overlong key", () => validateKey("who", "é".repeat(513)), /--key is 1026 bytes long, more than an S3 key can be; allowed: an S3 object key of 1-1024 UTF-8 bytes/],
+      [
+        "an overlong key",
+        () => validateKey("who", "é".repeat(513)),
+        /--key is 1026 bytes long, more than an S3 key can be; allowed: an S3 object key of 1-1024 UTF-8 bytes/,
+      ],
       ["a key of only *", () => validateKey("who", "*"), /--key "\*" matches every object; leave --key out/],
-      ["a database with a quote", () => validateGlueName("who", "--database", 'audit"; DROP TABLE x'), /--database "audit\\"; DROP TABLE x" is not an Athena database or table name; allowed: 1-255 letters, digits and _/],
+      [
+        "a database with a quote",
+        () => validateGlueName("who", "--database", 'audit"; DROP TABLE x'),
+        /--database "audit\\"; DROP TABLE x" is not an Athena database or table name; allowed: 1-255 letters, digits and _/,
+      ],
       ["a table with a hyphen", () => validateGlueName("who", "--table", "cloudtrail-logs"), /--table "cloudtrail-logs" is not/],
       ["a workgroup with a space", () => validateWorkgroup("who", "--workgroup", "audit prd"), /--workgroup "audit prd" is not an Athena workgroup name/],
       ["a log group with a quote", () => validateLogGroup("who", "--log-group", '/aws/x"y'), /--log-group .* is not a CloudWatch Logs log group name/],

@@ -105,12 +105,31 @@ describe("who: row mapping", function () {
         "ASIA3XFRBF23QWERTY12",
         null,
         null,
-        [["true", "2025-03-01T04:02:17Z"], ["Role", "AROA3XFRBF23EXAMPLE1", `arn:aws:iam::${ACCOUNT}:role/PaymentOpsRole`, ACCOUNT, "PaymentOpsRole"], null, null, null],
+        [
+          ["true", "2025-03-01T04:02:17Z"],
+          ["Role", "AROA3XFRBF23EXAMPLE1", `arn:aws:iam::${ACCOUNT}:role/PaymentOpsRole`, ACCOUNT, "PaymentOpsRole"],
+          null,
+          null,
+          null,
+        ],
       ]);
       assert.deepEqual(rowFromAthena({ ...record, useridentity: asArray }), rowFromAthena(record));
-      const user = JSON.stringify(["IAMUser", "AIDA3XFRBF23BACKUP01", `arn:aws:iam::${ACCOUNT}:user/backup-agent`, ACCOUNT, null, "AKIA3XFRBF23BACKUP99", "backup-agent", null, null]);
+      const user = JSON.stringify([
+        "IAMUser",
+        "AIDA3XFRBF23BACKUP01",
+        `arn:aws:iam::${ACCOUNT}:user/backup-agent`,
+        ACCOUNT,
+        null,
+        "AKIA3XFRBF23BACKUP99",
+        "backup-agent",
+        null,
+        null,
+      ]);
       const mapped = rowFromAthena({ ...record, useridentity: user });
-      assert.deepEqual([mapped.principal, mapped.role, mapped.mfa, mapped.accessKeyId], [`arn:aws:iam::${ACCOUNT}:user/backup-agent`, "", "unknown", "AKIA3XFRBF23BACKUP99"]);
+      assert.deepEqual(
+        [mapped.principal, mapped.role, mapped.mfa, mapped.accessKeyId],
+        [`arn:aws:iam::${ACCOUNT}:user/backup-agent`, "", "unknown", "AKIA3XFRBF23BACKUP99"],
+      );
     });
 
     it("survives a missing or malformed identity and a missing log file path", function () {

@@ -42,7 +42,15 @@ describe("daily review (E14): Lambda adapter", function () {
     aws = mockedAws();
     fixture.serve(aws.s3Mock, aws.cloudTrailMock);
     aws.cloudTrailMock.on(GetTrailCommand).resolves({
-      Trail: { Name: "audit-trail", TrailARN: TRAIL_ARN, S3BucketName: fixture.trail.bucket, S3KeyPrefix: fixture.trail.prefix, HomeRegion: "eu-west-1", IsMultiRegionTrail: false, LogFileValidationEnabled: true },
+      Trail: {
+        Name: "audit-trail",
+        TrailARN: TRAIL_ARN,
+        S3BucketName: fixture.trail.bucket,
+        S3KeyPrefix: fixture.trail.prefix,
+        HomeRegion: "eu-west-1",
+        IsMultiRegionTrail: false,
+        LogFileValidationEnabled: true,
+      },
     });
     aws.cloudTrailMock.on(GetTrailStatusCommand).resolves({ IsLogging: true, LatestDeliveryTime: new Date("2024-03-02T01:20:00Z") });
     aws.s3Mock.on(PutObjectCommand).resolves({});
@@ -89,7 +97,10 @@ describe("daily review (E14): Lambda adapter", function () {
     assert.equal(start.endTime, Date.parse("2024-03-02T00:00:00Z") / 1000 - 1);
     assert.match(start.queryString as string, /not in \["arn:aws:iam::123456789012:role\/pulumi-deployer"\]/);
     assert.equal(logsMock.commandCalls(GetQueryResultsCommand).length, 2, "polled until Complete");
-    assert.deepEqual(logged.map((l) => [l.level, l.message]), [["info", "daily audit review stored"]]);
+    assert.deepEqual(
+      logged.map((l) => [l.level, l.message]),
+      [["info", "daily audit review stored"]],
+    );
   });
 
   it("alerts the topic when the trail stopped logging", async function () {
@@ -101,7 +112,10 @@ describe("daily review (E14): Lambda adapter", function () {
     assert.equal(published[0].topicArn, ENV.ALERT_TOPIC_ARN);
     const alert = JSON.parse(published[0].message);
     assert.equal(alert.kind, "daily-review");
-    assert.deepEqual(alert.findings.map((f: { kind: string }) => f.kind), ["trail-not-logging"]);
+    assert.deepEqual(
+      alert.findings.map((f: { kind: string }) => f.kind),
+      ["trail-not-logging"],
+    );
     assert.match(alert.findings[0].message, /stopped at 2024-03-01T14:02:11/);
     assert.equal(logged[0].level, "warn");
   });
@@ -111,19 +125,40 @@ describe("daily review (E14): Lambda adapter", function () {
     logsMock.on(StopQueryCommand).resolves({ success: true });
     const summary = await handler(ENV, 3)({ time: "2024-03-02T01:30:00Z" });
     assert.equal(logsMock.commandCalls(GetQueryResultsCommand).length, 3);
-    assert.deepEqual(logsMock.commandCalls(StopQueryCommand).map((c) => c.args[0].input), [{ queryId: "q-1" }]);
+    assert.deepEqual(
+      logsMock.commandCalls(StopQueryCommand).map((c) => c.args[0].input),
+      [{ queryId: "q-1" }],
+    );
     assert.equal(summary.outcome, "attention");
     const alert = JSON.parse(published[0].message);
-    assert.deepEqual(alert.findings.map((f: { kind: string; key: string }) => [f.kind, f.key]), [["query-failed", ENV.LOG_GROUP_NAME]]);
+    assert.deepEqual(
+      alert.findings.map((f: { kind: string; key: string }) => [f.kind, f.key]),
+      [["query-failed", ENV.LOG_GROUP_NAME]],
+    );
     assert.match(alert.findings[0].message, /did not complete within \d+ s \(3 polls, last status Running\); it was stopped/);
   });
 
   it("verifies an organization trail under AWSLogs/<ORGANIZATION_ID>/ (issue 11)", async function () {
-    const orgFixture = ChainFixture.build({ signingKey, start: new Date("2024-03-01T00:00:00Z"), digests: 25, logsPerDigest: 1, trail: { organizationId: "o-a1b2c3d4e5" } });
+    const orgFixture = ChainFixture.build({
+      signingKey,
+      start: new Date("2024-03-01T00:00:00Z"),
+      digests: 25,
+      logsPerDigest: 1,
+      trail: { organizationId: "o-a1b2c3d4e5" },
+    });
     aws = mockedAws();
     orgFixture.serve(aws.s3Mock, aws.cloudTrailMock);
     aws.cloudTrailMock.on(GetTrailCommand).resolves({
-      Trail: { Name: "audit-trail", TrailARN: TRAIL_ARN, S3BucketName: orgFixture.trail.bucket, S3KeyPrefix: orgFixture.trail.prefix, HomeRegion: "eu-west-1", IsMultiRegionTrail: false, IsOrganizationTrail: true, LogFileValidationEnabled: true },
+      Trail: {
+        Name: "audit-trail",
+        TrailARN: TRAIL_ARN,
+        S3BucketName: orgFixture.trail.bucket,
+        S3KeyPrefix: orgFixture.trail.prefix,
+        HomeRegion: "eu-west-1",
+        IsMultiRegionTrail: false,
+        IsOrganizationTrail: true,
+        LogFileValidationEnabled: true,
+      },
     });
     aws.cloudTrailMock.on(GetTrailStatusCommand).resolves({ IsLogging: true });
     aws.s3Mock.on(PutObjectCommand).resolves({});
@@ -136,7 +171,14 @@ describe("daily review (E14): Lambda adapter", function () {
 
   it("without ORGANIZATION_ID and without Organizations access, says which variable to set, in the Lambda's terms", async function () {
     aws.cloudTrailMock.on(GetTrailCommand).resolves({
-      Trail: { Name: "audit-trail", TrailARN: TRAIL_ARN, S3BucketName: fixture.trail.bucket, HomeRegion: "eu-west-1", IsOrganizationTrail: true, LogFileValidationEnabled: true },
+      Trail: {
+        Name: "audit-trail",
+        TrailARN: TRAIL_ARN,
+        S3BucketName: fixture.trail.bucket,
+        HomeRegion: "eu-west-1",
+        IsOrganizationTrail: true,
+        LogFileValidationEnabled: true,
+      },
     });
     const summary = await handler()({ time: "2024-03-02T01:30:00Z" });
     assert.equal(summary.outcome, "attention");
@@ -161,6 +203,10 @@ describe("daily review (E14): Lambda adapter", function () {
     await publish(ENV.ALERT_TOPIC_ARN, "Audit review", '{"kind":"daily-review"}');
     await publish(ENV.ALERT_TOPIC_ARN, "Audit review", '{"kind":"daily-review"}');
     assert.deepEqual(regions, ["eu-west-1"], "one client per topic region");
-    assert.deepEqual(snsMock.commandCalls(PublishCommand)[0].args[0].input, { TopicArn: ENV.ALERT_TOPIC_ARN, Subject: "Audit review", Message: '{"kind":"daily-review"}' });
+    assert.deepEqual(snsMock.commandCalls(PublishCommand)[0].args[0].input, {
+      TopicArn: ENV.ALERT_TOPIC_ARN,
+      Subject: "Audit review",
+      Message: '{"kind":"daily-review"}',
+    });
   });
 });

@@ -10,12 +10,17 @@ describe("organization trail, end to end through the stack (issue 11)", function
 
   it("passes the organization id to the daily review, the outputs and the Athena table", async function () {
     const r = await resourcesOf("prd", { [`${P}:organizationTrail`]: "true", [`${P}:organizationId`]: ORG });
-    const review = r.ofType("aws:lambda/function:Function").find((f) => f.inputs.environment?.variables?.TRAIL_ARN !== undefined && f.inputs.environment.variables.DEPLOYER_ROLE_ARNS !== undefined);
+    const review = r
+      .ofType("aws:lambda/function:Function")
+      .find((f) => f.inputs.environment?.variables?.TRAIL_ARN !== undefined && f.inputs.environment.variables.DEPLOYER_ROLE_ARNS !== undefined);
     assert.ok(review, "the daily review function");
     assert.equal(review.inputs.environment.variables.ORGANIZATION_ID, ORG);
     assert.equal(r.output("organizationId"), ORG);
     const table = r.one("aws:glue/catalogTable:CatalogTable", "audit-queries-cloudtrail-table").inputs;
-    assert.match(table.parameters["storage.location.template"], new RegExp(`^s3://[^/]+/AWSLogs/${ORG}/\\$\\{account\\}/CloudTrail/\\$\\{region\\}/\\$\\{timestamp\\}$`));
+    assert.match(
+      table.parameters["storage.location.template"],
+      new RegExp(`^s3://[^/]+/AWSLogs/${ORG}/\\$\\{account\\}/CloudTrail/\\$\\{region\\}/\\$\\{timestamp\\}$`),
+    );
   });
 
   it("sets no ORGANIZATION_ID and a null organizationId output for a single-account trail", async function () {

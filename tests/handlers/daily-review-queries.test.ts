@@ -24,7 +24,10 @@ describe("daily review (E7): Logs Insights queries for the 5W1H questions", func
     assert.match(query, /filter readOnly = 0 and userIdentity.type != "AWSService"/);
     assert.doesNotMatch(query, /readOnly = false/);
     assert.doesNotMatch(query, /not in/, "no exclusion line when there is no deployer role");
-    assert.match(query, /stats count\(\*\) as calls, earliest\(eventTime\) as firstSeen, latest\(eventTime\) as lastSeen by principalArn, eventSource, eventName/);
+    assert.match(
+      query,
+      /stats count\(\*\) as calls, earliest\(eventTime\) as firstSeen, latest\(eventTime\) as lastSeen by principalArn, eventSource, eventName/,
+    );
   });
 
   it("excludes every deployer role by the session issuer's role ARN", function () {
@@ -35,7 +38,10 @@ describe("daily review (E7): Logs Insights queries for the 5W1H questions", func
 
   it("answers 'what did principal Y do' for the role and its sessions", function () {
     const query = principalActivityQuery("arn:aws:iam::111111111111:role/ops");
-    assert.match(query, /filter userIdentity.arn = "arn:aws:iam::111111111111:role\/ops" or userIdentity.sessionContext.sessionIssuer.arn = "arn:aws:iam::111111111111:role\/ops"/);
+    assert.match(
+      query,
+      /filter userIdentity.arn = "arn:aws:iam::111111111111:role\/ops" or userIdentity.sessionContext.sessionIssuer.arn = "arn:aws:iam::111111111111:role\/ops"/,
+    );
   });
 
   it("counts failed accesses including failed console sign-ins", function () {
@@ -46,7 +52,10 @@ describe("daily review (E7): Logs Insights queries for the 5W1H questions", func
 
   it("exports saved query definitions with placeholders for infra", function () {
     const saved = savedQueryDefinitions(["arn:aws:iam::111111111111:role/deployer"]);
-    assert.deepEqual(saved.map((q) => q.name), ["audit-trail/who-accessed-object", "audit-trail/principal-activity", "audit-trail/failed-access", "audit-trail/non-routine-operations"]);
+    assert.deepEqual(
+      saved.map((q) => q.name),
+      ["audit-trail/who-accessed-object", "audit-trail/principal-activity", "audit-trail/failed-access", "audit-trail/non-routine-operations"],
+    );
     assert.ok(saved[0].queryString.includes(PLACEHOLDER_BUCKET) && saved[0].queryString.includes(PLACEHOLDER_OBJECT_KEY));
     assert.ok(saved[1].queryString.includes(PLACEHOLDER_PRINCIPAL_ARN));
     assert.ok(saved[3].queryString.includes('not in ["arn:aws:iam::111111111111:role/deployer"]'));

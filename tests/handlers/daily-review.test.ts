@@ -25,7 +25,15 @@ const NOW = new Date("2024-03-02T01:30:00Z");
 const CLEAN_STATUS: TrailStatusSnapshot = { isLogging: true, logFileValidationEnabled: true, latestDeliveryTime: "2024-03-02T01:25:00Z" };
 
 function cleanVerification(): VerificationResult {
-  return { valid: true, findings: [], digestsChecked: 25, logFilesChecked: 300, uncompressedLogBytes: 1, regions: ["eu-west-1"], publicKeyFingerprints: ["ab"] };
+  return {
+    valid: true,
+    findings: [],
+    digestsChecked: 25,
+    logFilesChecked: 300,
+    uncompressedLogBytes: 1,
+    regions: ["eu-west-1"],
+    publicKeyFingerprints: ["ab"],
+  };
 }
 
 class FakePorts implements DailyReviewPorts {
@@ -79,14 +87,20 @@ describe("daily review (E14): core", function () {
     assert.deepEqual(record.notification, { sent: false, topicArn: CONFIG.alertTopicArn });
     assert.equal(ports.notified.length, 0);
     assert.deepEqual(ports.verified, [{ start: new Date("2024-03-01T00:00:00Z"), end: new Date("2024-03-02T00:00:00Z") }]);
-    assert.deepEqual(ports.queries.map((q) => [q.start.toISOString(), q.end.toISOString()]), [["2024-03-01T00:00:00.000Z", "2024-03-02T00:00:00.000Z"]]);
+    assert.deepEqual(
+      ports.queries.map((q) => [q.start.toISOString(), q.end.toISOString()]),
+      [["2024-03-01T00:00:00.000Z", "2024-03-02T00:00:00.000Z"]],
+    );
   });
 
   it("flags a trail that stopped logging and alerts", async function () {
     const ports = new FakePorts();
     ports.status = { isLogging: false, stopLoggingTime: "2024-03-01T14:02:11Z", logFileValidationEnabled: true };
     const outcome = await runDailyReview(ports, CONFIG, NOW);
-    assert.deepEqual(outcome.record.findings.map((f) => [f.kind, f.key]), [["trail-not-logging", CONFIG.trailArn]]);
+    assert.deepEqual(
+      outcome.record.findings.map((f) => [f.kind, f.key]),
+      [["trail-not-logging", CONFIG.trailArn]],
+    );
     assert.match(outcome.record.findings[0].message, /stopped at 2024-03-01T14:02:11Z/);
     assert.equal(ports.notified.length, 1);
     assert.equal(ports.notified[0].subject, "Audit review audit-trail 2024-03-01: 1 finding(s)");
@@ -96,7 +110,10 @@ describe("daily review (E14): core", function () {
     assert.equal(alert.date, "2024-03-01");
     assert.equal(alert.recordKey, "review/2024/03/01/review-2024-03-02T01:30:00Z.json");
     assert.equal(alert.recordUri, "s3://audit-log-bucket/review/2024/03/01/review-2024-03-02T01:30:00Z.json");
-    assert.deepEqual(alert.findings.map((f: { kind: string; key: string }) => [f.kind, f.key]), [["trail-not-logging", CONFIG.trailArn]]);
+    assert.deepEqual(
+      alert.findings.map((f: { kind: string; key: string }) => [f.kind, f.key]),
+      [["trail-not-logging", CONFIG.trailArn]],
+    );
     assert.match(alert.findings[0].message, /not logging/);
     const record = ports.record();
     assert.equal(record.outcome, "attention");
@@ -107,11 +124,17 @@ describe("daily review (E14): core", function () {
     const ports = new FakePorts();
     ports.status = { isLogging: true, logFileValidationEnabled: false, latestDeliveryError: "AccessDenied", latestDigestDeliveryError: "NoSuchBucket" };
     const outcome = await runDailyReview(ports, CONFIG, NOW);
-    assert.deepEqual(outcome.record.findings.map((f) => f.kind), ["log-file-validation-disabled", "trail-delivery-error", "digest-delivery-error"]);
+    assert.deepEqual(
+      outcome.record.findings.map((f) => f.kind),
+      ["log-file-validation-disabled", "trail-delivery-error", "digest-delivery-error"],
+    );
     const unreadable = new FakePorts();
     unreadable.status = Object.assign(new Error("User is not authorized"), { name: "AccessDeniedException" });
     const second = await runDailyReview(unreadable, CONFIG, NOW);
-    assert.deepEqual(second.record.findings.map((f) => f.kind), ["trail-status-unavailable"]);
+    assert.deepEqual(
+      second.record.findings.map((f) => f.kind),
+      ["trail-status-unavailable"],
+    );
     assert.equal(unreadable.notified.length, 1);
   });
 
@@ -126,10 +149,13 @@ describe("daily review (E14): core", function () {
       ],
     };
     const outcome = await runDailyReview(ports, CONFIG, NOW);
-    assert.deepEqual(outcome.record.findings.map((f) => [f.kind, f.key]), [
-      ["integrity", "AWSLogs/123456789012/CloudTrail/eu-west-1/2024/03/01/x.json.gz"],
-      ["integrity-gap", "AWSLogs/123456789012/CloudTrail-Digest/eu-west-1/2024/03/01/d.json.gz"],
-    ]);
+    assert.deepEqual(
+      outcome.record.findings.map((f) => [f.kind, f.key]),
+      [
+        ["integrity", "AWSLogs/123456789012/CloudTrail/eu-west-1/2024/03/01/x.json.gz"],
+        ["integrity-gap", "AWSLogs/123456789012/CloudTrail-Digest/eu-west-1/2024/03/01/d.json.gz"],
+      ],
+    );
     assert.match(outcome.record.findings[0].message, /^log-hash-mismatch: /);
     assert.equal(ports.notified.length, 1);
   });
@@ -138,7 +164,12 @@ describe("daily review (E14): core", function () {
     const ports = new FakePorts();
     ports.rows = [
       { principalArn: "arn:aws:iam::123456789012:role/ci/pulumi-deployer", eventSource: "s3.amazonaws.com", eventName: "PutBucketPolicy", calls: "12" },
-      { principalArn: "arn:aws:sts::123456789012:assumed-role/pulumi-deployer/run-42", eventSource: "iam.amazonaws.com", eventName: "PutRolePolicy", calls: "3" },
+      {
+        principalArn: "arn:aws:sts::123456789012:assumed-role/pulumi-deployer/run-42",
+        eventSource: "iam.amazonaws.com",
+        eventName: "PutRolePolicy",
+        calls: "3",
+      },
     ];
     const clean = await runDailyReview(ports, CONFIG, NOW);
     assert.match(ports.queries[0].query, /\| filter principalArn not in \["arn:aws:iam::123456789012:role\/ci\/pulumi-deployer"\]/);
@@ -149,13 +180,22 @@ describe("daily review (E14): core", function () {
     const other = new FakePorts();
     other.rows = [
       ...ports.rows,
-      { principalArn: "arn:aws:iam::123456789012:user/alice", eventSource: "cloudtrail.amazonaws.com", eventName: "StopLogging", calls: "1", firstSeen: "2024-03-01T14:02:11Z" },
+      {
+        principalArn: "arn:aws:iam::123456789012:user/alice",
+        eventSource: "cloudtrail.amazonaws.com",
+        eventName: "StopLogging",
+        calls: "1",
+        firstSeen: "2024-03-01T14:02:11Z",
+      },
       { principalArn: "arn:aws:iam::123456789012:user/alice", eventSource: "s3.amazonaws.com", eventName: "DeleteObject", calls: "4" },
     ];
     const flagged = await runDailyReview(other, CONFIG, NOW);
-    assert.deepEqual(flagged.record.findings.map((f) => [f.kind, f.key]), [["non-routine-operations", "arn:aws:iam::123456789012:user/alice"]]);
+    assert.deepEqual(
+      flagged.record.findings.map((f) => [f.kind, f.key]),
+      [["non-routine-operations", "arn:aws:iam::123456789012:user/alice"]],
+    );
     assert.match(flagged.record.findings[0].message, /5 write call\(s\) outside the deployment roles: cloudtrail:StopLogging x1, s3:DeleteObject x4/);
-    const ops = (other.record().nonRoutineOperations as { operations: Array<{ principalArn: string }>; total: number });
+    const ops = other.record().nonRoutineOperations as { operations: Array<{ principalArn: string }>; total: number };
     assert.deepEqual([...new Set(ops.operations.map((o) => o.principalArn))], ["arn:aws:iam::123456789012:user/alice"]);
     assert.equal(ops.total, 5);
     assert.equal(other.notified.length, 1);
@@ -165,7 +205,10 @@ describe("daily review (E14): core", function () {
     const ports = new FakePorts();
     ports.rows = Object.assign(new Error("Logs Insights query q-1 did not complete after 120 polls"), { name: "InsightsQueryError" });
     const outcome = await runDailyReview(ports, CONFIG, NOW);
-    assert.deepEqual(outcome.record.findings.map((f) => [f.kind, f.key]), [["query-failed", CONFIG.logGroupName]]);
+    assert.deepEqual(
+      outcome.record.findings.map((f) => [f.kind, f.key]),
+      [["query-failed", CONFIG.logGroupName]],
+    );
     assert.match((ports.record().nonRoutineOperations as { error: string }).error, /did not complete/);
   });
 
@@ -184,7 +227,11 @@ describe("daily review (E14): core", function () {
     ports.verification = {
       ...cleanVerification(),
       valid: false,
-      findings: Array.from({ length: 1500 }, (_, i) => ({ kind: "log-missing" as const, key: `AWSLogs/123456789012/CloudTrail/eu-west-1/2024/03/01/${i}.json.gz`, message: "x".repeat(2000) })),
+      findings: Array.from({ length: 1500 }, (_, i) => ({
+        kind: "log-missing" as const,
+        key: `AWSLogs/123456789012/CloudTrail/eu-west-1/2024/03/01/${i}.json.gz`,
+        message: "x".repeat(2000),
+      })),
     };
     await runDailyReview(ports, CONFIG, NOW);
     const alert = JSON.parse(ports.notified[0].message);
@@ -228,7 +275,10 @@ describe("daily review (E14): environment", function () {
   for (const name of Object.keys(VALID_ENV)) {
     it(`names ${name} when it is missing`, function () {
       const env: Record<string, string | undefined> = { ...VALID_ENV, [name]: undefined };
-      assert.throws(() => parseDailyReviewEnv(env), (err: Error) => err instanceof ConfigError && err.variable === name && err.message.startsWith(`${name} is not set; expected`));
+      assert.throws(
+        () => parseDailyReviewEnv(env),
+        (err: Error) => err instanceof ConfigError && err.variable === name && err.message.startsWith(`${name} is not set; expected`),
+      );
     });
   }
 
@@ -247,11 +297,19 @@ describe("daily review (E14): environment", function () {
       ["ALERT_TOPIC_ARN", "topic", /^ALERT_TOPIC_ARN is "topic"; expected an SNS topic ARN/],
       ["DEPLOYER_ROLE_ARNS", "arn:aws:iam::123456789012:role/deployer", /^DEPLOYER_ROLE_ARNS is not JSON; expected a JSON array/],
       ["DEPLOYER_ROLE_ARNS", '{"role":"x"}', /^DEPLOYER_ROLE_ARNS must be a JSON array/],
-      ["DEPLOYER_ROLE_ARNS", '["arn:aws:iam::123456789012:user/bob"]', /^DEPLOYER_ROLE_ARNS item 0 \("arn:aws:iam::123456789012:user\/bob"\) is not an IAM role ARN/],
+      [
+        "DEPLOYER_ROLE_ARNS",
+        '["arn:aws:iam::123456789012:user/bob"]',
+        /^DEPLOYER_ROLE_ARNS item 0 \("arn:aws:iam::123456789012:user\/bob"\) is not an IAM role ARN/,
+      ],
       ["DEPLOYER_ROLE_ARNS", '["arn:aws:iam::123456789012:role/x\\"]"]', /^DEPLOYER_ROLE_ARNS item 0 .* is not an IAM role ARN/],
     ];
     for (const [name, value, message] of cases) {
-      assert.throws(() => parseDailyReviewEnv({ ...VALID_ENV, [name]: value }), (err: Error) => err instanceof ConfigError && err.variable === name && message.test(err.message), `${name}=${value}`);
+      assert.throws(
+        () => parseDailyReviewEnv({ ...VALID_ENV, [name]: value }),
+        (err: Error) => err instanceof ConfigError && err.variable === name && message.test(err.message),
+        `${name}=${value}`,
+      );
     }
   });
 });

@@ -82,9 +82,13 @@ describe("presign bundle (E12)", function () {
     writeFileSync(bundlePath, bundle.code);
     // presign-salt.test.ts checks the request in full; here only that the bundle makes the call.
     secretsManager = createServer((request, response) => {
-      secretRequests.push(`${request.method} ${String(request.headers["x-amz-target"])} ${/^AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE\/\d{8}\/ap-northeast-1\/secretsmanager\/aws4_request, /.test(String(request.headers.authorization))}`);
+      secretRequests.push(
+        `${request.method} ${String(request.headers["x-amz-target"])} ${/^AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE\/\d{8}\/ap-northeast-1\/secretsmanager\/aws4_request, /.test(String(request.headers.authorization))}`,
+      );
       request.resume();
-      request.on("end", () => response.writeHead(200, { "content-type": "application/x-amz-json-1.1" }).end(JSON.stringify({ ARN: SECRET_ARN, SecretString: SALT })));
+      request.on("end", () =>
+        response.writeHead(200, { "content-type": "application/x-amz-json-1.1" }).end(JSON.stringify({ ARN: SECRET_ARN, SecretString: SALT })),
+      );
     });
     await new Promise<void>((resolve) => secretsManager.listen(0, "127.0.0.1", resolve));
     secretsEndpoint = `http://127.0.0.1:${(secretsManager.address() as AddressInfo).port}`;

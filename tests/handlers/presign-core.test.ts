@@ -99,13 +99,21 @@ function config(overrides: Record<string, string> = {}): PresignConfig {
   return withAuditHashSalt(loadPresignConfig({ ...BASE_ENV, ...overrides }), SALT);
 }
 
-async function run(event: unknown, overrides: Record<string, string> = {}, signer = new RecordingSigner()): Promise<PresignOutcome & { signer: RecordingSigner }> {
-  const outcome = await handlePresignRequest(event, { awsRequestId: "lambda-0001" }, {
-    config: config(overrides),
-    signer,
-    now: () => NOW,
-    newObjectId: () => OBJECT_ID,
-  });
+async function run(
+  event: unknown,
+  overrides: Record<string, string> = {},
+  signer = new RecordingSigner(),
+): Promise<PresignOutcome & { signer: RecordingSigner }> {
+  const outcome = await handlePresignRequest(
+    event,
+    { awsRequestId: "lambda-0001" },
+    {
+      config: config(overrides),
+      signer,
+      now: () => NOW,
+      newObjectId: () => OBJECT_ID,
+    },
+  );
   return { ...outcome, signer };
 }
 
@@ -166,7 +174,10 @@ describe("presign config (E12)", () => {
   for (const variable of ["DATA_BUCKET", "DATA_KMS_KEY_ARN", "AWS_REGION", "AUDIT_HASH_SALT_SECRET_ARN"]) {
     it(`names ${variable} when it is missing`, () => {
       const env: Record<string, string | undefined> = { ...BASE_ENV, [variable]: undefined };
-      assert.throws(() => loadPresignConfig(env), (error: unknown) => error instanceof PresignConfigError && error.variable === variable && error.message.includes(variable));
+      assert.throws(
+        () => loadPresignConfig(env),
+        (error: unknown) => error instanceof PresignConfigError && error.variable === variable && error.message.includes(variable),
+      );
     });
   }
 
@@ -177,20 +188,35 @@ describe("presign config (E12)", () => {
 
   for (const bad of ["0", "-1", "1.5", "abc", "300s", " 300"]) {
     it(`refuses URL_EXPIRY_SECONDS=${JSON.stringify(bad)}`, () => {
-      assert.throws(() => config({ URL_EXPIRY_SECONDS: bad }), (error: unknown) => error instanceof PresignConfigError && error.variable === "URL_EXPIRY_SECONDS");
+      assert.throws(
+        () => config({ URL_EXPIRY_SECONDS: bad }),
+        (error: unknown) => error instanceof PresignConfigError && error.variable === "URL_EXPIRY_SECONDS",
+      );
     });
   }
 
   it("refuses a salt in the environment (it belongs in Secrets Manager) without echoing it", () => {
     assert.throws(
       () => config({ AUDIT_HASH_SALT: "short-secret-value" }),
-      (error: unknown) => error instanceof PresignConfigError && error.variable === "AUDIT_HASH_SALT" && !error.message.includes("short-secret-value") && error.message.includes("AUDIT_HASH_SALT_SECRET_ARN"),
+      (error: unknown) =>
+        error instanceof PresignConfigError &&
+        error.variable === "AUDIT_HASH_SALT" &&
+        !error.message.includes("short-secret-value") &&
+        error.message.includes("AUDIT_HASH_SALT_SECRET_ARN"),
     );
   });
 
-  for (const bad of ["presign-salt", "arn:aws:ssm:ap-northeast-1:111111111111:parameter/salt", "arn:aws:secretsmanager:ap-northeast-1:1111:secret:x", "arn:aws:secretsmanager:ap-northeast-1:111111111111:secret:"]) {
+  for (const bad of [
+    "presign-salt",
+    "arn:aws:ssm:ap-northeast-1:111111111111:parameter/salt",
+    "arn:aws:secretsmanager:ap-northeast-1:1111:secret:x",
+    "arn:aws:secretsmanager:ap-northeast-1:111111111111:secret:",
+  ]) {
     it(`refuses AUDIT_HASH_SALT_SECRET_ARN=${JSON.stringify(bad)}, naming the variable`, () => {
-      assert.throws(() => config({ AUDIT_HASH_SALT_SECRET_ARN: bad }), (error: unknown) => error instanceof PresignConfigError && error.variable === "AUDIT_HASH_SALT_SECRET_ARN");
+      assert.throws(
+        () => config({ AUDIT_HASH_SALT_SECRET_ARN: bad }),
+        (error: unknown) => error instanceof PresignConfigError && error.variable === "AUDIT_HASH_SALT_SECRET_ARN",
+      );
     });
   }
 
@@ -261,7 +287,15 @@ describe("presign core: issuing URLs (E12)", () => {
       "x-amz-server-side-encryption-aws-kms-key-id": KMS_KEY_ARN,
     });
     assert.deepEqual(outcome.signer.uploads, [
-      { bucket: "medical-backup-data", key: SERVER_KEY, kmsKeyArn: KMS_KEY_ARN, contentMd5: MD5_OF_EMPTY, contentType: "application/octet-stream", expiresInSeconds: 300, signingDate: NOW },
+      {
+        bucket: "medical-backup-data",
+        key: SERVER_KEY,
+        kmsKeyArn: KMS_KEY_ARN,
+        contentMd5: MD5_OF_EMPTY,
+        contentType: "application/octet-stream",
+        expiresInSeconds: 300,
+        signingDate: NOW,
+      },
     ]);
     assert.equal(outcome.response.headers["Cache-Control"], "no-store");
     assert.equal(outcome.internalError, null);

@@ -19,7 +19,10 @@ const ENV = {
 const MD5 = "1B2M2Y8AsgTpgAmY7PhCfg==";
 const BUCKET_HOST = "medical-backup-data.s3.ap-northeast-1.amazonaws.com";
 
-const realSigner = new S3UrlSigner({ region: "ap-northeast-1", credentials: { accessKeyId: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" } });
+const realSigner = new S3UrlSigner({
+  region: "ap-northeast-1",
+  credentials: { accessKeyId: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" },
+});
 const SALT = "test-salt-0123456789abcdef0123456789abcdef";
 /** The salt as Secrets Manager would hand it over; presign-salt.test.ts covers the real call. */
 const auditHashSalt = async (): Promise<string> => SALT;
@@ -69,7 +72,11 @@ async function captureOutput(action: () => Promise<unknown>): Promise<string[]> 
   const originalOut = process.stdout.write.bind(process.stdout);
   const originalErr = process.stderr.write.bind(process.stderr);
   const capture = (chunk: unknown): boolean => {
-    lines.push(...String(chunk).split("\n").filter((line) => line.trim() !== ""));
+    lines.push(
+      ...String(chunk)
+        .split("\n")
+        .filter((line) => line.trim() !== ""),
+    );
     return true;
   };
   process.stdout.write = capture as typeof process.stdout.write;
@@ -174,7 +181,10 @@ describe("presign handler: audit emission (E12, A1-A6)", () => {
     const statuses: number[] = [];
     for (const request of requests) statuses.push((await handler(request)).statusCode);
     assert.deepEqual(statuses, [200, 405, 404, 400, 401]);
-    assert.deepEqual(sink.records.map((record) => record.result.httpStatus), statuses);
+    assert.deepEqual(
+      sink.records.map((record) => record.result.httpStatus),
+      statuses,
+    );
     assert.equal(sink.internalErrors.length, 0);
   });
 });
@@ -212,12 +222,18 @@ const bodyObject = fc.record(
 );
 const keySegment = fc.stringMatching(/^[A-Za-z0-9._-]{1,16}$/);
 const wellFormedUpload = fc.record(
-  { fileName: fc.oneof(keySegment, hostileString), contentMd5: fc.constantFrom(MD5, "AAAAAAAAAAAAAAAAAAAAAA=="), contentType: fc.constantFrom("application/octet-stream", "application/gzip") },
+  {
+    fileName: fc.oneof(keySegment, hostileString),
+    contentMd5: fc.constantFrom(MD5, "AAAAAAAAAAAAAAAAAAAAAA=="),
+    contentType: fc.constantFrom("application/octet-stream", "application/gzip"),
+  },
   { requiredKeys: ["contentMd5", "contentType"] },
 );
 const wellFormedDownload = fc.record({
   key: fc.oneof(
-    fc.tuple(fc.constantFrom(...CALLERS.filter((c) => c.prefix !== null).map((c) => c.prefix!)), fc.array(keySegment, { minLength: 1, maxLength: 3 })).map(([prefix, segments]) => prefix + segments.join("/")),
+    fc
+      .tuple(fc.constantFrom(...CALLERS.filter((c) => c.prefix !== null).map((c) => c.prefix!)), fc.array(keySegment, { minLength: 1, maxLength: 3 }))
+      .map(([prefix, segments]) => prefix + segments.join("/")),
     hostileString,
   ),
 });
@@ -231,8 +247,10 @@ const anyBody = fc.oneof(
 // Bodies follow the route most of the time, so the success path and the prefix check are
 // exercised, not only the parser; the rest is arbitrary.
 function bodyFor(resource: string): fc.Arbitrary<string | null> {
-  if (resource === "/backups/upload-url") return fc.oneof({ arbitrary: wellFormedUpload.map((o) => JSON.stringify(o)), weight: 3 }, { arbitrary: anyBody, weight: 1 });
-  if (resource === "/backups/download-url") return fc.oneof({ arbitrary: wellFormedDownload.map((o) => JSON.stringify(o)), weight: 3 }, { arbitrary: anyBody, weight: 1 });
+  if (resource === "/backups/upload-url")
+    return fc.oneof({ arbitrary: wellFormedUpload.map((o) => JSON.stringify(o)), weight: 3 }, { arbitrary: anyBody, weight: 1 });
+  if (resource === "/backups/download-url")
+    return fc.oneof({ arbitrary: wellFormedDownload.map((o) => JSON.stringify(o)), weight: 3 }, { arbitrary: anyBody, weight: 1 });
   return anyBody;
 }
 const requestArbitrary = fc
@@ -253,7 +271,9 @@ describe("presign handler: property fuzzing of requests (E12)", () => {
       fc.asyncProperty(requestArbitrary, async (request) => {
         const before = sink.records.length;
         const body = request.isBase64Encoded && request.body !== null ? Buffer.from(request.body, "utf8").toString("base64") : request.body;
-        const response = await handler(event({ resource: request.resource, method: request.method, body, isBase64Encoded: request.isBase64Encoded, userArn: request.caller.userArn }));
+        const response = await handler(
+          event({ resource: request.resource, method: request.method, body, isBase64Encoded: request.isBase64Encoded, userArn: request.caller.userArn }),
+        );
         assert.ok(response.statusCode < 500, `status ${response.statusCode}: ${response.body}`);
         assert.equal(sink.records.length, before + 1, "exactly one audit record per request");
         const audit = sink.records[sink.records.length - 1];
@@ -287,15 +307,20 @@ describe("presign handler: property fuzzing of requests (E12)", () => {
     const handler = createPresignHandler({ auditHashSalt, env: ENV, signer: realSigner, auditSink: sink });
     const segment = fc.stringMatching(/^[A-Za-z0-9._-]{1,12}$/);
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...CALLERS.slice(0, 3)), fc.constantFrom(...CALLERS.slice(0, 3)), fc.array(segment, { minLength: 1, maxLength: 4 }), async (caller, owner, segments) => {
-        const key = `${owner.prefix}${segments.join("/")}`;
-        const response = await handler(event({ resource: "/backups/download-url", body: JSON.stringify({ key }), userArn: caller.userArn }));
-        if (caller === owner && !key.includes("..") && !segments.includes(".")) {
-          assert.equal(response.statusCode, 200, response.body);
-        } else {
-          assert.ok(response.statusCode === 403 || response.statusCode === 400, `${response.statusCode} for ${key} by ${caller.userArn}`);
-        }
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(...CALLERS.slice(0, 3)),
+        fc.constantFrom(...CALLERS.slice(0, 3)),
+        fc.array(segment, { minLength: 1, maxLength: 4 }),
+        async (caller, owner, segments) => {
+          const key = `${owner.prefix}${segments.join("/")}`;
+          const response = await handler(event({ resource: "/backups/download-url", body: JSON.stringify({ key }), userArn: caller.userArn }));
+          if (caller === owner && !key.includes("..") && !segments.includes(".")) {
+            assert.equal(response.statusCode, 200, response.body);
+          } else {
+            assert.ok(response.statusCode === 403 || response.statusCode === 400, `${response.statusCode} for ${key} by ${caller.userArn}`);
+          }
+        },
+      ),
       { numRuns: 300 },
     );
     assert.equal(sink.records.length, 300);

@@ -30,19 +30,17 @@ type Reply = (response: ServerResponse) => void;
 const ok =
   (secretString: string | undefined, extra: Record<string, unknown> = {}): Reply =>
   (response) =>
-    response
-      .writeHead(200, { "content-type": "application/x-amz-json-1.1" })
-      .end(
-        JSON.stringify({
-          ARN: SECRET_ARN,
-          Name: "backup-presign-audit-salt",
-          VersionId: "v1",
-          VersionStages: ["AWSCURRENT"],
-          CreatedDate: 1.7e9,
-          ...(secretString === undefined ? {} : { SecretString: secretString }),
-          ...extra,
-        }),
-      );
+    response.writeHead(200, { "content-type": "application/x-amz-json-1.1" }).end(
+      JSON.stringify({
+        ARN: SECRET_ARN,
+        Name: "backup-presign-audit-salt",
+        VersionId: "v1",
+        VersionStages: ["AWSCURRENT"],
+        CreatedDate: 1.7e9,
+        ...(secretString === undefined ? {} : { SecretString: secretString }),
+        ...extra,
+      }),
+    );
 
 const serviceError =
   (status: number, type: string, message: string): Reply =>

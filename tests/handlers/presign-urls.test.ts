@@ -14,7 +14,10 @@ const NOW = new Date("2025-06-01T12:34:56.000Z");
 const OBJECT_ID = "0f8fad5b-d9cb-469f-a165-70867728950e";
 const MD5_OF_EMPTY = "1B2M2Y8AsgTpgAmY7PhCfg==";
 
-const signer = new S3UrlSigner({ region: "ap-northeast-1", credentials: { accessKeyId: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" } });
+const signer = new S3UrlSigner({
+  region: "ap-northeast-1",
+  credentials: { accessKeyId: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" },
+});
 
 function event(resource: string, body: unknown): Record<string, unknown> {
   return {
@@ -29,7 +32,11 @@ function event(resource: string, body: unknown): Record<string, unknown> {
   };
 }
 
-async function issue(resource: string, body: unknown, env: Record<string, string> = {}): Promise<{ url: URL; body: Record<string, unknown>; outcome: PresignOutcome }> {
+async function issue(
+  resource: string,
+  body: unknown,
+  env: Record<string, string> = {},
+): Promise<{ url: URL; body: Record<string, unknown>; outcome: PresignOutcome }> {
   const config = withAuditHashSalt(
     loadPresignConfig({
       DATA_BUCKET: "medical-backup-data",

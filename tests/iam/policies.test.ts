@@ -46,33 +46,81 @@ describe("IAM behaviour of the rendered policies (simulator), stack prd with eve
   });
 
   describe("log bucket: CloudTrail delivery (E5; CloudTrail docs: S3 bucket policy, organisation trail example)", () => {
-    it("allows this trail to write a log under AWSLogs/<account>/", () => expectDecision(cloudTrailPut(LOG_KEY(`AWSLogs/${ACCOUNT}/CloudTrail/${REGION}/2026/12/01/`), { "aws:SourceArn": TRAIL }), "Allowed"));
-    it("allows this trail to write a digest", () => expectDecision(cloudTrailPut(`arn:aws:s3:::${LOG_BUCKET}/AWSLogs/${ACCOUNT}/CloudTrail-Digest/${REGION}/2026/12/01/x.json.gz`, { "aws:SourceArn": TRAIL }), "Allowed"));
-    it("refuses CloudTrail writing for another trail (aws:SourceArn of someone else's trail)", () => expectDecision(cloudTrailPut(LOG_KEY(`AWSLogs/${ACCOUNT}/CloudTrail/${REGION}/2026/12/01/`), { "aws:SourceArn": OTHER_TRAIL }), "ImplicitlyDenied"));
-    it("refuses CloudTrail writing without aws:SourceArn", () => expectDecision(cloudTrailPut(LOG_KEY(`AWSLogs/${ACCOUNT}/CloudTrail/${REGION}/2026/12/01/`), {}), "ImplicitlyDenied"));
+    it("allows this trail to write a log under AWSLogs/<account>/", () =>
+      expectDecision(cloudTrailPut(LOG_KEY(`AWSLogs/${ACCOUNT}/CloudTrail/${REGION}/2026/12/01/`), { "aws:SourceArn": TRAIL }), "Allowed"));
+    it("allows this trail to write a digest", () =>
+      expectDecision(
+        cloudTrailPut(`arn:aws:s3:::${LOG_BUCKET}/AWSLogs/${ACCOUNT}/CloudTrail-Digest/${REGION}/2026/12/01/x.json.gz`, { "aws:SourceArn": TRAIL }),
+        "Allowed",
+      ));
+    it("refuses CloudTrail writing for another trail (aws:SourceArn of someone else's trail)", () =>
+      expectDecision(cloudTrailPut(LOG_KEY(`AWSLogs/${ACCOUNT}/CloudTrail/${REGION}/2026/12/01/`), { "aws:SourceArn": OTHER_TRAIL }), "ImplicitlyDenied"));
+    it("refuses CloudTrail writing without aws:SourceArn", () =>
+      expectDecision(cloudTrailPut(LOG_KEY(`AWSLogs/${ACCOUNT}/CloudTrail/${REGION}/2026/12/01/`), {}), "ImplicitlyDenied"));
     it("refuses a write that does not give the bucket owner full control", () =>
-      expectDecision({ ...cloudTrailPut(LOG_KEY(`AWSLogs/${ACCOUNT}/CloudTrail/${REGION}/2026/12/01/`), { "aws:SourceArn": TRAIL }), context: { "aws:SourceArn": TRAIL, "s3:x-amz-acl": "private" } }, "ImplicitlyDenied"));
+      expectDecision(
+        {
+          ...cloudTrailPut(LOG_KEY(`AWSLogs/${ACCOUNT}/CloudTrail/${REGION}/2026/12/01/`), { "aws:SourceArn": TRAIL }),
+          context: { "aws:SourceArn": TRAIL, "s3:x-amz-acl": "private" },
+        },
+        "ImplicitlyDenied",
+      ));
     it("allows a member account's delivery under the organisation's prefix (aws:SourceArn: the management account's trail)", () =>
-      expectDecision(cloudTrailPut(`arn:aws:s3:::${LOG_BUCKET}/AWSLogs/${ORGANIZATION_ID}/${MEMBER}/CloudTrail/${REGION}/2026/12/01/${MEMBER}_CloudTrail_x.json.gz`, { "aws:SourceArn": TRAIL, "aws:SourceAccount": ACCOUNT }), "Allowed"));
+      expectDecision(
+        cloudTrailPut(`arn:aws:s3:::${LOG_BUCKET}/AWSLogs/${ORGANIZATION_ID}/${MEMBER}/CloudTrail/${REGION}/2026/12/01/${MEMBER}_CloudTrail_x.json.gz`, {
+          "aws:SourceArn": TRAIL,
+          "aws:SourceAccount": ACCOUNT,
+        }),
+        "Allowed",
+      ));
     it("allows a member account's digest under the organisation's prefix", () =>
-      expectDecision(cloudTrailPut(`arn:aws:s3:::${LOG_BUCKET}/AWSLogs/${ORGANIZATION_ID}/${MEMBER}/CloudTrail-Digest/${REGION}/2026/12/01/x.json.gz`, { "aws:SourceArn": TRAIL }), "Allowed"));
+      expectDecision(
+        cloudTrailPut(`arn:aws:s3:::${LOG_BUCKET}/AWSLogs/${ORGANIZATION_ID}/${MEMBER}/CloudTrail-Digest/${REGION}/2026/12/01/x.json.gz`, {
+          "aws:SourceArn": TRAIL,
+        }),
+        "Allowed",
+      ));
     it("refuses organisation delivery for another organisation's prefix, or outside AWSLogs/", async () => {
-      await expectDecision(cloudTrailPut(`arn:aws:s3:::${LOG_BUCKET}/AWSLogs/o-zzzzzzzzzz/${MEMBER}/CloudTrail/x.json.gz`, { "aws:SourceArn": TRAIL }), "ImplicitlyDenied");
+      await expectDecision(
+        cloudTrailPut(`arn:aws:s3:::${LOG_BUCKET}/AWSLogs/o-zzzzzzzzzz/${MEMBER}/CloudTrail/x.json.gz`, { "aws:SourceArn": TRAIL }),
+        "ImplicitlyDenied",
+      );
       await expectDecision(cloudTrailPut(`arn:aws:s3:::${LOG_BUCKET}/${MEMBER}/CloudTrail/x.json.gz`, { "aws:SourceArn": TRAIL }), "ImplicitlyDenied");
       await expectDecision(cloudTrailPut(`arn:aws:s3:::${LOG_BUCKET}/AWSLogs/${MEMBER}/CloudTrail/x.json.gz`, { "aws:SourceArn": TRAIL }), "ImplicitlyDenied");
     });
     it("refuses a member account's delivery for a trail of its own (not the organisation trail)", () =>
-      expectDecision(cloudTrailPut(`arn:aws:s3:::${LOG_BUCKET}/AWSLogs/${ORGANIZATION_ID}/${MEMBER}/CloudTrail/x.json.gz`, { "aws:SourceArn": `arn:aws:cloudtrail:${REGION}:${MEMBER}:trail/member-trail` }), "ImplicitlyDenied"));
+      expectDecision(
+        cloudTrailPut(`arn:aws:s3:::${LOG_BUCKET}/AWSLogs/${ORGANIZATION_ID}/${MEMBER}/CloudTrail/x.json.gz`, {
+          "aws:SourceArn": `arn:aws:cloudtrail:${REGION}:${MEMBER}:trail/member-trail`,
+        }),
+        "ImplicitlyDenied",
+      ));
     it("lets CloudTrail check the bucket ACL for this trail only", async () => {
-      const acl = (arn: string): Request => ({ principal: "cloudtrail.amazonaws.com", action: "s3:GetBucketAcl", resource: `arn:aws:s3:::${LOG_BUCKET}`, resourceAccount: ACCOUNT, context: { "aws:SourceArn": arn }, resourcePolicy: bucketPolicy() });
+      const acl = (arn: string): Request => ({
+        principal: "cloudtrail.amazonaws.com",
+        action: "s3:GetBucketAcl",
+        resource: `arn:aws:s3:::${LOG_BUCKET}`,
+        resourceAccount: ACCOUNT,
+        context: { "aws:SourceArn": arn },
+        resourcePolicy: bucketPolicy(),
+      });
       await expectDecision(acl(TRAIL), "Allowed");
       await expectDecision(acl(OTHER_TRAIL), "ImplicitlyDenied");
     });
   });
 
   describe("log bucket: everyone else (E5, M2)", () => {
-    const asAdmin = (action: string, resource: string, tls = true): Request => ({ principal: ADMIN, action, resource, resourceAccount: ACCOUNT, tls, resourcePolicy: bucketPolicy(), identityPolicies: ADMIN_POLICY });
-    it("denies an administrator writing a log, even with s3:* in its IAM policy", () => expectDecision(asAdmin("s3:PutObject", LOG_KEY(`AWSLogs/${ACCOUNT}/CloudTrail/${REGION}/2026/12/01/`)), "ExplicitlyDenied"));
+    const asAdmin = (action: string, resource: string, tls = true): Request => ({
+      principal: ADMIN,
+      action,
+      resource,
+      resourceAccount: ACCOUNT,
+      tls,
+      resourcePolicy: bucketPolicy(),
+      identityPolicies: ADMIN_POLICY,
+    });
+    it("denies an administrator writing a log, even with s3:* in its IAM policy", () =>
+      expectDecision(asAdmin("s3:PutObject", LOG_KEY(`AWSLogs/${ACCOUNT}/CloudTrail/${REGION}/2026/12/01/`)), "ExplicitlyDenied"));
     it("denies an administrator deleting a log or a log version", async () => {
       await expectDecision(asAdmin("s3:DeleteObject", LOG_KEY(`AWSLogs/${ACCOUNT}/CloudTrail/${REGION}/2026/12/01/`)), "ExplicitlyDenied");
       await expectDecision(asAdmin("s3:DeleteObjectVersion", LOG_KEY(`AWSLogs/${ACCOUNT}/CloudTrail/${REGION}/2026/12/01/`)), "ExplicitlyDenied");
@@ -85,9 +133,13 @@ describe("IAM behaviour of the rendered policies (simulator), stack prd with eve
     it("denies every request without TLS, CloudTrail's included", async () => {
       await expectDecision(asAdmin("s3:GetObject", LOG_KEY(`AWSLogs/${ACCOUNT}/CloudTrail/${REGION}/2026/12/01/`), false), "ExplicitlyDenied");
       await expectDecision(asAdmin("s3:ListBucket", `arn:aws:s3:::${LOG_BUCKET}`, false), "ExplicitlyDenied");
-      await expectDecision(cloudTrailPut(LOG_KEY(`AWSLogs/${ACCOUNT}/CloudTrail/${REGION}/2026/12/01/`), { "aws:SourceArn": TRAIL }, false), "ExplicitlyDenied");
+      await expectDecision(
+        cloudTrailPut(LOG_KEY(`AWSLogs/${ACCOUNT}/CloudTrail/${REGION}/2026/12/01/`), { "aws:SourceArn": TRAIL }, false),
+        "ExplicitlyDenied",
+      );
     });
-    it("still lets an administrator read a log over TLS (reading is not what the policy guards)", () => expectDecision(asAdmin("s3:GetObject", LOG_KEY(`AWSLogs/${ACCOUNT}/CloudTrail/${REGION}/2026/12/01/`)), "Allowed"));
+    it("still lets an administrator read a log over TLS (reading is not what the policy guards)", () =>
+      expectDecision(asAdmin("s3:GetObject", LOG_KEY(`AWSLogs/${ACCOUNT}/CloudTrail/${REGION}/2026/12/01/`)), "Allowed"));
   });
 
   describe("log bucket: the daily review's role (E14)", () => {
@@ -99,7 +151,8 @@ describe("IAM behaviour of the rendered policies (simulator), stack prd with eve
       resourcePolicy: bucketPolicy(),
       identityPolicies: identity ?? { review: policyOf("aws:iam/rolePolicy:RolePolicy", "daily-review-function-policy") },
     });
-    it("may write its record under review/", () => expectDecision(asReview("s3:PutObject", `arn:aws:s3:::${LOG_BUCKET}/review/2026/12/01/review.json`), "Allowed"));
+    it("may write its record under review/", () =>
+      expectDecision(asReview("s3:PutObject", `arn:aws:s3:::${LOG_BUCKET}/review/2026/12/01/review.json`), "Allowed"));
     it("may not write outside review/ (a forged log)", async () => {
       await expectDecision(asReview("s3:PutObject", LOG_KEY(`AWSLogs/${ACCOUNT}/CloudTrail/${REGION}/2026/12/01/`)), "ExplicitlyDenied");
       await expectDecision(asReview("s3:PutObject", `arn:aws:s3:::${LOG_BUCKET}/elsewhere.json`), "ExplicitlyDenied");
@@ -108,7 +161,8 @@ describe("IAM behaviour of the rendered policies (simulator), stack prd with eve
       await expectDecision(asReview("s3:GetObject", LOG_KEY(`AWSLogs/${ACCOUNT}/CloudTrail/${REGION}/2026/12/01/`)), "Allowed");
       await expectDecision(asReview("s3:DeleteObject", `arn:aws:s3:::${LOG_BUCKET}/review/2026/12/01/review.json`), "ExplicitlyDenied");
     });
-    it("no other role writes under review/, whatever its IAM policy", () => expectDecision(asReview("s3:PutObject", `arn:aws:s3:::${LOG_BUCKET}/review/2026/12/01/forged.json`, ADMIN, ADMIN_POLICY), "ExplicitlyDenied"));
+    it("no other role writes under review/, whatever its IAM policy", () =>
+      expectDecision(asReview("s3:PutObject", `arn:aws:s3:::${LOG_BUCKET}/review/2026/12/01/forged.json`, ADMIN, ADMIN_POLICY), "ExplicitlyDenied"));
     // Issue 11: on an organisation trail the organisation verification's reducer writes the day's
     // record too; the bucket policy names its role before the role exists.
     const ORG_REDUCER = `arn:aws:iam::${ACCOUNT}:role/audit-prd-org-verify-reducer`;
@@ -118,25 +172,52 @@ describe("IAM behaviour of the rendered policies (simulator), stack prd with eve
       await expectDecision(asReview("s3:PutObject", `arn:aws:s3:::${LOG_BUCKET}/review/2026/12/01/org-review.json`, ORG_REDUCER, reducerPolicy()), "Allowed");
     });
     it("the reducer may not write outside review/ (a forged log)", () =>
-      expectDecision(asReview("s3:PutObject", LOG_KEY(`AWSLogs/${ORGANIZATION_ID}/${MEMBER}/CloudTrail/${REGION}/2026/12/01/`), ORG_REDUCER, reducerPolicy()), "ExplicitlyDenied"));
+      expectDecision(
+        asReview("s3:PutObject", LOG_KEY(`AWSLogs/${ORGANIZATION_ID}/${MEMBER}/CloudTrail/${REGION}/2026/12/01/`), ORG_REDUCER, reducerPolicy()),
+        "ExplicitlyDenied",
+      ));
   });
 
   describe("audit key (M4; CloudTrail docs: KMS key policies for CloudTrail)", () => {
     const keyPolicy = () => r.one("aws:kms/key:Key", "audit-key").inputs.policy as string;
     const keyArn = () => r.one("aws:kms/key:Key", "audit-key").rawOutputs.arn as string;
-    const asCloudTrail = (action: string, context: Record<string, string>): Request => ({ principal: "cloudtrail.amazonaws.com", action, resource: keyArn(), resourceAccount: ACCOUNT, context, resourcePolicy: keyPolicy() });
+    const asCloudTrail = (action: string, context: Record<string, string>): Request => ({
+      principal: "cloudtrail.amazonaws.com",
+      action,
+      resource: keyArn(),
+      resourceAccount: ACCOUNT,
+      context,
+      resourcePolicy: keyPolicy(),
+    });
     const logContext = { "kms:EncryptionContext:aws:cloudtrail:arn": TRAIL, "kms:EncryptionContext:aws:s3:arn": `arn:aws:s3:::${LOG_BUCKET}` };
-    it("lets CloudTrail generate data keys for this trail (encryption context of this account's trail, aws:SourceArn)", () => expectDecision(asCloudTrail("kms:GenerateDataKey", { ...logContext, "aws:SourceArn": TRAIL }), "Allowed"));
+    it("lets CloudTrail generate data keys for this trail (encryption context of this account's trail, aws:SourceArn)", () =>
+      expectDecision(asCloudTrail("kms:GenerateDataKey", { ...logContext, "aws:SourceArn": TRAIL }), "Allowed"));
     it("refuses CloudTrail data keys without this trail's aws:SourceArn", async () => {
       await expectDecision(asCloudTrail("kms:GenerateDataKey", logContext), "ImplicitlyDenied");
       await expectDecision(asCloudTrail("kms:GenerateDataKey", { ...logContext, "aws:SourceArn": OTHER_TRAIL }), "ImplicitlyDenied");
     });
     it("lets CloudTrail generate data keys for a member account's log of the organisation trail (context: the management account's trail)", () =>
-      expectDecision(asCloudTrail("kms:GenerateDataKey", { "kms:EncryptionContext:aws:cloudtrail:arn": TRAIL, "kms:EncryptionContext:aws:s3:arn": `arn:aws:s3:::${LOG_BUCKET}/AWSLogs/${ORGANIZATION_ID}/${MEMBER}/CloudTrail/x.json.gz`, "aws:SourceArn": TRAIL }), "Allowed"));
+      expectDecision(
+        asCloudTrail("kms:GenerateDataKey", {
+          "kms:EncryptionContext:aws:cloudtrail:arn": TRAIL,
+          "kms:EncryptionContext:aws:s3:arn": `arn:aws:s3:::${LOG_BUCKET}/AWSLogs/${ORGANIZATION_ID}/${MEMBER}/CloudTrail/x.json.gz`,
+          "aws:SourceArn": TRAIL,
+        }),
+        "Allowed",
+      ));
     it("refuses data keys for a member account's own trail", () =>
-      expectDecision(asCloudTrail("kms:GenerateDataKey", { "kms:EncryptionContext:aws:cloudtrail:arn": `arn:aws:cloudtrail:${REGION}:${MEMBER}:trail/member-trail`, "aws:SourceArn": `arn:aws:cloudtrail:${REGION}:${MEMBER}:trail/member-trail` }), "ImplicitlyDenied"));
+      expectDecision(
+        asCloudTrail("kms:GenerateDataKey", {
+          "kms:EncryptionContext:aws:cloudtrail:arn": `arn:aws:cloudtrail:${REGION}:${MEMBER}:trail/member-trail`,
+          "aws:SourceArn": `arn:aws:cloudtrail:${REGION}:${MEMBER}:trail/member-trail`,
+        }),
+        "ImplicitlyDenied",
+      ));
     it("refuses CloudTrail data keys whose encryption context names another account's trail", () =>
-      expectDecision(asCloudTrail("kms:GenerateDataKey", { "kms:EncryptionContext:aws:cloudtrail:arn": OTHER_TRAIL, "aws:SourceArn": TRAIL }), "ImplicitlyDenied"));
+      expectDecision(
+        asCloudTrail("kms:GenerateDataKey", { "kms:EncryptionContext:aws:cloudtrail:arn": OTHER_TRAIL, "aws:SourceArn": TRAIL }),
+        "ImplicitlyDenied",
+      ));
     it("lets CloudTrail decrypt (required with an S3 Bucket Key) and describe the key, for this trail only", async () => {
       await expectDecision(asCloudTrail("kms:Decrypt", { "aws:SourceArn": TRAIL }), "Allowed");
       await expectDecision(asCloudTrail("kms:DescribeKey", { "aws:SourceArn": TRAIL }), "Allowed");
@@ -151,11 +232,16 @@ describe("IAM behaviour of the rendered policies (simulator), stack prd with eve
       resourcePolicy: keyPolicy(),
       identityPolicies: { auditor: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "kms:*", Resource: "*" }] } },
     });
-    it("lets an auditor decrypt a log through S3", () => expectDecision(asAuditor({ "kms:ViaService": S3_VIA, "kms:EncryptionContext:aws:s3:arn": `arn:aws:s3:::${LOG_BUCKET}` }), "Allowed"));
+    it("lets an auditor decrypt a log through S3", () =>
+      expectDecision(asAuditor({ "kms:ViaService": S3_VIA, "kms:EncryptionContext:aws:s3:arn": `arn:aws:s3:::${LOG_BUCKET}` }), "Allowed"));
     it("denies an auditor decrypting directly (a copied log file), even with kms:* in its IAM policy", () => expectDecision(asAuditor({}), "ExplicitlyDenied"));
-    it("denies an auditor decrypting through another service", () => expectDecision(asAuditor({ "kms:ViaService": `secretsmanager.${REGION}.amazonaws.com` }), "ExplicitlyDenied"));
+    it("denies an auditor decrypting through another service", () =>
+      expectDecision(asAuditor({ "kms:ViaService": `secretsmanager.${REGION}.amazonaws.com` }), "ExplicitlyDenied"));
     it("gives a role with no IAM permission on the key nothing (the account principal delegates to IAM)", () =>
-      expectDecision({ ...asAuditor({ "kms:ViaService": S3_VIA }), principal: `arn:aws:iam::${ACCOUNT}:role/someone`, identityPolicies: {} }, "ImplicitlyDenied"));
+      expectDecision(
+        { ...asAuditor({ "kms:ViaService": S3_VIA }), principal: `arn:aws:iam::${ACCOUNT}:role/someone`, identityPolicies: {} },
+        "ImplicitlyDenied",
+      ));
   });
 
   describe("presign role and API (E12)", () => {
@@ -172,7 +258,10 @@ describe("IAM behaviour of the rendered policies (simulator), stack prd with eve
       await expectDecision(
         {
           ...asPresign("s3:PutObject", `arn:aws:s3:::${DATA_BUCKET}/tenants/${ACCOUNT}/backup-agent/db.dump`),
-          context: { "s3:x-amz-server-side-encryption": "aws:kms", "s3:x-amz-server-side-encryption-aws-kms-key-id": r.one("aws:kms/key:Key", "backup-data-key").rawOutputs.arn as string },
+          context: {
+            "s3:x-amz-server-side-encryption": "aws:kms",
+            "s3:x-amz-server-side-encryption-aws-kms-key-id": r.one("aws:kms/key:Key", "backup-data-key").rawOutputs.arn as string,
+          },
         },
         "Allowed",
       );
@@ -180,7 +269,10 @@ describe("IAM behaviour of the rendered policies (simulator), stack prd with eve
     it("may not read outside tenants/ or outside the data bucket (the log bucket included)", async () => {
       await expectDecision(asPresign("s3:GetObject", `arn:aws:s3:::${DATA_BUCKET}/other/db.dump`), "ImplicitlyDenied");
       await expectDecision(asPresign("s3:GetObject", `arn:aws:s3:::some-other-bucket/tenants/x`), "ImplicitlyDenied");
-      await expectDecision({ ...asPresign("s3:GetObject", LOG_KEY(`AWSLogs/${ACCOUNT}/CloudTrail/${REGION}/2026/12/01/`)), resourcePolicy: bucketPolicy() }, "ImplicitlyDenied");
+      await expectDecision(
+        { ...asPresign("s3:GetObject", LOG_KEY(`AWSLogs/${ACCOUNT}/CloudTrail/${REGION}/2026/12/01/`)), resourcePolicy: bucketPolicy() },
+        "ImplicitlyDenied",
+      );
     });
     it("may not delete or list backups", async () => {
       await expectDecision(asPresign("s3:DeleteObject", `arn:aws:s3:::${DATA_BUCKET}/tenants/${ACCOUNT}/backup-agent/db.dump`), "ImplicitlyDenied");
@@ -214,15 +306,31 @@ describe("IAM behaviour of the rendered policies (simulator), stack prd with eve
   describe("alert path (E8): topic, dead-letter queue, alert key", () => {
     const topic = () => r.one("aws:sns/topic:Topic", "alert-delivery-topic").rawOutputs.arn as string;
     const ruleArn = (name: string) => `arn:aws:events:${REGION}:${ACCOUNT}:rule/${name}`;
-    const publish = (principal: string, context: Record<string, string>, tls = true): Request => ({ principal, action: "sns:Publish", resource: topic(), resourceAccount: ACCOUNT, context, tls, resourcePolicy: policyOf("aws:sns/topicPolicy:TopicPolicy", "alert-delivery-topic-policy") });
+    const publish = (principal: string, context: Record<string, string>, tls = true): Request => ({
+      principal,
+      action: "sns:Publish",
+      resource: topic(),
+      resourceAccount: ACCOUNT,
+      context,
+      tls,
+      resourcePolicy: policyOf("aws:sns/topicPolicy:TopicPolicy", "alert-delivery-topic-policy"),
+    });
     it("lets this estate's EventBridge rules publish, and no other rule", async () => {
       await expectDecision(publish("events.amazonaws.com", { "aws:SourceArn": ruleArn("audit-prd-trail-tamper") }), "Allowed");
       await expectDecision(publish("events.amazonaws.com", { "aws:SourceArn": ruleArn("someone-elses-rule") }), "ImplicitlyDenied");
     });
-    it("refuses publishing without TLS", () => expectDecision(publish("events.amazonaws.com", { "aws:SourceArn": ruleArn("audit-prd-trail-tamper") }, false), "ExplicitlyDenied"));
+    it("refuses publishing without TLS", () =>
+      expectDecision(publish("events.amazonaws.com", { "aws:SourceArn": ruleArn("audit-prd-trail-tamper") }, false), "ExplicitlyDenied"));
     it("lets SNS put a failed delivery of this topic in the dead-letter queue, and not another topic's", async () => {
       const dlq = r.one("aws:sqs/queue:Queue", "alert-delivery-dlq").rawOutputs.arn as string;
-      const send = (source: string): Request => ({ principal: "sns.amazonaws.com", action: "sqs:SendMessage", resource: dlq, resourceAccount: ACCOUNT, context: { "aws:SourceArn": source }, resourcePolicy: policyOf("aws:sqs/queuePolicy:QueuePolicy", "alert-delivery-dlq-policy") });
+      const send = (source: string): Request => ({
+        principal: "sns.amazonaws.com",
+        action: "sqs:SendMessage",
+        resource: dlq,
+        resourceAccount: ACCOUNT,
+        context: { "aws:SourceArn": source },
+        resourcePolicy: policyOf("aws:sqs/queuePolicy:QueuePolicy", "alert-delivery-dlq-policy"),
+      });
       await expectDecision(send(topic()), "Allowed");
       await expectDecision(send(`arn:aws:sns:${REGION}:${ACCOUNT}:another-topic`), "ImplicitlyDenied");
     });
@@ -248,13 +356,23 @@ describe("IAM behaviour of the rendered policies (simulator), stack prd with eve
     const policy = () => policyOf("aws:s3/bucketPolicy:BucketPolicy", "access-log-bucket-policy");
     const object = `arn:aws:s3:::${ACCESS_LOG_BUCKET}/s3/${LOG_BUCKET}/${ACCOUNT}/${REGION}/${LOG_BUCKET}/2026/12/01/2026-12-01-00-00-00-ABCDEF`;
     it("lets S3 server access logging of this account deliver, and not another account's", async () => {
-      const put = (source: string): Request => ({ principal: "logging.s3.amazonaws.com", action: "s3:PutObject", resource: object, resourceAccount: ACCOUNT, context: { "aws:SourceAccount": source }, resourcePolicy: policy() });
+      const put = (source: string): Request => ({
+        principal: "logging.s3.amazonaws.com",
+        action: "s3:PutObject",
+        resource: object,
+        resourceAccount: ACCOUNT,
+        context: { "aws:SourceAccount": source },
+        resourcePolicy: policy(),
+      });
       await expectDecision(put(ACCOUNT), "Allowed");
       await expectDecision(put("444455556666"), "ImplicitlyDenied");
     });
     it("denies an administrator deleting an access log or one of its versions", async () => {
       for (const action of ["s3:DeleteObject", "s3:DeleteObjectVersion"]) {
-        await expectDecision({ principal: ADMIN, action, resource: object, resourceAccount: ACCOUNT, resourcePolicy: policy(), identityPolicies: ADMIN_POLICY }, "ExplicitlyDenied");
+        await expectDecision(
+          { principal: ADMIN, action, resource: object, resourceAccount: ACCOUNT, resourcePolicy: policy(), identityPolicies: ADMIN_POLICY },
+          "ExplicitlyDenied",
+        );
       }
     });
   });

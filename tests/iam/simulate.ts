@@ -59,7 +59,12 @@ export async function decide(req: Request): Promise<Decision> {
   if (ignored.length > 0) {
     // Already validated above; the ValidatedPolicy shape (iam-policy's documented plain object)
     // carries the name the engine reports decisive statements under.
-    const resourcePolicy = simulation.resourcePolicy && { __validated: true, policyDocument: simulation.resourcePolicy, metadata: { name: "resource-policy" }, errors: [] };
+    const resourcePolicy = simulation.resourcePolicy && {
+      __validated: true,
+      policyDocument: simulation.resourcePolicy,
+      metadata: { name: "resource-policy" },
+      errors: [],
+    };
     return runUnsafeSimulation({ ...simulation, resourcePolicy }, { simulationMode: "Strict" }) as Decision;
   }
   return result.overallResult as Decision;

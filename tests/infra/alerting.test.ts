@@ -67,7 +67,14 @@ for (const stack of STACKS) {
         const names = (n: string) => pattern(r, n).detail.eventName;
         assert.deepEqual(names("tamper-rules-trail"), ["StopLogging", "DeleteTrail", "UpdateTrail", "PutEventSelectors", "PutInsightSelectors"]);
         assert.deepEqual(names("tamper-rules-key"), ["DisableKey", "ScheduleKeyDeletion", "PutKeyPolicy", "DisableKeyRotation"]);
-        for (const spelling of ["PutObjectLockConfiguration", "PutBucketObjectLockConfiguration", "PutBucketLifecycle", "PutBucketLifecycleConfiguration", "DeleteBucketPublicAccessBlock", "DeletePublicAccessBlock"]) {
+        for (const spelling of [
+          "PutObjectLockConfiguration",
+          "PutBucketObjectLockConfiguration",
+          "PutBucketLifecycle",
+          "PutBucketLifecycleConfiguration",
+          "DeleteBucketPublicAccessBlock",
+          "DeletePublicAccessBlock",
+        ]) {
           assert.ok(names("tamper-rules-bucket").includes(spelling), spelling);
         }
         assert.deepEqual(
@@ -86,7 +93,12 @@ for (const stack of STACKS) {
         }
       });
       it("only the log-bucket access-denied rule sees read-only management events (cost)", () => {
-        const states = Object.fromEntries(r.ofType(T.rule).filter((x) => x.name.startsWith("tamper-rules-")).map((x) => [x.name, x.inputs.state]));
+        const states = Object.fromEntries(
+          r
+            .ofType(T.rule)
+            .filter((x) => x.name.startsWith("tamper-rules-"))
+            .map((x) => [x.name, x.inputs.state]),
+        );
         assert.deepEqual(states, {
           "tamper-rules-trail": "ENABLED",
           "tamper-rules-key": "ENABLED",
@@ -96,8 +108,15 @@ for (const stack of STACKS) {
         });
       });
       it("keeps the physical rule names deployed before the rename (no replacement)", () => {
-        const names = r.ofType(T.rule).filter((x) => x.name.startsWith("tamper-rules-")).map((x) => x.inputs.name).sort();
-        assert.deepEqual(names, ["alert-path", "cloudtrail", "kms", "log-bucket-access-denied", "s3"].map((k) => `audit-${stack}-tamper-${k}`));
+        const names = r
+          .ofType(T.rule)
+          .filter((x) => x.name.startsWith("tamper-rules-"))
+          .map((x) => x.inputs.name)
+          .sort();
+        assert.deepEqual(
+          names,
+          ["alert-path", "cloudtrail", "kms", "log-bucket-access-denied", "s3"].map((k) => `audit-${stack}-tamper-${k}`),
+        );
       });
       it("sends every rule to the alert topic, keys and alert path also out of band, failed deliveries to the DLQ", () => {
         const rules = r.ofType(T.rule).filter((x) => x.name.startsWith("tamper-rules-"));
@@ -152,12 +171,18 @@ for (const stack of STACKS) {
         assert.deepEqual([failed.threshold, failed.comparisonOperator, failed.treatMissingData], [1, "GreaterThanOrEqualToThreshold", "notBreaching"]);
         assert.deepEqual(failed.alarmActions, [outOfBandArn]);
         const notRun = r.one(T.alarm, "daily-review-watch-not-run").inputs;
-        assert.deepEqual([notRun.metricName, notRun.period, notRun.threshold, notRun.comparisonOperator, notRun.treatMissingData], ["Invocations", 86400, 1, "LessThanThreshold", "breaching"]);
+        assert.deepEqual(
+          [notRun.metricName, notRun.period, notRun.threshold, notRun.comparisonOperator, notRun.treatMissingData],
+          ["Invocations", 86400, 1, "LessThanThreshold", "breaching"],
+        );
         assert.deepEqual(notRun.alarmActions, [outOfBandArn]);
       });
       it("lets only this estate's rules and this account's alarms publish to it, over TLS", () => {
         const policy = r.one(T.topicPolicy, "alert-delivery-out-of-band-topic-policy").inputs.policy;
-        assert.equal(statement(policy, "EventBridgeRulesOfThisEstate").Condition?.ArnLike["aws:SourceArn"], `arn:aws:events:${REGION}:${ACCOUNT}:rule/audit-${stack}-*`);
+        assert.equal(
+          statement(policy, "EventBridgeRulesOfThisEstate").Condition?.ArnLike["aws:SourceArn"],
+          `arn:aws:events:${REGION}:${ACCOUNT}:rule/audit-${stack}-*`,
+        );
         assert.equal(statement(policy, "CloudWatchAlarmsOfThisAccount").Condition?.StringEquals["aws:SourceAccount"], ACCOUNT);
         assert.equal(statement(policy, "DenyInsecureTransport").Effect, "Deny");
       });
@@ -187,7 +212,10 @@ for (const stack of STACKS) {
       it("lets EventBridge and SNS put failed deliveries in the DLQ, bound to their sources", () => {
         const policy = r.one(T.queuePolicy, "alert-delivery-dlq-policy").inputs.policy;
         assert.equal(statement(policy, "SnsSubscriptionFailures").Condition?.ArnEquals["aws:SourceArn"], topicArn);
-        assert.equal(statement(policy, "EventBridgeTargetFailures").Condition?.ArnLike["aws:SourceArn"], `arn:aws:events:${REGION}:${ACCOUNT}:rule/audit-${stack}-*`);
+        assert.equal(
+          statement(policy, "EventBridgeTargetFailures").Condition?.ArnLike["aws:SourceArn"],
+          `arn:aws:events:${REGION}:${ACCOUNT}:rule/audit-${stack}-*`,
+        );
       });
       it("lets alarms and EventBridge use the alert key for the alert topic only (SNS encryption context), and not the audit key", () => {
         const auditSids = statements(r.one(T.key, "audit-key").inputs.policy).map((x) => x.Sid);
@@ -245,8 +273,14 @@ for (const stack of STACKS) {
         assert.deepEqual(asList(kms.Condition?.StringEquals["kms:ViaService"]), [`secretsmanager.${REGION}.amazonaws.com`]);
         const env = statement(policy, "DecryptOwnEnvironment");
         assert.deepEqual(asList(env.Resource), [alertKeyArn]);
-        assert.equal(env.Condition?.StringEquals["kms:EncryptionContext:aws:lambda:FunctionArn"], `arn:aws:lambda:${REGION}:${ACCOUNT}:function:audit-${stack}-audit-notifier`);
-        assert.deepEqual(statements(policy).map((s) => s.Sid), ["DecryptOwnEnvironment", "WriteOwnLogs", "ReadWebhookSecret", "KeepFailedDeliveries", "DecryptWebhookSecretThroughSecretsManager"]);
+        assert.equal(
+          env.Condition?.StringEquals["kms:EncryptionContext:aws:lambda:FunctionArn"],
+          `arn:aws:lambda:${REGION}:${ACCOUNT}:function:audit-${stack}-audit-notifier`,
+        );
+        assert.deepEqual(
+          statements(policy).map((s) => s.Sid),
+          ["DecryptOwnEnvironment", "WriteOwnLogs", "ReadWebhookSecret", "KeepFailedDeliveries", "DecryptWebhookSecretThroughSecretsManager"],
+        );
       });
       it("alarms as soon as one alert waits in the DLQ", () => {
         const a = r.one(T.alarm, "alert-delivery-dlq-depth").inputs;
@@ -262,13 +296,28 @@ for (const stack of STACKS) {
     describe("burst alarms (E9)", () => {
       // Behaviour on real records: tamper-rules.test.ts. Here: the wiring and the CIS labels.
       const expected: [string, RegExp, number | "auth" | "denied", string][] = [
-        ["auth-failures", /\$\.eventName = ConsoleLogin\) && \(\$\.errorMessage = "Failed authentication"\).*sts\.amazonaws\.com.*cognito-idp\.amazonaws\.com.*CredentialVerification/, "auth", "001 No.29"],
-        ["access-denied", /\$\.errorCode = "\*UnauthorizedOperation"\) \|\| \(\$\.errorCode = "AccessDenied\*"\)/, "denied", "001 No.29; CIS v1.4.0 4.1 (CloudWatch.2 is CIS v1.2.0 3.1 only)"],
+        [
+          "auth-failures",
+          /\$\.eventName = ConsoleLogin\) && \(\$\.errorMessage = "Failed authentication"\).*sts\.amazonaws\.com.*cognito-idp\.amazonaws\.com.*CredentialVerification/,
+          "auth",
+          "001 No.29",
+        ],
+        [
+          "access-denied",
+          /\$\.errorCode = "\*UnauthorizedOperation"\) \|\| \(\$\.errorCode = "AccessDenied\*"\)/,
+          "denied",
+          "001 No.29; CIS v1.4.0 4.1 (CloudWatch.2 is CIS v1.2.0 3.1 only)",
+        ],
         ["console-login-without-mfa", /MFAUsed != "Yes".*UserAuthentication/, 1, "CIS v1.4.0 4.2 (CloudWatch.3 is CIS v1.2.0 3.2 only)"],
         ["root-account-use", /\$\.userIdentity\.type = "Root" && \$\.userIdentity\.invokedBy NOT EXISTS/, 1, "CIS v1.4.0 4.3 / CloudWatch.1"],
         ["iam-policy-changes", /\$\.eventName=PutRolePolicy.*\$\.eventName=AttachRolePolicy/, 1, "CIS v1.4.0 4.4 / CloudWatch.4"],
         ["trail-configuration-changes", /\$\.eventName=StopLogging/, 1, "CIS v1.4.0 4.5 / CloudWatch.5"],
-        ["console-auth-failures", /^\{\(\$\.eventName=ConsoleLogin\) && \(\$\.errorMessage="Failed authentication"\)\}$/, "auth", "CIS v1.4.0 4.6 / CloudWatch.6"],
+        [
+          "console-auth-failures",
+          /^\{\(\$\.eventName=ConsoleLogin\) && \(\$\.errorMessage="Failed authentication"\)\}$/,
+          "auth",
+          "CIS v1.4.0 4.6 / CloudWatch.6",
+        ],
         ["cmk-disabled-or-deleted", /ScheduleKeyDeletion/, 1, "CIS v1.4.0 4.7 / CloudWatch.7"],
         ["bucket-policy-changes", /DeleteBucketReplication/, 1, "CIS v1.4.0 4.8 / CloudWatch.8"],
         ["config-changes", /StopConfigurationRecorder/, 1, "CIS v1.4.0 4.9 / CloudWatch.9"],
@@ -279,7 +328,12 @@ for (const stack of STACKS) {
         ["vpc-changes", /EnableVpcClassicLink/, 1, "CIS v1.4.0 4.14 / CloudWatch.14"],
       ];
       it("watches every control of Security Hub's CIS v1.4.0 monitoring section (CloudWatch.1, .4-.14)", () => {
-        const controls = r.ofType(T.alarm).map((a) => /CloudWatch\.(\d+)\]/.exec(a.inputs.alarmDescription ?? "")?.[1]).filter((x) => x !== undefined).map(Number).sort((a, b) => a - b);
+        const controls = r
+          .ofType(T.alarm)
+          .map((a) => /CloudWatch\.(\d+)\]/.exec(a.inputs.alarmDescription ?? "")?.[1])
+          .filter((x) => x !== undefined)
+          .map(Number)
+          .sort((a, b) => a - b);
         assert.deepEqual(controls, [1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
       });
       for (const [id, pat, threshold, control] of expected) {
@@ -311,7 +365,14 @@ for (const stack of STACKS) {
 
     if (stack === "dev") {
       it("runs without the posture services in dev (001: optional there)", () => {
-        for (const type of [T.recorder, T.configRule, "aws:guardduty/detector:Detector", "aws:securityhub/account:Account", "aws:inspector2/enabler:Enabler", "aws:accessanalyzer/analyzer:Analyzer"]) {
+        for (const type of [
+          T.recorder,
+          T.configRule,
+          "aws:guardduty/detector:Detector",
+          "aws:securityhub/account:Account",
+          "aws:inspector2/enabler:Enabler",
+          "aws:accessanalyzer/analyzer:Analyzer",
+        ]) {
           assert.equal(r.ofType(type).length, 0, type);
         }
       });
@@ -343,7 +404,12 @@ for (const stack of STACKS) {
           ["cloudtrail-s3-dataevents-enabled", "CLOUDTRAIL_S3_DATAEVENTS_ENABLED", { S3BucketNames: dataBucket }, undefined],
           ["s3-bucket-default-lock-enabled", "S3_BUCKET_DEFAULT_LOCK_ENABLED", { mode: "COMPLIANCE" }, logBucket],
           ["s3-default-encryption-kms", "S3_DEFAULT_ENCRYPTION_KMS", { kmsKeyArns: "AUDIT_KEY" }, logBucket],
-          ["cw-loggroup-retention-period-check", "CW_LOGGROUP_RETENTION_PERIOD_CHECK", { LogGroupNames: `/aws/cloudtrail/audit-trail-${stack}`, MinRetentionTime: stack === "prd" ? "400" : "365" }, undefined],
+          [
+            "cw-loggroup-retention-period-check",
+            "CW_LOGGROUP_RETENTION_PERIOD_CHECK",
+            { LogGroupNames: `/aws/cloudtrail/audit-trail-${stack}`, MinRetentionTime: stack === "prd" ? "400" : "365" },
+            undefined,
+          ],
         ];
         for (const [name, identifier, params, scopedBucket] of rules) {
           it(`Config rule ${name} (${identifier})`, () => {
@@ -355,7 +421,13 @@ for (const stack of STACKS) {
             assert.equal(rule.scope?.complianceResourceId, scopedBucket);
           });
         }
-        const estateBuckets = { "trail-logs": logBucket, "access-logs": accessBucket, "backup-data": dataBucket, "athena-results": athenaBucket, config: configBucket };
+        const estateBuckets = {
+          "trail-logs": logBucket,
+          "access-logs": accessBucket,
+          "backup-data": dataBucket,
+          "athena-results": athenaBucket,
+          config: configBucket,
+        };
         for (const [name, identifier] of [
           ["s3-bucket-versioning-enabled", "S3_BUCKET_VERSIONING_ENABLED"],
           ["s3-bucket-level-public-access-prohibited", "S3_BUCKET_LEVEL_PUBLIC_ACCESS_PROHIBITED"],
@@ -415,7 +487,10 @@ for (const stack of STACKS) {
           assert.equal(r.one("aws:guardduty/detector:Detector", "security-posture-guardduty").inputs.enable, true);
           const feature = r.one("aws:guardduty/detectorFeature:DetectorFeature", "security-posture-guardduty-s3").inputs;
           assert.deepEqual([feature.name, feature.status], ["S3_DATA_EVENTS", "ENABLED"]);
-          const standards = r.ofType("aws:securityhub/standardsSubscription:StandardsSubscription").map((s) => s.inputs.standardsArn).sort();
+          const standards = r
+            .ofType("aws:securityhub/standardsSubscription:StandardsSubscription")
+            .map((s) => s.inputs.standardsArn)
+            .sort();
           assert.deepEqual(standards, [
             `arn:aws:securityhub:${REGION}::standards/aws-foundational-security-best-practices/v/1.0.0`,
             // v1.4.0: the version whose monitoring controls (CloudWatch.x) the metric filters satisfy.
@@ -441,7 +516,11 @@ describe("alerting options", () => {
     assert.ok(!JSON.stringify(fn.rawInputs).includes("hooks.slack.com"));
   });
   it("chatbot delivery replaces the notifier Lambda with AWS Chatbot on the same topic", async () => {
-    const r = await resourcesOf("prd", { [`${P}:slackDelivery`]: "chatbot", [`${P}:chatbotSlackTeamId`]: "T0123ABCD", [`${P}:chatbotSlackChannelId`]: "C0123ABCD" });
+    const r = await resourcesOf("prd", {
+      [`${P}:slackDelivery`]: "chatbot",
+      [`${P}:chatbotSlackTeamId`]: "T0123ABCD",
+      [`${P}:chatbotSlackChannelId`]: "C0123ABCD",
+    });
     assert.equal(r.ofType(T.fn).filter((f) => f.name === "alert-delivery-notifier").length, 0);
     const cb = r.one(T.chatbot, "alert-delivery-chatbot").inputs;
     assert.deepEqual(cb.snsTopicArns, [r.one(T.topic, "alert-delivery-topic").rawOutputs.arn]);

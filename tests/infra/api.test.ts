@@ -69,7 +69,10 @@ describe("presign API (E12), stack prd", () => {
     assert.equal(version.inputs.secretString.length, 48);
     const SIG = "4dabf18193072939515e22adb298388d";
     assert.ok((version.rawInputs as any).secretString?.[SIG] || (version.rawInputs as any)[SIG], "the salt is a Pulumi secret in state");
-    assert.ok(r.one("auditTrail:compute:HandlerFunction", "presign-api-handler").dependencies.includes(version.urn), "the function starts only after the salt exists");
+    assert.ok(
+      r.one("auditTrail:compute:HandlerFunction", "presign-api-handler").dependencies.includes(version.urn),
+      "the function starts only after the salt exists",
+    );
   });
 
   it("lets the handler read the salt's secret, and only that one, decrypting through Secrets Manager for that secret", () => {
@@ -89,7 +92,10 @@ describe("presign API (E12), stack prd", () => {
 
   it("without presignCallerRoleArns the resource policy denies every caller (closed by default)", () => {
     const policy = r.one("aws:apigateway/restApiPolicy:RestApiPolicy", "presign-api-resource-policy").inputs.policy;
-    assert.deepEqual(statements(policy).map((s) => [s.Sid, s.Effect, s.Condition]), [["DenyEveryoneElse", "Deny", undefined]]);
+    assert.deepEqual(
+      statements(policy).map((s) => [s.Sid, s.Effect, s.Condition]),
+      [["DenyEveryoneElse", "Deny", undefined]],
+    );
   });
 
   it("lets the handler touch objects under tenants/ of the data bucket only, and its key only through S3 for that bucket", () => {
@@ -111,8 +117,32 @@ describe("presign API (E12), stack prd", () => {
     assert.equal(stage.accessLogSettings.destinationArn, group.rawOutputs.arn);
     const format = JSON.parse(stage.accessLogSettings.format);
     assert.deepEqual(
-      [format.requestId, format.caller, format.userArn, format.sourceIp, format.userAgent, format.httpMethod, format.resourcePath, format.status, format.responseLatency, format.tlsVersion, format.clientCertSerialNumber],
-      ["$context.requestId", "$context.identity.caller", "$context.identity.userArn", "$context.identity.sourceIp", "$context.identity.userAgent", "$context.httpMethod", "$context.resourcePath", "$context.status", "$context.responseLatency", "$context.tlsVersion", "$context.identity.clientCert.serialNumber"],
+      [
+        format.requestId,
+        format.caller,
+        format.userArn,
+        format.sourceIp,
+        format.userAgent,
+        format.httpMethod,
+        format.resourcePath,
+        format.status,
+        format.responseLatency,
+        format.tlsVersion,
+        format.clientCertSerialNumber,
+      ],
+      [
+        "$context.requestId",
+        "$context.identity.caller",
+        "$context.identity.userArn",
+        "$context.identity.sourceIp",
+        "$context.identity.userAgent",
+        "$context.httpMethod",
+        "$context.resourcePath",
+        "$context.status",
+        "$context.responseLatency",
+        "$context.tlsVersion",
+        "$context.identity.clientCert.serialNumber",
+      ],
     );
     assert.equal(group.inputs.kmsKeyId, r.one(T.key, "audit-key").rawOutputs.arn);
     assert.ok(group.inputs.retentionInDays >= 365);
@@ -142,7 +172,10 @@ describe("presign API (E12), stack prd", () => {
     const group = r.one(T.logGroup, "presign-api-waf-logs");
     assert.match(group.inputs.name, /^aws-waf-logs-/);
     assert.deepEqual(logging.logDestinationConfigs, [group.rawOutputs.arn]);
-    assert.deepEqual(logging.redactedFields.map((f: any) => f.singleHeader.name), ["authorization", "x-amz-security-token"]);
+    assert.deepEqual(
+      logging.redactedFields.map((f: any) => f.singleHeader.name),
+      ["authorization", "x-amz-security-token"],
+    );
   });
 
   it("alarms on bursts of WAF blocks and of probes of nonexistent endpoints (E9, 001 No.29)", () => {
@@ -197,7 +230,10 @@ describe("presign API with mTLS (E12 option)", () => {
     assert.match(d.mutualTlsAuthentication.truststoreVersion, /^[0-9a-f]{32}$/);
     const pem = r.one("aws:s3/bucketObjectv2:BucketObjectv2", "presign-api-truststore-pem").inputs;
     assert.match(pem.content, /BEGIN CERTIFICATE/);
-    assert.equal(r.forBucket("aws:s3/bucketVersioning:BucketVersioning", `audit-mtls-truststore-prd-${ACCOUNT}-${REGION}`).inputs.versioningConfiguration.status, "Enabled");
+    assert.equal(
+      r.forBucket("aws:s3/bucketVersioning:BucketVersioning", `audit-mtls-truststore-prd-${ACCOUNT}-${REGION}`).inputs.versioningConfiguration.status,
+      "Enabled",
+    );
   });
   it("disables the default execute-api endpoint and makes the handler require a client certificate", () => {
     assert.equal(r.one(T.restApi, "presign-api-api").inputs.disableExecuteApiEndpoint, true);

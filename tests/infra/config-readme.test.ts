@@ -13,7 +13,12 @@ const rowsOf = (table: string) =>
   table
     .split("\n")
     .filter((l) => l.startsWith("| `"))
-    .map((l) => l.slice(1, -1).split(/(?<!\\)\|/).map((c) => c.trim()));
+    .map((l) =>
+      l
+        .slice(1, -1)
+        .split(/(?<!\\)\|/)
+        .map((c) => c.trim()),
+    );
 
 describe("README configuration table (generated from the profile's tables)", () => {
   it("is up to date (else: npm run config:readme)", () => {
@@ -22,14 +27,24 @@ describe("README configuration table (generated from the profile's tables)", () 
   });
   it("has one row per key, in the table's order, and each per-environment default as the profile has it", () => {
     const rows = rowsOf(renderConfigTable());
-    assert.deepEqual(rows.map((r) => r[0].replace(/`/g, "").replace(" (secret)", "")), CONFIG_KEYS.map((k) => k.key));
+    assert.deepEqual(
+      rows.map((r) => r[0].replace(/`/g, "").replace(" (secret)", "")),
+      CONFIG_KEYS.map((k) => k.key),
+    );
     const row = (key: string) => rows.find((r) => r[0].startsWith("`" + key + "`"))!;
-    assert.equal(row("retentionDays")[1], `\`${ENVIRONMENT_DEFAULTS.dev.retentionDays}\` / \`${ENVIRONMENT_DEFAULTS.dev2.retentionDays}\` / \`${ENVIRONMENT_DEFAULTS.prd.retentionDays}\``);
+    assert.equal(
+      row("retentionDays")[1],
+      `\`${ENVIRONMENT_DEFAULTS.dev.retentionDays}\` / \`${ENVIRONMENT_DEFAULTS.dev2.retentionDays}\` / \`${ENVIRONMENT_DEFAULTS.prd.retentionDays}\``,
+    );
     assert.equal(row("accessLogRetentionDays")[1], "`90` / `365` / `400`");
     assert.equal(row("burstPeriodSeconds")[2], "60-86400 seconds");
     assert.equal(row("authFailureThreshold")[2], "1-100000 events");
     assert.match(row("slackWebhookUrl")[0], /\(secret\)/);
-    for (const r of rows) assert.ok(r.every((c) => c.length > 0), `${r[0]}: every cell filled`);
+    for (const r of rows)
+      assert.ok(
+        r.every((c) => c.length > 0),
+        `${r[0]}: every cell filled`,
+      );
   });
   it("--check exits 1 on a stale table and writes nothing; without it the table is rewritten; unknown arguments exit 2", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "config-readme-"));

@@ -16,7 +16,10 @@ function problemsOf(stack: string, raw: RawConfig, region?: string): string[] {
 
 function expectProblem(stack: string, raw: RawConfig, expected: RegExp, region?: string): void {
   const problems = problemsOf(stack, raw, region);
-  assert.ok(problems.some((p) => expected.test(p)), `no problem matches ${expected}; got:\n${problems.join("\n")}`);
+  assert.ok(
+    problems.some((p) => expected.test(p)),
+    `no problem matches ${expected}; got:\n${problems.join("\n")}`,
+  );
 }
 
 describe("environment profile", () => {
@@ -84,11 +87,19 @@ describe("environment profile", () => {
       expectProblem("prd", { accessLogRetentionDays: "90" }, /^accessLogRetentionDays: 90 is below the 365 days prd requires/);
     });
     it("a lifecycle that S3 would reject", () => {
-      expectProblem("prd", { glacierIrAfterDays: "90", deepArchiveAfterDays: "120" }, /^deepArchiveAfterDays: 120 must be at least glacierIrAfterDays \+ 90 \(180\)/);
+      expectProblem(
+        "prd",
+        { glacierIrAfterDays: "90", deepArchiveAfterDays: "120" },
+        /^deepArchiveAfterDays: 120 must be at least glacierIrAfterDays \+ 90 \(180\)/,
+      );
       expectProblem("dev", { glacierIrAfterDays: "90", deepArchiveAfterDays: "120" }, /^deepArchiveAfterDays: 120 must be at least glacierIrAfterDays \+ 90/);
     });
     it("the wrong Slack channel for the environment (001)", () => {
-      expectProblem("prd", { slackChannel: "bs-notification-dev" }, /^slackChannel: "bs-notification-dev" is not the channel of prd \(001 names bs-notification-prd\)$/);
+      expectProblem(
+        "prd",
+        { slackChannel: "bs-notification-dev" },
+        /^slackChannel: "bs-notification-dev" is not the channel of prd \(001 names bs-notification-prd\)$/,
+      );
     });
     it("an unknown environment, and a stack not named after one", () => {
       expectProblem("staging", {}, /^environment: "staging" is not an environment \(allowed: dev, dev2, prd/);
@@ -119,7 +130,11 @@ describe("environment profile", () => {
     });
     it("chatbot delivery without the Slack ids, or an unknown delivery", () => {
       expectProblem("prd", { slackDelivery: "chatbot" }, /^chatbotSlackTeamId: missing; slackDelivery: chatbot needs it/);
-      expectProblem("prd", { slackDelivery: "chatbot", chatbotSlackTeamId: "T0123ABCD", chatbotSlackChannelId: "#general" }, /^chatbotSlackChannelId: "#general" is not a Slack id/);
+      expectProblem(
+        "prd",
+        { slackDelivery: "chatbot", chatbotSlackTeamId: "T0123ABCD", chatbotSlackChannelId: "#general" },
+        /^chatbotSlackChannelId: "#general" is not a Slack id/,
+      );
       expectProblem("prd", { slackDelivery: "teams" }, /^slackDelivery: "teams" is not a delivery \(allowed: webhook, chatbot\)$/);
     });
     it("alert e-mail addresses that are not, and burst periods CloudWatch would refuse", () => {
@@ -138,32 +153,57 @@ describe("environment profile", () => {
       assert.ok(!problems.join("\n").includes("SECRET"));
     });
     it("a name prefix too long for the longest bucket name of the stack and region", () => {
-      expectProblem("prd", { namePrefix: "auditestateprodx" }, /^namePrefix: "auditestateprodx" makes bucket names of 64 characters with stack "prd" in ap-northeast-1 \(S3 allows 63\): at most 15 characters here$/);
+      expectProblem(
+        "prd",
+        { namePrefix: "auditestateprodx" },
+        /^namePrefix: "auditestateprodx" makes bucket names of 64 characters with stack "prd" in ap-northeast-1 \(S3 allows 63\): at most 15 characters here$/,
+      );
       assert.equal(parseProfile("prd", { namePrefix: "auditestateprod" }).namePrefix, "auditestateprod");
     });
     it("says the unit of the key when a value is not a whole number (days, seconds, counts)", () => {
       expectProblem("prd", { burstPeriodSeconds: "5m" }, /^burstPeriodSeconds: "5m" is not a whole number of seconds \(allowed: 60 to 86400\)$/);
       expectProblem("prd", { presignUrlExpirySeconds: "1.5" }, /^presignUrlExpirySeconds: "1.5" is not a whole number of seconds \(allowed: 1 to 3600\)$/);
-      expectProblem("prd", { authFailureThreshold: "five" }, /^authFailureThreshold: "five" is not a whole number of events \(a count\) \(allowed: 1 to 100000\)$/);
+      expectProblem(
+        "prd",
+        { authFailureThreshold: "five" },
+        /^authFailureThreshold: "five" is not a whole number of events \(a count\) \(allowed: 1 to 100000\)$/,
+      );
       expectProblem("prd", { apiRateLimitPer5Minutes: "lots" }, /^apiRateLimitPer5Minutes: "lots" is not a whole number of requests \(a count\)/);
       const all = problemsOf("prd", { burstPeriodSeconds: "5m", authFailureThreshold: "five" }).join("\n");
       assert.doesNotMatch(all, /of days/);
     });
     it("deep archive after less than a year in dev2/prd (the auditor's window stays queryable)", () => {
-      expectProblem("prd", { deepArchiveAfterDays: "180" }, /^deepArchiveAfterDays: 180 is below 366 days: in prd the first year of logs stays readable without a restore/);
+      expectProblem(
+        "prd",
+        { deepArchiveAfterDays: "180" },
+        /^deepArchiveAfterDays: 180 is below 366 days: in prd the first year of logs stays readable without a restore/,
+      );
       assert.equal(parseProfile("dev", { deepArchiveAfterDays: "180" }).lifecycle.deepArchiveAfterDays, 180);
     });
   });
 
   describe("a stack is never weaker than its name (issue 12)", () => {
-    for (const [stack, weaker] of [["prd", "dev"], ["prd", "dev2"], ["dev2", "dev"], ["prd-eu", "dev"], ["dev2-tokyo", "dev"]] as const) {
+    for (const [stack, weaker] of [
+      ["prd", "dev"],
+      ["prd", "dev2"],
+      ["dev2", "dev"],
+      ["prd-eu", "dev"],
+      ["dev2-tokyo", "dev"],
+    ] as const) {
       it(`${stack} declaring environment: ${weaker} is refused`, () => {
-        expectProblem(stack, { environment: weaker }, new RegExp(`^environment: ${weaker} is weaker than the stack's name says \\(${stack} is a ${stack.split("-")[0]} stack\\)`));
+        expectProblem(
+          stack,
+          { environment: weaker },
+          new RegExp(`^environment: ${weaker} is weaker than the stack's name says \\(${stack} is a ${stack.split("-")[0]} stack\\)`),
+        );
       });
     }
     it("the rules of the name still apply while the error is reported (no protect flags dropped silently)", () => {
       const problems = problemsOf("prd", { environment: "dev", retentionMode: "GOVERNANCE" });
-      assert.ok(problems.some((p) => /retentionMode: GOVERNANCE is not allowed in prd/.test(p)), problems.join("\n"));
+      assert.ok(
+        problems.some((p) => /retentionMode: GOVERNANCE is not allowed in prd/.test(p)),
+        problems.join("\n"),
+      );
     });
     it("a stack named <environment>-<suffix> takes that environment's rules without an explicit label", () => {
       const p = parseProfile("prd-eu", {});
@@ -182,11 +222,19 @@ describe("environment profile", () => {
   describe("S3 bucket naming rules on every composed name (General purpose bucket naming rules)", () => {
     for (const prefix of ["xn-", "sthree", "amzn-s3-demo"]) {
       it(`namePrefix "${prefix}" is refused with the rule it breaks`, () => {
-        expectProblem("prd", { namePrefix: prefix }, /^namePrefix: ".*" makes the bucket name ".*", which S3 refuses: the prefix "(xn--|sthree-|amzn-s3-demo-)" is reserved$/);
+        expectProblem(
+          "prd",
+          { namePrefix: prefix },
+          /^namePrefix: ".*" makes the bucket name ".*", which S3 refuses: the prefix "(xn--|sthree-|amzn-s3-demo-)" is reserved$/,
+        );
       });
     }
     it("a stack name that cannot be part of a bucket name (Prd_EU) is refused with a clear message", () => {
-      expectProblem("Prd_EU", { environment: "prd" }, /^stack name "Prd_EU" cannot be part of a bucket name \(1-31 characters: lowercase letters, digits, hyphens; starts with a letter or digit\): rename the stack, e\.g\. "prd-eu"$/);
+      expectProblem(
+        "Prd_EU",
+        { environment: "prd" },
+        /^stack name "Prd_EU" cannot be part of a bucket name \(1-31 characters: lowercase letters, digits, hyphens; starts with a letter or digit\): rename the stack, e\.g\. "prd-eu"$/,
+      );
     });
     it("existing bucket names are checked against every rule, reserved suffixes included", () => {
       for (const [name, rule] of [
@@ -200,13 +248,25 @@ describe("environment profile", () => {
         ["medical..backups", /two adjacent periods/],
         ["-medical", /begin and end with a letter or digit/],
       ] as const) {
-        expectProblem("prd", { existingDataBuckets: JSON.stringify([name]) }, new RegExp(`^existingDataBuckets: "${name.replace(/[.]/g, "\\.")}" is not an S3 bucket name: .*${rule.source}`));
+        expectProblem(
+          "prd",
+          { existingDataBuckets: JSON.stringify([name]) },
+          new RegExp(`^existingDataBuckets: "${name.replace(/[.]/g, "\\.")}" is not an S3 bucket name: .*${rule.source}`),
+        );
       }
       assert.deepEqual(parseProfile("prd", { existingDataBuckets: '["medical.backups-2024"]' }).existingDataBuckets, ["medical.backups-2024"]);
     });
     it("existingDataBuckets may not name the estate's own log bucket (or any of its buckets)", () => {
-      expectProblem("prd", { existingDataBuckets: '["audit-trail-logs-prd-123456789012-ap-northeast-1"]' }, /^existingDataBuckets: "audit-trail-logs-prd-123456789012-ap-northeast-1" is the estate's own trail-logs bucket/);
-      expectProblem("prd", { existingDataBuckets: '["audit-access-logs-prd-123456789012-ap-northeast-1"]' }, /is the estate's own access-logs bucket: only data buckets belong here/);
+      expectProblem(
+        "prd",
+        { existingDataBuckets: '["audit-trail-logs-prd-123456789012-ap-northeast-1"]' },
+        /^existingDataBuckets: "audit-trail-logs-prd-123456789012-ap-northeast-1" is the estate's own trail-logs bucket/,
+      );
+      expectProblem(
+        "prd",
+        { existingDataBuckets: '["audit-access-logs-prd-123456789012-ap-northeast-1"]' },
+        /is the estate's own access-logs bucket: only data buckets belong here/,
+      );
     });
   });
 
@@ -221,7 +281,10 @@ describe("environment profile", () => {
         return [];
       })();
       assert.equal(problems.length, 1);
-      assert.match(problems[0], /^audit-trail-estat:retentionDays: unknown namespace "audit-trail-estat" \(allowed: the project's own, and the providers' aws, random, pulumi\)/);
+      assert.match(
+        problems[0],
+        /^audit-trail-estat:retentionDays: unknown namespace "audit-trail-estat" \(allowed: the project's own, and the providers' aws, random, pulumi\)/,
+      );
     });
   });
 
@@ -237,16 +300,48 @@ describe("environment profile", () => {
       assert.equal(p.ownsAccountSingletons, false);
       assert.equal(p.presignApi.manageAccountSettings, false);
       assert.deepEqual(p.posture, { config: false, guardDuty: false, securityHub: false, inspector: false, accessAnalyzer: false });
-      expectProblem("dev2", { accountSingletonsOwner: "prd", enableGuardDuty: "true" }, /^enableGuardDuty: true, but accountSingletonsOwner is "prd": only the owning stack creates account-wide singletons/);
-      expectProblem("dev2", { accountSingletonsOwner: "prd", manageApiGatewayAccount: "true" }, /^manageApiGatewayAccount: true, but accountSingletonsOwner is "prd"/);
+      expectProblem(
+        "dev2",
+        { accountSingletonsOwner: "prd", enableGuardDuty: "true" },
+        /^enableGuardDuty: true, but accountSingletonsOwner is "prd": only the owning stack creates account-wide singletons/,
+      );
+      expectProblem(
+        "dev2",
+        { accountSingletonsOwner: "prd", manageApiGatewayAccount: "true" },
+        /^manageApiGatewayAccount: true, but accountSingletonsOwner is "prd"/,
+      );
     });
     it("stacks sharing an account must agree on one owner that is one of them", () => {
       const a = { stack: "prd", accountId: "111122223333", region: "ap-northeast-1" };
       const b = { stack: "dev2", accountId: "111122223333", region: "ap-northeast-1" };
-      assert.deepEqual(singletonOwnershipProblems([{ ...a, accountSingletonsOwner: "prd" }, { ...b, accountSingletonsOwner: "prd" }]), []);
-      assert.match(singletonOwnershipProblems([{ ...a, accountSingletonsOwner: "prd" }, { ...b, accountSingletonsOwner: "dev2" }])[0], /share account and region 111122223333 ap-northeast-1 but name different singleton owners \(prd, dev2\)/);
-      assert.match(singletonOwnershipProblems([{ ...a, accountSingletonsOwner: "ops" }, { ...b, accountSingletonsOwner: "ops" }])[0], /name "ops" as singleton owner, which is none of them/);
-      assert.deepEqual(singletonOwnershipProblems([{ ...a, accountSingletonsOwner: "prd" }, { ...b, accountId: "444455556666", accountSingletonsOwner: "dev2" }]), []);
+      assert.deepEqual(
+        singletonOwnershipProblems([
+          { ...a, accountSingletonsOwner: "prd" },
+          { ...b, accountSingletonsOwner: "prd" },
+        ]),
+        [],
+      );
+      assert.match(
+        singletonOwnershipProblems([
+          { ...a, accountSingletonsOwner: "prd" },
+          { ...b, accountSingletonsOwner: "dev2" },
+        ])[0],
+        /share account and region 111122223333 ap-northeast-1 but name different singleton owners \(prd, dev2\)/,
+      );
+      assert.match(
+        singletonOwnershipProblems([
+          { ...a, accountSingletonsOwner: "ops" },
+          { ...b, accountSingletonsOwner: "ops" },
+        ])[0],
+        /name "ops" as singleton owner, which is none of them/,
+      );
+      assert.deepEqual(
+        singletonOwnershipProblems([
+          { ...a, accountSingletonsOwner: "prd" },
+          { ...b, accountId: "444455556666", accountSingletonsOwner: "dev2" },
+        ]),
+        [],
+      );
     });
     it("the repository's own stack files agree (each Pulumi.<stack>.yaml parsed as the program parses it)", () => {
       const { loadStackConfig } = require("../../offline/stack-config");
@@ -262,20 +357,37 @@ describe("environment profile", () => {
 
   describe("AWS Config and mTLS constraints", () => {
     it("with Config on, logGroupRetentionDays must be a MinRetentionTime the Config rule accepts", () => {
-      expectProblem("prd", { logGroupRetentionDays: "1096" }, /^logGroupRetentionDays: 1096 is not a MinRetentionTime AWS Config's CW_LOGGROUP_RETENTION_PERIOD_CHECK accepts \(allowed with enableConfig: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1827, 3653\)$/);
+      expectProblem(
+        "prd",
+        { logGroupRetentionDays: "1096" },
+        /^logGroupRetentionDays: 1096 is not a MinRetentionTime AWS Config's CW_LOGGROUP_RETENTION_PERIOD_CHECK accepts \(allowed with enableConfig: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1827, 3653\)$/,
+      );
       assert.equal(parseProfile("prd", { logGroupRetentionDays: "1096", enableConfig: "false" }).logGroupRetentionDays, 1096);
-      for (const days of CONFIG_MIN_RETENTION_TIME_DAYS.filter((d) => d >= 365)) assert.equal(parseProfile("prd", { logGroupRetentionDays: String(days) }).logGroupRetentionDays, days);
+      for (const days of CONFIG_MIN_RETENTION_TIME_DAYS.filter((d) => d >= 365))
+        assert.equal(parseProfile("prd", { logGroupRetentionDays: String(days) }).logGroupRetentionDays, days);
     });
     const cert = "arn:aws:acm:ap-northeast-1:123456789012:certificate/11111111-2222-3333-4444-555555555555";
     const own = "arn:aws:acm:ap-northeast-1:123456789012:certificate/66666666-7777-8888-9999-000000000000";
     const mtls = { mtlsEnabled: "true", mtlsDomainName: "backup-api.example.org", mtlsCertificateArn: cert };
     it("an mTLS domain with a private or imported certificate needs an ownership verification certificate", () => {
       for (const source of ["acm-private", "imported"]) {
-        expectProblem("prd", { ...mtls, mtlsCertificateSource: source }, /^mtlsOwnershipVerificationCertificateArn: missing; an mTLS domain whose certificate is .* needs a public ACM certificate/);
-        assert.equal(parseProfile("prd", { ...mtls, mtlsCertificateSource: source, mtlsOwnershipVerificationCertificateArn: own }).presignApi.mtls?.ownershipVerificationCertificateArn, own);
+        expectProblem(
+          "prd",
+          { ...mtls, mtlsCertificateSource: source },
+          /^mtlsOwnershipVerificationCertificateArn: missing; an mTLS domain whose certificate is .* needs a public ACM certificate/,
+        );
+        assert.equal(
+          parseProfile("prd", { ...mtls, mtlsCertificateSource: source, mtlsOwnershipVerificationCertificateArn: own }).presignApi.mtls
+            ?.ownershipVerificationCertificateArn,
+          own,
+        );
       }
       assert.equal(parseProfile("prd", mtls).presignApi.mtls?.ownershipVerificationCertificateArn, undefined);
-      expectProblem("prd", { ...mtls, mtlsCertificateSource: "self-signed" }, /^mtlsCertificateSource: "self-signed" is not allowed \(allowed: acm-public, acm-private, imported\)$/);
+      expectProblem(
+        "prd",
+        { ...mtls, mtlsCertificateSource: "self-signed" },
+        /^mtlsCertificateSource: "self-signed" is not allowed \(allowed: acm-public, acm-private, imported\)$/,
+      );
     });
   });
 

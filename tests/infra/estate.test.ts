@@ -98,7 +98,9 @@ for (const stack of STACKS) {
         const trust = statements(role.inputs.assumeRolePolicy);
         // cloudtrail-required-policy-for-cloudwatch-logs.html: the role "doesn't support the use of
         // aws:SourceArn and aws:SourceAccount" (conditions there break delivery).
-        assert.deepEqual(trust, [{ Sid: "CloudTrailAssumesToDeliverToCloudWatchLogs", Effect: "Allow", Principal: { Service: "cloudtrail.amazonaws.com" }, Action: "sts:AssumeRole" }]);
+        assert.deepEqual(trust, [
+          { Sid: "CloudTrailAssumesToDeliverToCloudWatchLogs", Effect: "Allow", Principal: { Service: "cloudtrail.amazonaws.com" }, Action: "sts:AssumeRole" },
+        ]);
         const policy = statement(r.one(T.rolePolicy, "audit-trail-cloudwatch-delivery").inputs.policy, "DeliverToThisLogGroupOnly");
         assert.deepEqual(asList(policy.Action).sort(), ["logs:CreateLogStream", "logs:PutLogEvents"]);
         assert.deepEqual(asList(policy.Resource), [`${group.rawOutputs.arn}:log-stream:*`]);
@@ -221,7 +223,9 @@ for (const stack of STACKS) {
         assert.equal(r.one(T.role, "daily-review-function-role").rawOutputs.arn, `arn:aws:iam::${ACCOUNT}:role/audit-${stack}-daily-review`);
       });
       it("allows nothing else", () => {
-        const allows = statements(policy).filter((s) => s.Effect === "Allow").map((s) => s.Sid);
+        const allows = statements(policy)
+          .filter((s) => s.Effect === "Allow")
+          .map((s) => s.Sid);
         assert.deepEqual(allows, ["AWSCloudTrailAclCheck", "AWSCloudTrailWrite"]);
       });
     });
@@ -261,8 +265,11 @@ for (const stack of STACKS) {
         for (const g of r.ofType(T.logGroup)) {
           const key = keys.find((k) => k.rawOutputs.arn === g.inputs.kmsKeyId);
           assert.ok(key, `${g.name} is not encrypted with one of the estate's keys`);
-          const patterns = asList(statement(key.inputs.policy, "AllowCloudWatchLogsForTheEstateLogGroups").Condition?.ArnLike["kms:EncryptionContext:aws:logs:arn"]);
-          const matches = (arn: string) => patterns.some((p) => new RegExp("^" + p.replace(/[.*+?^${}()|[\]\\/]/g, (c) => (c === "*" ? ".*" : "\\" + c)) + "$").test(arn));
+          const patterns = asList(
+            statement(key.inputs.policy, "AllowCloudWatchLogsForTheEstateLogGroups").Condition?.ArnLike["kms:EncryptionContext:aws:logs:arn"],
+          );
+          const matches = (arn: string) =>
+            patterns.some((p) => new RegExp("^" + p.replace(/[.*+?^${}()|[\]\\/]/g, (c) => (c === "*" ? ".*" : "\\" + c)) + "$").test(arn));
           assert.ok(matches(g.rawOutputs.arn as string), `${g.rawOutputs.arn} is not covered by the policy of ${key.name}`);
         }
       });
@@ -284,10 +291,7 @@ for (const stack of STACKS) {
       });
       it("blocks public access with all four flags", () => {
         const pab = r.forBucket(T.pab, accessLogBucketName).inputs;
-        assert.deepEqual(
-          [pab.blockPublicAcls, pab.blockPublicPolicy, pab.ignorePublicAcls, pab.restrictPublicBuckets],
-          [true, true, true, true],
-        );
+        assert.deepEqual([pab.blockPublicAcls, pab.blockPublicPolicy, pab.ignorePublicAcls, pab.restrictPublicBuckets], [true, true, true, true]);
       });
       it(`expires access logs after ${want.accessLogDays} days, and keeps a replaced or hidden version as long (PCI DSS 10.5.1)`, () => {
         const rule = r.forBucket(T.lifecycle, accessLogBucketName).inputs.rules[0];
@@ -323,10 +327,7 @@ for (const stack of STACKS) {
       it("is versioned, blocks public access, enforces ownership and logs access", () => {
         assert.equal(r.forBucket(T.versioning, dataBucketName).inputs.versioningConfiguration.status, "Enabled");
         const pab = r.forBucket(T.pab, dataBucketName).inputs;
-        assert.deepEqual(
-          [pab.blockPublicAcls, pab.blockPublicPolicy, pab.ignorePublicAcls, pab.restrictPublicBuckets],
-          [true, true, true, true],
-        );
+        assert.deepEqual([pab.blockPublicAcls, pab.blockPublicPolicy, pab.ignorePublicAcls, pab.restrictPublicBuckets], [true, true, true, true]);
         assert.equal(r.forBucket(T.ownership, dataBucketName).inputs.rule.objectOwnership, "BucketOwnerEnforced");
         assert.equal(r.forBucket(T.logging, dataBucketName).inputs.targetBucket, accessLogBucketName);
       });
@@ -375,21 +376,41 @@ const AUDITOR = AUDITOR_ROLE_ARN;
 
 describe("estate program options", () => {
   it("refuses a key in a mistyped namespace (audit-trail-estat:retentionDays), before anything is created", async () => {
-    await assert.rejects(resourcesOf("prd", { "audit-trail-estat:retentionDays": "30" }), /audit-trail-estat:retentionDays: unknown namespace "audit-trail-estat"/);
+    await assert.rejects(
+      resourcesOf("prd", { "audit-trail-estat:retentionDays": "30" }),
+      /audit-trail-estat:retentionDays: unknown namespace "audit-trail-estat"/,
+    );
   });
   it("refuses a prd stack relabelled dev (it would lose protect, posture services and its channel)", async () => {
     await assert.rejects(resourcesOf("prd", { [`${P}:environment`]: "dev" }), /environment: dev is weaker than the stack's name says \(prd is a prd stack\)/);
   });
   it("refuses to run in an account other than the one the stack pins", async () => {
-    await assert.rejects(resourcesOf("prd", { [`${P}:accountId`]: "999988887777" }), /stack prd is pinned to account 999988887777 \(config accountId\) but the credentials are of account 123456789012/);
+    await assert.rejects(
+      resourcesOf("prd", { [`${P}:accountId`]: "999988887777" }),
+      /stack prd is pinned to account 999988887777 \(config accountId\) but the credentials are of account 123456789012/,
+    );
   });
   it("a stack that does not own the account's singletons creates none of them", async () => {
     const r = await resourcesOf("prd", SHARED_OPTIONS);
-    for (const type of ["aws:cfg/recorder:Recorder", "aws:guardduty/detector:Detector", "aws:securityhub/account:Account", "aws:inspector2/enabler:Enabler", "aws:accessanalyzer/analyzer:Analyzer", "aws:apigateway/account:Account"]) {
+    for (const type of [
+      "aws:cfg/recorder:Recorder",
+      "aws:guardduty/detector:Detector",
+      "aws:securityhub/account:Account",
+      "aws:inspector2/enabler:Enabler",
+      "aws:accessanalyzer/analyzer:Analyzer",
+      "aws:apigateway/account:Account",
+    ]) {
       assert.equal(r.ofType(type).length, 0, type);
     }
     const owner = await resourcesOf("prd");
-    for (const type of ["aws:cfg/recorder:Recorder", "aws:guardduty/detector:Detector", "aws:securityhub/account:Account", "aws:inspector2/enabler:Enabler", "aws:accessanalyzer/analyzer:Analyzer", "aws:apigateway/account:Account"]) {
+    for (const type of [
+      "aws:cfg/recorder:Recorder",
+      "aws:guardduty/detector:Detector",
+      "aws:securityhub/account:Account",
+      "aws:inspector2/enabler:Enabler",
+      "aws:accessanalyzer/analyzer:Analyzer",
+      "aws:apigateway/account:Account",
+    ]) {
       assert.equal(owner.ofType(type).length, 1, type);
     }
   });
@@ -439,7 +460,9 @@ describe("estate program options", () => {
     // the principal is the account, and the role is a condition value, which KMS does not resolve.
     assert.deepEqual(s.Principal, { AWS: `arn:aws:iam::${ACCOUNT}:root` });
     assert.equal(s.Condition?.ArnEquals["aws:PrincipalArn"], auditor);
-    const keyPrincipals = statements(r.one(T.key, "audit-key").inputs.policy).flatMap((x) => (typeof x.Principal === "object" ? asList((x.Principal as any).AWS) : []));
+    const keyPrincipals = statements(r.one(T.key, "audit-key").inputs.policy).flatMap((x) =>
+      typeof x.Principal === "object" ? asList((x.Principal as any).AWS) : [],
+    );
     assert.ok(!keyPrincipals.includes(auditor), "no statement names the role as a principal");
     // GenerateDataKey: Athena results of their queries are encrypted with this key.
     assert.deepEqual(asList(s.Action).sort(), ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"]);
@@ -466,7 +489,11 @@ describe("estate program: review findings", () => {
       assert.ok(trail.dependencies.includes(part.urn), `trail does not wait for ${part.name}`);
     }
   });
-  for (const [stack, denied] of [["prd", true], ["dev2", true], ["dev", false]] as const) {
+  for (const [stack, denied] of [
+    ["prd", true],
+    ["dev2", true],
+    ["dev", false],
+  ] as const) {
     it(`${denied ? "denies" : "allows (clean-ups)"} object deletion and retention changes on the log bucket in ${stack}`, async () => {
       const r = await resourcesOf(stack);
       const found = statements(r.one(T.policy, "trail-log-bucket-policy").inputs.policy).find((s) => s.Sid === "DenyDeletesAndRetentionChanges");
@@ -474,7 +501,13 @@ describe("estate program: review findings", () => {
       assert.ok(found);
       assert.equal(found.Effect, "Deny");
       assert.equal(found.Principal, "*");
-      assert.deepEqual(asList(found.Action).sort(), ["s3:BypassGovernanceRetention", "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutObjectLegalHold", "s3:PutObjectRetention"]);
+      assert.deepEqual(asList(found.Action).sort(), [
+        "s3:BypassGovernanceRetention",
+        "s3:DeleteObject",
+        "s3:DeleteObjectVersion",
+        "s3:PutObjectLegalHold",
+        "s3:PutObjectRetention",
+      ]);
       assert.deepEqual(asList(found.Resource), [`arn:aws:s3:::audit-trail-logs-${stack}-${MOCK_ACCOUNT_ID}-ap-northeast-1/*`]);
     });
   }

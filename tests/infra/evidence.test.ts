@@ -80,10 +80,24 @@ describe("daily review and audit queries (E7, E14), stack prd", () => {
     assert.equal(t.parameters["projection.account.type"], "injected");
     assert.equal(t.parameters["audit_trail.default_account"], ACCOUNT);
     assert.equal(t.parameters.read_restored_glacier_objects, "true");
-    assert.deepEqual(t.partitionKeys.map((k: any) => k.name), ["account", "region", "timestamp"]);
+    assert.deepEqual(
+      t.partitionKeys.map((k: any) => k.name),
+      ["account", "region", "timestamp"],
+    );
     assert.equal(t.storageDescriptor.inputFormat, "com.amazon.emr.cloudtrail.CloudTrailInputFormat");
     const cols = t.storageDescriptor.columns.map((c: any) => c.name);
-    for (const c of ["useridentity", "eventtime", "eventsource", "eventname", "sourceipaddress", "useragent", "errorcode", "requestparameters", "resources", "readonly"]) {
+    for (const c of [
+      "useridentity",
+      "eventtime",
+      "eventsource",
+      "eventname",
+      "sourceipaddress",
+      "useragent",
+      "errorcode",
+      "requestparameters",
+      "resources",
+      "readonly",
+    ]) {
       assert.ok(cols.includes(c), c);
     }
   });

@@ -45,7 +45,9 @@ describe("tamper rules on real CloudTrail records (E8, issue 10)", () => {
 
   before(async () => {
     r = await resourcesOf(STACK);
-    rules = r.ofType("aws:cloudwatch/eventRule:EventRule").map((x) => ({ name: x.name, state: x.inputs.state ?? "ENABLED", pattern: JSON.parse(x.inputs.eventPattern) }));
+    rules = r
+      .ofType("aws:cloudwatch/eventRule:EventRule")
+      .map((x) => ({ name: x.name, state: x.inputs.state ?? "ENABLED", pattern: JSON.parse(x.inputs.eventPattern) }));
     estate = {
       accountId: ACCOUNT,
       region: REGION,
@@ -87,7 +89,8 @@ describe("tamper rules on real CloudTrail records (E8, issue 10)", () => {
       const onOurs = JSON.parse(JSON.stringify(x.record));
       if (onOurs.requestParameters?.bucketName) onOurs.requestParameters.bucketName = estate.bucketName;
       if (onOurs.requestParameters?.keyId) onOurs.requestParameters.keyId = estate.keyArn;
-      const want = onOurs.requestParameters?.bucketName === estate.bucketName && onOurs.errorCode === "AccessDenied" ? ["tamper-rules-log-bucket-access-denied"] : [];
+      const want =
+        onOurs.requestParameters?.bucketName === estate.bucketName && onOurs.errorCode === "AccessDenied" ? ["tamper-rules-log-bucket-access-denied"] : [];
       assert.deepEqual(rulesMatching(rules, onOurs), want, `${x.file} on the estate`);
     }
   });
@@ -106,7 +109,31 @@ describe("tamper rules on real CloudTrail records (E8, issue 10)", () => {
       seen.add(x.record.eventName);
     }
     // The operations proven on real records (the rest are derived below).
-    for (const name of ["StopLogging", "DeleteTrail", "UpdateTrail", "PutEventSelectors", "DisableKey", "ScheduleKeyDeletion", "PutKeyPolicy", "DisableKeyRotation", "DeleteBucket", "PutBucketPolicy", "PutBucketLifecycle", "PutBucketVersioning", "DeleteBucketPublicAccessBlock", "PutBucketPublicAccessBlock", "PutBucketEncryption", "DeleteBucketEncryption", "PutBucketLogging", "PutBucketAcl", "PutRule", "DeleteTopic", "PutMetricAlarm", "StopConfigurationRecorder", "DeleteDeliveryChannel"]) {
+    for (const name of [
+      "StopLogging",
+      "DeleteTrail",
+      "UpdateTrail",
+      "PutEventSelectors",
+      "DisableKey",
+      "ScheduleKeyDeletion",
+      "PutKeyPolicy",
+      "DisableKeyRotation",
+      "DeleteBucket",
+      "PutBucketPolicy",
+      "PutBucketLifecycle",
+      "PutBucketVersioning",
+      "DeleteBucketPublicAccessBlock",
+      "PutBucketPublicAccessBlock",
+      "PutBucketEncryption",
+      "DeleteBucketEncryption",
+      "PutBucketLogging",
+      "PutBucketAcl",
+      "PutRule",
+      "DeleteTopic",
+      "PutMetricAlarm",
+      "StopConfigurationRecorder",
+      "DeleteDeliveryChannel",
+    ]) {
       assert.ok(seen.has(name), `no real record of ${name}`);
     }
   });
@@ -153,7 +180,13 @@ describe("tamper rules on real CloudTrail records (E8, issue 10)", () => {
   it("a denied read-only probe of the log bucket reaches only the rule in state ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS", () => {
     for (const name of ["GetBucketPolicy", "GetBucketAcl"]) {
       const x = records.find((y) => y.record.eventName === name)!;
-      const probe = { ...JSON.parse(JSON.stringify(x.record)), errorCode: "AccessDenied", errorMessage: "Access Denied", readOnly: true, recipientAccountId: ACCOUNT };
+      const probe = {
+        ...JSON.parse(JSON.stringify(x.record)),
+        errorCode: "AccessDenied",
+        errorMessage: "Access Denied",
+        readOnly: true,
+        recipientAccountId: ACCOUNT,
+      };
       probe.requestParameters.bucketName = estate.bucketName;
       assert.deepEqual(rulesMatching(rules, probe), ["tamper-rules-log-bucket-access-denied"], `${name} from ${x.file}`);
       const rule = rules.find((y) => y.name === "tamper-rules-log-bucket-access-denied")!;
@@ -192,10 +225,34 @@ describe("posture finding rules on AWS's sample events (E10)", () => {
   it("GuardDuty severity >= 7, Inspector HIGH/CRITICAL active, Access Analyzer active", () => {
     assert.equal(matchesPattern(findingPatterns.guardDuty, { source: "aws.guardduty", "detail-type": "GuardDuty Finding", detail: { severity: 8 } }), true);
     assert.equal(matchesPattern(findingPatterns.guardDuty, { source: "aws.guardduty", "detail-type": "GuardDuty Finding", detail: { severity: 5.3 } }), false);
-    assert.equal(matchesPattern(findingPatterns.inspector, { source: "aws.inspector2", "detail-type": "Inspector2 Finding", detail: { severity: "HIGH", status: "ACTIVE" } }), true);
-    assert.equal(matchesPattern(findingPatterns.inspector, { source: "aws.inspector2", "detail-type": "Inspector2 Finding", detail: { severity: "HIGH", status: "CLOSED" } }), false);
-    assert.equal(matchesPattern(findingPatterns.accessAnalyzer, { source: "aws.access-analyzer", "detail-type": "Access Analyzer Finding", detail: { status: "ACTIVE" } }), true);
-    assert.equal(matchesPattern(findingPatterns.accessAnalyzer, { source: "aws.access-analyzer", "detail-type": "Access Analyzer Finding", detail: { status: "ARCHIVED" } }), false);
+    assert.equal(
+      matchesPattern(findingPatterns.inspector, {
+        source: "aws.inspector2",
+        "detail-type": "Inspector2 Finding",
+        detail: { severity: "HIGH", status: "ACTIVE" },
+      }),
+      true,
+    );
+    assert.equal(
+      matchesPattern(findingPatterns.inspector, {
+        source: "aws.inspector2",
+        "detail-type": "Inspector2 Finding",
+        detail: { severity: "HIGH", status: "CLOSED" },
+      }),
+      false,
+    );
+    assert.equal(
+      matchesPattern(findingPatterns.accessAnalyzer, { source: "aws.access-analyzer", "detail-type": "Access Analyzer Finding", detail: { status: "ACTIVE" } }),
+      true,
+    );
+    assert.equal(
+      matchesPattern(findingPatterns.accessAnalyzer, {
+        source: "aws.access-analyzer",
+        "detail-type": "Access Analyzer Finding",
+        detail: { status: "ARCHIVED" },
+      }),
+      false,
+    );
   });
 });
 
@@ -215,11 +272,22 @@ describe("metric filters on real CloudTrail records (E9)", () => {
 
   it("auth-failures counts failed console sign-ins (IAM user and root, AWS docs) and failed IAM Identity Center factors", () => {
     const got = matched("auth-failures");
-    assert.deepEqual(got, where((r) => (r.eventName === "ConsoleLogin" && r.errorMessage === "Failed authentication") || (r.eventName === "CredentialVerification" && r.serviceEventDetails?.CredentialVerification === "Failure")));
-    assert.ok(got.some((f) => records.find((x) => x.file === f)!.record.eventName === "CredentialVerification"), "an Identity Center failure is counted");
+    assert.deepEqual(
+      got,
+      where(
+        (r) =>
+          (r.eventName === "ConsoleLogin" && r.errorMessage === "Failed authentication") ||
+          (r.eventName === "CredentialVerification" && r.serviceEventDetails?.CredentialVerification === "Failure"),
+      ),
+    );
+    assert.ok(
+      got.some((f) => records.find((x) => x.file === f)!.record.eventName === "CredentialVerification"),
+      "an Identity Center failure is counted",
+    );
     assert.ok(got.length >= 3, got.join(", "));
     // A successful sign-in, console or Identity Center, is not a failure.
-    for (const f of where((r) => r.responseElements?.ConsoleLogin === "Success" || r.serviceEventDetails?.UserAuthentication === "Success")) assert.ok(!got.includes(f), f);
+    for (const f of where((r) => r.responseElements?.ConsoleLogin === "Success" || r.serviceEventDetails?.UserAuthentication === "Success"))
+      assert.ok(!got.includes(f), f);
   });
 
   it("console-login-without-mfa counts IAM users without MFA and Identity Center password-only sign-ins, not MFA ones", () => {
@@ -228,8 +296,13 @@ describe("metric filters on real CloudTrail records (E9)", () => {
       got,
       where(
         (r) =>
-          (r.eventName === "ConsoleLogin" && r.additionalEventData?.MFAUsed !== "Yes" && ofType(r) === "IAMUser" && r.responseElements?.ConsoleLogin === "Success") ||
-          (r.eventName === "UserAuthentication" && r.serviceEventDetails?.UserAuthentication === "Success" && r.additionalEventData?.CredentialType === "PASSWORD"),
+          (r.eventName === "ConsoleLogin" &&
+            r.additionalEventData?.MFAUsed !== "Yes" &&
+            ofType(r) === "IAMUser" &&
+            r.responseElements?.ConsoleLogin === "Success") ||
+          (r.eventName === "UserAuthentication" &&
+            r.serviceEventDetails?.UserAuthentication === "Success" &&
+            r.additionalEventData?.CredentialType === "PASSWORD"),
       ),
     );
     const names = got.map((f) => records.find((x) => x.file === f)!.record.eventName);
@@ -243,7 +316,10 @@ describe("metric filters on real CloudTrail records (E9)", () => {
     const got = matched("root-account-use");
     // The 2014 PutMetricAlarm example (eventVersion 1.01) has no eventType; a comparison on an absent
     // field does not match (tests/support/logs-filter-pattern.ts), so that one is not counted.
-    assert.deepEqual(got, where((r) => ofType(r) === "Root" && r.userIdentity?.invokedBy === undefined && r.eventType !== undefined && r.eventType !== "AwsServiceEvent"));
+    assert.deepEqual(
+      got,
+      where((r) => ofType(r) === "Root" && r.userIdentity?.invokedBy === undefined && r.eventType !== undefined && r.eventType !== "AwsServiceEvent"),
+    );
     assert.ok(got.length >= 5);
   });
 
@@ -253,8 +329,20 @@ describe("metric filters on real CloudTrail records (E9)", () => {
       "cmk-disabled-or-deleted": (r) => r.eventSource === "kms.amazonaws.com" && ["DisableKey", "ScheduleKeyDeletion"].includes(r.eventName),
       "bucket-policy-changes": (r) =>
         r.eventSource === "s3.amazonaws.com" &&
-        ["PutBucketAcl", "PutBucketPolicy", "PutBucketCors", "PutBucketLifecycle", "PutBucketReplication", "DeleteBucketPolicy", "DeleteBucketCors", "DeleteBucketLifecycle", "DeleteBucketReplication"].includes(r.eventName),
-      "config-changes": (r) => r.eventSource === "config.amazonaws.com" && ["StopConfigurationRecorder", "DeleteDeliveryChannel", "PutDeliveryChannel", "PutConfigurationRecorder"].includes(r.eventName),
+        [
+          "PutBucketAcl",
+          "PutBucketPolicy",
+          "PutBucketCors",
+          "PutBucketLifecycle",
+          "PutBucketReplication",
+          "DeleteBucketPolicy",
+          "DeleteBucketCors",
+          "DeleteBucketLifecycle",
+          "DeleteBucketReplication",
+        ].includes(r.eventName),
+      "config-changes": (r) =>
+        r.eventSource === "config.amazonaws.com" &&
+        ["StopConfigurationRecorder", "DeleteDeliveryChannel", "PutDeliveryChannel", "PutConfigurationRecorder"].includes(r.eventName),
       "access-denied": (r) => typeof r.errorCode === "string" && (r.errorCode.endsWith("UnauthorizedOperation") || r.errorCode.startsWith("AccessDenied")),
       "console-auth-failures": (r) => r.eventName === "ConsoleLogin" && r.errorMessage === "Failed authentication",
     };

@@ -45,7 +45,8 @@ function mutatedCopy(file: string, from: string | RegExp, to: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "estate-mutant-"));
   fs.cpSync(path.join(ROOT, "infra"), path.join(dir, "infra"), { recursive: true });
   // Unchanged code the program imports: linked, so handler bundles are built once per test run.
-  for (const shared of ["policy", "handlers", "evidence", "cloudtrail", "cli", "node_modules"]) fs.symlinkSync(path.join(ROOT, shared), path.join(dir, shared), "dir");
+  for (const shared of ["policy", "handlers", "evidence", "cloudtrail", "cli", "node_modules"])
+    fs.symlinkSync(path.join(ROOT, shared), path.join(dir, shared), "dir");
   for (const f of fs.readdirSync(ROOT).filter((f) => /^Pulumi(\..+)?\.yaml$/.test(f))) fs.copyFileSync(path.join(ROOT, f), path.join(dir, f));
   fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "estate-mutant", main: "infra/index.ts" }));
   const target = path.join(dir, file);
@@ -74,7 +75,10 @@ describe("offline check (npm run check)", () => {
       assert.equal(report.stack, stack);
       assert.ok(report.resources > 30, `only ${report.resources} resources`);
       assert.deepEqual(report.packs, [{ name: "audit-trail-must", version: require("../../policy/package.json").version }]);
-      assert.deepEqual(report.violations.filter((v: any) => v.level === "mandatory"), []);
+      assert.deepEqual(
+        report.violations.filter((v: any) => v.level === "mandatory"),
+        [],
+      );
       for (const v of report.violations) assert.deepEqual(Object.keys(v).sort(), ["level", "message", "pack", "phase", "policy", "resource"]);
     });
   }
@@ -106,7 +110,13 @@ describe("offline check (npm run check)", () => {
   });
 
   const MUST_MUTATIONS: [string, string, string | RegExp, string, string][] = [
-    ["M1", "infra/components/audit-trail.ts", "enableLogFileValidation: true", "enableLogFileValidation: false", "aws-cloudtrail-trail-enable-log-file-validation"],
+    [
+      "M1",
+      "infra/components/audit-trail.ts",
+      "enableLogFileValidation: true",
+      "enableLogFileValidation: false",
+      "aws-cloudtrail-trail-enable-log-file-validation",
+    ],
     ["M2", "infra/components/immutable-log-bucket.ts", "mode: args.retention.mode", 'mode: "GOVERNANCE"', "aws-s3-bucket-require-object-lock-compliance"],
     ["M3", "infra/lib/bucket-baseline.ts", "restrictPublicBuckets: true", "restrictPublicBuckets: false", "aws-s3-bucket-require-public-access-block"],
     [
@@ -119,8 +129,20 @@ describe("offline check (npm run check)", () => {
     ["M4 (trail key)", "infra/components/audit-trail.ts", "kmsKeyId: args.kmsKeyArn, // M4", "// no key", "aws-cloudtrail-trail-require-kms-key"],
     ["M4 (rotation)", "infra/components/customer-managed-key.ts", "enableKeyRotation: true", "enableKeyRotation: false", "aws-kms-key-enable-rotation"],
     ["M5 (lock days)", "infra/components/immutable-log-bucket.ts", "days: args.retention.days", "days: 30", "aws-s3-bucket-require-retention-365-days"],
-    ["M5 (expiration)", "infra/components/immutable-log-bucket.ts", "abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },\n          },\n        ],", "abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },\n            expiration: { days: 180 },\n          },\n        ],", "aws-s3-bucket-require-retention-365-days"],
-    ["M5 (log group)", "infra/components/audit-trail.ts", "retentionInDays: args.logGroupRetentionDays", "retentionInDays: 90", "aws-cloudwatch-loggroup-require-retention-365-days"],
+    [
+      "M5 (expiration)",
+      "infra/components/immutable-log-bucket.ts",
+      "abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },\n          },\n        ],",
+      "abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },\n            expiration: { days: 180 },\n          },\n        ],",
+      "aws-s3-bucket-require-retention-365-days",
+    ],
+    [
+      "M5 (log group)",
+      "infra/components/audit-trail.ts",
+      "retentionInDays: args.logGroupRetentionDays",
+      "retentionInDays: 90",
+      "aws-cloudwatch-loggroup-require-retention-365-days",
+    ],
   ];
   for (const [item, file, from, to, policy] of MUST_MUTATIONS) {
     it(`fails a copy of the estate mutated for ${item} on a first preview of prd (${policy})`, async () => {
@@ -145,7 +167,10 @@ describe("offline check (npm run check)", () => {
       assert.match(onTrail.message, /would write into bucket ".*", whose inputs already break this policy: default retention mode GOVERNANCE/);
       assert.ok(lock.some((v: any) => v.enforcedAt === "after-all-created" && /^aws:s3\/bucket:Bucket::/.test(v.resource)));
       const table = await runCheck(["--stack", "prd", "--program", dir, "--mode", "up"]);
-      assert.match(table.out, /pulumi up --skip-preview would stop:\n {2}before creating aws:cloudtrail\/trail:Trail::\S+ \(resource policy aws-s3-bucket-require-object-lock-compliance\)/);
+      assert.match(
+        table.out,
+        /pulumi up --skip-preview would stop:\n {2}before creating aws:cloudtrail\/trail:Trail::\S+ \(resource policy aws-s3-bucket-require-object-lock-compliance\)/,
+      );
       assert.match(table.out, /only after every resource was created \(stack policy aws-s3-bucket-require-object-lock-compliance/);
     });
   });
@@ -205,8 +230,14 @@ describe("offline check (npm run check)", () => {
     const { code, out, err } = await runCheck(["--stack", "test", "--program", path.join(PROGRAMS, "glyph-cloudtrail"), "--json"]);
     assert.equal(code, 1, err);
     const vs = JSON.parse(out).violations;
-    assert.deepEqual(vs.filter((v: any) => /can't run policy/.test(v.message)), []);
-    const mandatory = vs.filter((v: any) => v.level === "mandatory").map((v: any) => `${v.policy}: ${v.message}`).sort();
+    assert.deepEqual(
+      vs.filter((v: any) => /can't run policy/.test(v.message)),
+      [],
+    );
+    const mandatory = vs
+      .filter((v: any) => v.level === "mandatory")
+      .map((v: any) => `${v.policy}: ${v.message}`)
+      .sort();
     assert.deepEqual(mandatory, [
       'aws-cloudtrail-trail-require-kms-key: Trail "management-events" sets no kmsKeyId: its log files are only SSE-S3 encrypted.',
       'aws-s3-bucket-require-object-lock-compliance: Trail log bucket "penxle-cloudtrail" has no Object Lock default retention.',
@@ -222,12 +253,28 @@ describe("offline check (npm run check)", () => {
   describe("any pack, configured as the CLI does", () => {
     const thirdParty = path.join(PROGRAMS, "third-party-pack");
     it("--policy-pack is repeatable; a pack's initialConfig and config-schema defaults apply", async () => {
-      const { code, out, err } = await runCheck(["--stack", "test", "--program", path.join(PROGRAMS, "s3-folder"), "--policy-pack", path.join(ROOT, "policy"), "--policy-pack", thirdParty, "--json"]);
+      const { code, out, err } = await runCheck([
+        "--stack",
+        "test",
+        "--program",
+        path.join(PROGRAMS, "s3-folder"),
+        "--policy-pack",
+        path.join(ROOT, "policy"),
+        "--policy-pack",
+        thirdParty,
+        "--json",
+      ]);
       assert.equal(code, 1, err); // initialConfig makes s3-bucket-no-website mandatory
       const report = JSON.parse(out);
-      assert.deepEqual(report.packs.map((p: any) => p.name), ["audit-trail-must", "third-party-buckets"]);
+      assert.deepEqual(
+        report.packs.map((p: any) => p.name),
+        ["audit-trail-must", "third-party-buckets"],
+      );
       const website = report.violations.filter((v: any) => v.policy === "s3-bucket-no-website");
-      assert.deepEqual(website.map((v: any) => [v.pack, v.level, v.message]), [["third-party-buckets", "mandatory", "bucket hosts a website"]]);
+      assert.deepEqual(
+        website.map((v: any) => [v.pack, v.level, v.message]),
+        [["third-party-buckets", "mandatory", "bucket hosts a website"]],
+      );
       assert.ok(report.violations.some((v: any) => v.pack === "audit-trail-must"));
     });
     it("the schema default is used until a --policy-config overrides it", async () => {

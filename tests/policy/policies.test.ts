@@ -35,10 +35,17 @@ async function expectViolation(f: StackFixture, policy: string, level: "mandator
   const vs = await f.evaluate();
   const found = byPolicy(vs, policy);
   assert.ok(found.length > 0, `expected a ${policy} violation; got ${JSON.stringify(vs, null, 1)}`);
-  assert.ok(found.some((v) => message.test(v.message)), `no ${policy} message matches ${message}: ${found.map((v) => v.message).join(" | ")}`);
+  assert.ok(
+    found.some((v) => message.test(v.message)),
+    `no ${policy} message matches ${message}: ${found.map((v) => v.message).join(" | ")}`,
+  );
   for (const v of found) assert.equal(v.level, level, `${policy}: ${v.message}`);
   const others = vs.filter((v) => v.policy !== policy && !alsoReading.includes(v.policy));
-  assert.deepEqual(others.map((v) => `${v.policy}: ${v.message}`), [], `policies other than ${policy} spoke`);
+  assert.deepEqual(
+    others.map((v) => `${v.policy}: ${v.message}`),
+    [],
+    `policies other than ${policy} spoke`,
+  );
   return found;
 }
 
@@ -65,7 +72,11 @@ for (const style of STYLES) {
         if (style === "inline") f.set("log-bucket", "objectLockConfiguration", undefined);
         else f.set("log-bucket", "objectLockEnabled", undefined).remove("log-lock");
         await expectViolation(f, P.lock, "mandatory", /has no Object Lock: neither objectLockEnabled: true nor a lock configuration/, [P.retention]);
-        assert.ok(byPolicy(await f.evaluate(), P.retention).some((v) => v.level === "mandatory" && /has no Object Lock: nothing keeps its log files 365 days/.test(v.message)));
+        assert.ok(
+          byPolicy(await f.evaluate(), P.retention).some(
+            (v) => v.level === "mandatory" && /has no Object Lock: nothing keeps its log files 365 days/.test(v.message),
+          ),
+        );
       });
 
       it("M2: Object Lock on but no lock at creation: inline objectLockEnabled unset", async () => {
@@ -101,7 +112,12 @@ for (const style of STYLES) {
 
       for (const flag of ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"]) {
         it(`M3: ${flag} false on any bucket`, async () => {
-          await expectViolation(stack().set("data-pab", flag, false), P.pab, "mandatory", new RegExp(`"org-medical-backups" public access block data-pab leaves ${flag} off`));
+          await expectViolation(
+            stack().set("data-pab", flag, false),
+            P.pab,
+            "mandatory",
+            new RegExp(`"org-medical-backups" public access block data-pab leaves ${flag} off`),
+          );
         });
       }
 
@@ -111,7 +127,10 @@ for (const style of STYLES) {
 
       it("M3: an account-level block with all four flags covers every bucket, even one whose own block leaves a flag off", async () => {
         const account = { blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true };
-        const f = stack().remove("data-pab").set("access-pab", "restrictPublicBuckets", false).add("aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock", "account-pab", account);
+        const f = stack()
+          .remove("data-pab")
+          .set("access-pab", "restrictPublicBuckets", false)
+          .add("aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock", "account-pab", account);
         assert.deepEqual(await f.evaluate(), []);
       });
 
@@ -119,7 +138,12 @@ for (const style of STYLES) {
         const account = { blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: false };
         const f = stack().set("data-pab", "blockPublicAcls", false).add("aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock", "account-pab", account);
         assert.deepEqual(byPolicy(await f.evaluate(), P.pab), []);
-        await expectViolation(stack().remove("data-pab").add("aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock", "account-pab", account), P.pab, "mandatory", /"org-medical-backups" has no public access block, and the account block leaves restrictPublicBuckets off/);
+        await expectViolation(
+          stack().remove("data-pab").add("aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock", "account-pab", account),
+          P.pab,
+          "mandatory",
+          /"org-medical-backups" has no public access block, and the account block leaves restrictPublicBuckets off/,
+        );
       });
 
       it("M4: SSE-S3 on the trail log bucket", async () => {
@@ -216,8 +240,18 @@ for (const style of STYLES) {
       });
 
       it("advisory: data events of all buckets, or of the log bucket itself", async () => {
-        await expectViolation(stack().set("trail", "advancedEventSelectors.1.fieldSelectors.2.startsWiths", ["arn:aws:s3"]), P.scope, "advisory", /all buckets/);
-        await expectViolation(stack().set("trail", "advancedEventSelectors.1.fieldSelectors.2.startsWiths", ["arn:aws:s3:::org-trail-logs/"]), P.scope, "advisory", /own log bucket org-trail-logs/);
+        await expectViolation(
+          stack().set("trail", "advancedEventSelectors.1.fieldSelectors.2.startsWiths", ["arn:aws:s3"]),
+          P.scope,
+          "advisory",
+          /all buckets/,
+        );
+        await expectViolation(
+          stack().set("trail", "advancedEventSelectors.1.fieldSelectors.2.startsWiths", ["arn:aws:s3:::org-trail-logs/"]),
+          P.scope,
+          "advisory",
+          /own log bucket org-trail-logs/,
+        );
         await expectViolation(
           stack().set("trail", "eventSelectors", [{ dataResources: [{ type: "AWS::S3::Object", values: ["arn:aws:s3:::"] }] }]),
           P.scope,
@@ -228,7 +262,10 @@ for (const style of STYLES) {
 
       it("advisory: a bucket policy without aws:SourceArn or without the TLS deny", async () => {
         const f = stack();
-        const doc = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "cloudtrail.amazonaws.com" }, Action: "s3:PutObject", Resource: "*" }] };
+        const doc = {
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Principal: { Service: "cloudtrail.amazonaws.com" }, Action: "s3:PutObject", Resource: "*" }],
+        };
         if (style === "inline") f.set("log-bucket", "policy", JSON.stringify(doc));
         else f.set("log-policy", "policy", JSON.stringify(doc));
         const found = await expectViolation(f, P.bucketPolicy, "advisory", /lets CloudTrail s3:PutObject without an aws:SourceArn condition/);
@@ -243,7 +280,12 @@ for (const style of STYLES) {
 
       it("advisory: tamper operations not watched by any EventBridge rule", async () => {
         const pattern = JSON.stringify({ detail: { eventName: ["StopLogging", "DeleteTrail"] } });
-        await expectViolation(stack().set("tamper-rule", "eventPattern", pattern), P.tamper, "advisory", /No EventBridge rule watches: UpdateTrail, PutEventSelectors/);
+        await expectViolation(
+          stack().set("tamper-rule", "eventPattern", pattern),
+          P.tamper,
+          "advisory",
+          /No EventBridge rule watches: UpdateTrail, PutEventSelectors/,
+        );
       });
 
       if (style !== "inline") {
@@ -263,21 +305,49 @@ for (const style of STYLES) {
       it("advisory: a trail writing into a bucket outside the stack is said, not passed silently", async () => {
         const f = stack().set("trail", "s3BucketName", "org-archive-account-trail-logs");
         f.resources.find((r) => r.name === "trail")!.propertyDependencies.s3BucketName = [];
-        await expectViolation(f, P.inStack, "advisory", /writes into bucket "org-archive-account-trail-logs", which is not in this program: .*check the bucket in its own stack/);
+        await expectViolation(
+          f,
+          P.inStack,
+          "advisory",
+          /writes into bucket "org-archive-account-trail-logs", which is not in this program: .*check the bucket in its own stack/,
+        );
       });
 
       it("E16: an Aurora MySQL cluster without audit log export, and its export log group kept 30 days", async () => {
         const cluster = { engine: "aurora-mysql", clusterIdentifier: "records-db", enabledCloudwatchLogsExports: ["audit", "error"] };
         assert.deepEqual(await stack().add("aws:rds/cluster:Cluster", "records-db", cluster).evaluate(), []);
-        await expectViolation(stack().add("aws:rds/cluster:Cluster", "records-db", { ...cluster, enabledCloudwatchLogsExports: ["error"] }), P.database, "advisory", /RDS cluster "records-db" \(aurora-mysql\) does not export its audit log/);
-        const group = stack().add("aws:rds/cluster:Cluster", "records-db", cluster).add("aws:cloudwatch/logGroup:LogGroup", "records-audit", { name: "/aws/rds/cluster/records-db/audit", retentionInDays: 30 });
-        await expectViolation(group, P.database, "advisory", /Log group "\/aws\/rds\/cluster\/records-db\/audit" of RDS cluster "records-db" keeps its logs 30 days/);
+        await expectViolation(
+          stack().add("aws:rds/cluster:Cluster", "records-db", { ...cluster, enabledCloudwatchLogsExports: ["error"] }),
+          P.database,
+          "advisory",
+          /RDS cluster "records-db" \(aurora-mysql\) does not export its audit log/,
+        );
+        const group = stack()
+          .add("aws:rds/cluster:Cluster", "records-db", cluster)
+          .add("aws:cloudwatch/logGroup:LogGroup", "records-audit", { name: "/aws/rds/cluster/records-db/audit", retentionInDays: 30 });
+        await expectViolation(
+          group,
+          P.database,
+          "advisory",
+          /Log group "\/aws\/rds\/cluster\/records-db\/audit" of RDS cluster "records-db" keeps its logs 30 days/,
+        );
       });
 
       it("E16: a DynamoDB table tagged as regulated whose data events no trail records", async () => {
         const table = { name: "patient-index", tags: { DataClassification: "PHI" } };
-        await expectViolation(stack().add("aws:dynamodb/table:Table", "patient-index", table), P.database, "advisory", /table "patient-index" holds regulated data \(DataClassification=PHI\) but no trail records its data events/);
-        const selector = { name: "ddb", fieldSelectors: [{ field: "eventCategory", equals: ["Data"] }, { field: "resources.type", equals: ["AWS::DynamoDB::Table"] }] };
+        await expectViolation(
+          stack().add("aws:dynamodb/table:Table", "patient-index", table),
+          P.database,
+          "advisory",
+          /table "patient-index" holds regulated data \(DataClassification=PHI\) but no trail records its data events/,
+        );
+        const selector = {
+          name: "ddb",
+          fieldSelectors: [
+            { field: "eventCategory", equals: ["Data"] },
+            { field: "resources.type", equals: ["AWS::DynamoDB::Table"] },
+          ],
+        };
         const f = stack().add("aws:dynamodb/table:Table", "patient-index", table);
         const trail = f.resources.find((r) => r.name === "trail")!;
         for (const o of [trail.rawInputs, trail.rawOutputs]) (o.advancedEventSelectors as unknown[]).push(selector);
@@ -297,7 +367,10 @@ describe("policy pack: unknown values never make a MUST check pass", () => {
     const found = byPolicy(await f.evaluate(), P.lock);
     assert.equal(found.length, 1);
     assert.equal(found[0].level, "advisory");
-    assert.match(found[0].message, /can't run policy 'aws-s3-bucket-require-object-lock-compliance' .* during preview: .*retention mode of org-trail-logs \(log-lock\)/);
+    assert.match(
+      found[0].message,
+      /can't run policy 'aws-s3-bucket-require-object-lock-compliance' .* during preview: .*retention mode of org-trail-logs \(log-lock\)/,
+    );
   });
   it("an unknown lock configuration link that names no resource keeps a missing retention undetermined", async () => {
     const f = compliantStack("v7");
@@ -308,7 +381,10 @@ describe("policy pack: unknown values never make a MUST check pass", () => {
     assert.match(found[0].message, /during preview: .*bucket is unknown and names no resource/);
   });
   it("a definite violation is still mandatory when another item is unknown", async () => {
-    const f = compliantStack("v7").set("log-lock", "rule.defaultRetention.mode", UNKNOWN).set("log-bucket", "objectLockEnabled", false).remove("log-versioning");
+    const f = compliantStack("v7")
+      .set("log-lock", "rule.defaultRetention.mode", UNKNOWN)
+      .set("log-bucket", "objectLockEnabled", false)
+      .remove("log-versioning");
     const found = byPolicy(await f.evaluate(), P.lock);
     assert.deepEqual(found.map((v) => v.level).sort(), ["advisory", "mandatory"]);
   });
@@ -337,7 +413,10 @@ describe("policy pack: enforcement per stack", () => {
     assert.deepEqual(await mutated().evaluate({ all: "disabled" }), []);
   });
   it("a config naming a policy the pack does not have is refused", async () => {
-    await assert.rejects(mutated().evaluate({ "aws-no-such-policy": "advisory" }), /names "aws-no-such-policy", which is not a policy of pack audit-trail-must/);
+    await assert.rejects(
+      mutated().evaluate({ "aws-no-such-policy": "advisory" }),
+      /names "aws-no-such-policy", which is not a policy of pack audit-trail-must/,
+    );
   });
 });
 
@@ -348,7 +427,10 @@ describe("policy pack: review findings", () => {
     const f = compliantStack("v7");
     for (const r of f.resources.filter((x) => x.type === "aws:s3/bucket:Bucket")) for (const k of MIRRORS) r.rawOutputs[k] = UNKNOWN;
     const vs = await f.evaluate();
-    assert.deepEqual(vs.filter((v) => ![P.bucketPolicy].includes(v.policy)), []);
+    assert.deepEqual(
+      vs.filter((v) => ![P.bucketPolicy].includes(v.policy)),
+      [],
+    );
   });
 
   it("a trail whose bucket is unknown and names no resource makes the MUST bucket checks undetermined, not passed", async () => {
@@ -356,7 +438,10 @@ describe("policy pack: review findings", () => {
     f.resources.find((r) => r.name === "trail")!.propertyDependencies.s3BucketName = [];
     for (const policy of [P.lock, P.sse, P.retention]) {
       const found = byPolicy(await f.evaluate(), policy);
-      assert.ok(found.some((v) => v.level === "advisory" && /during preview: .*s3BucketName is unknown and names no resource/.test(v.message)), `${policy}: ${JSON.stringify(found)}`);
+      assert.ok(
+        found.some((v) => v.level === "advisory" && /during preview: .*s3BucketName is unknown and names no resource/.test(v.message)),
+        `${policy}: ${JSON.stringify(found)}`,
+      );
     }
   });
 
@@ -396,14 +481,24 @@ describe("policy pack: review findings", () => {
 
   it("an unset SSE configuration on a v7 bucket is a mandatory violation on the first preview", async () => {
     const found = byPolicy(await compliantStack("v7").remove("log-sse").evaluate(), P.sse);
-    assert.deepEqual(found.map((v) => [v.level, v.message]), [["mandatory", `Trail log bucket "${LOG_BUCKET}" has no default encryption configuration (SSE-KMS required).`]]);
+    assert.deepEqual(
+      found.map((v) => [v.level, v.message]),
+      [["mandatory", `Trail log bucket "${LOG_BUCKET}" has no default encryption configuration (SSE-KMS required).`]],
+    );
   });
 
   it("every message renders unknown values: an auto-named log group (name unknown) that keeps too few days", async () => {
     const f = compliantStack("v7").set("trail-log-group", "name", UNKNOWN).set("trail-log-group", "retentionInDays", 30);
     const found = byPolicy(await f.evaluate(), P.logGroup);
-    assert.deepEqual(found.map((v) => [v.level, v.message]), [["mandatory", 'Log group "trail-log-group" of trail "trail" keeps events 30 days; at least 365 are required.']]);
-    const policy = compliantStack("v7").set("log-policy", "policy", JSON.stringify({ Statement: [{ Effect: "Allow", Principal: { Service: "cloudtrail.amazonaws.com" }, Action: ["s3:PutObject", UNKNOWN] }] }));
+    assert.deepEqual(
+      found.map((v) => [v.level, v.message]),
+      [["mandatory", 'Log group "trail-log-group" of trail "trail" keeps events 30 days; at least 365 are required.']],
+    );
+    const policy = compliantStack("v7").set(
+      "log-policy",
+      "policy",
+      JSON.stringify({ Statement: [{ Effect: "Allow", Principal: { Service: "cloudtrail.amazonaws.com" }, Action: ["s3:PutObject", UNKNOWN] }] }),
+    );
     assert.ok(byPolicy(await policy.evaluate(), P.bucketPolicy).some((v) => /lets CloudTrail s3:PutObject,/.test(v.message)));
   });
 
@@ -428,7 +523,9 @@ describe("policy pack: review findings", () => {
   });
 
   it("DSSE-KMS needs no bucket key (S3 Bucket Keys do not apply to it)", async () => {
-    const f = compliantStack("v7").set("log-sse", "rules.0.applyServerSideEncryptionByDefault.sseAlgorithm", "aws:kms:dsse").set("log-sse", "rules.0.bucketKeyEnabled", false);
+    const f = compliantStack("v7")
+      .set("log-sse", "rules.0.applyServerSideEncryptionByDefault.sseAlgorithm", "aws:kms:dsse")
+      .set("log-sse", "rules.0.bucketKeyEnabled", false);
     assert.deepEqual(byPolicy(await f.evaluate(), P.sse), []);
   });
 

@@ -16,7 +16,10 @@ import {
 } from "../../cloudtrail/org/state-machine";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- asl-validator is CommonJS without types
-const aslValidator: (definition: unknown, options?: { checkPaths?: boolean; checkArn?: boolean }) => { isValid: boolean; errors: Array<{ message?: string; Message?: string }> } = require("asl-validator");
+const aslValidator: (
+  definition: unknown,
+  options?: { checkPaths?: boolean; checkArn?: boolean },
+) => { isValid: boolean; errors: Array<{ message?: string; Message?: string }> } = require("asl-validator");
 
 const ARNS = {
   plannerFunctionArn: "arn:aws:lambda:eu-west-1:111111111111:function:audit-prd-org-verify-planner",
@@ -25,7 +28,14 @@ const ARNS = {
 };
 
 function build(overrides: Partial<Parameters<typeof buildOrgVerificationDefinition>[0]> = {}): StateMachineDefinition {
-  return buildOrgVerificationDefinition({ ...ARNS, maxConcurrency: 200, shardTimeoutSeconds: 840, childExecutionType: "STANDARD", executionTimeoutSeconds: 6 * 3600, ...overrides });
+  return buildOrgVerificationDefinition({
+    ...ARNS,
+    maxConcurrency: 200,
+    shardTimeoutSeconds: 840,
+    childExecutionType: "STANDARD",
+    executionTimeoutSeconds: 6 * 3600,
+    ...overrides,
+  });
 }
 
 function validate(definition: StateMachineDefinition) {
@@ -62,7 +72,10 @@ describe("organisation verification state machine definition (issue 11)", () => 
       ReaderConfig: { InputType: "JSON" },
       Parameters: { "Bucket.$": "$.items.bucket", "Key.$": "$.items.key" },
     });
-    assert.deepEqual(map.ResultWriter, { Resource: "arn:aws:states:::s3:putObject", Parameters: { "Bucket.$": "$.results.bucket", "Prefix.$": "$.results.prefix" } });
+    assert.deepEqual(map.ResultWriter, {
+      Resource: "arn:aws:states:::s3:putObject",
+      Parameters: { "Bucket.$": "$.results.bucket", "Prefix.$": "$.results.prefix" },
+    });
     assert.equal(map.MaxConcurrency, 200);
     assert.equal(map.ToleratedFailurePercentage, 0);
     assert.deepEqual(map.ItemSelector, { "shard.$": "$$.Map.Item.Value", "run.$": "$.run" });
@@ -77,7 +90,10 @@ describe("organisation verification state machine definition (issue 11)", () => 
     const lambda = retry.find((r) => r.ErrorEquals.includes("Lambda.TooManyRequestsException"))!;
     assert.deepEqual(lambda.ErrorEquals, LAMBDA_SERVICE_ERRORS);
     const throttled = retry.find((r) => r.ErrorEquals.includes(THROTTLED_ERROR))!;
-    assert.deepEqual([throttled.IntervalSeconds, throttled.BackoffRate, throttled.MaxAttempts, throttled.MaxDelaySeconds, throttled.JitterStrategy], [5, 2, 6, 120, "FULL"]);
+    assert.deepEqual(
+      [throttled.IntervalSeconds, throttled.BackoffRate, throttled.MaxAttempts, throttled.MaxDelaySeconds, throttled.JitterStrategy],
+      [5, 2, 6, 120, "FULL"],
+    );
     const transient = retry.find((r) => r.ErrorEquals.includes(TRANSIENT_ERROR))!;
     assert.ok(transient.ErrorEquals.includes("States.Timeout"), "a shard that timed out is tried again");
     // Anything else is retried twice; bad input is never matched by name.
@@ -106,7 +122,10 @@ describe("organisation verification state machine definition (issue 11)", () => 
   });
 
   it("refuses options the service would reject, naming the option and what is allowed", () => {
-    assert.throws(() => build({ childExecutionType: "EXPRESS", shardTimeoutSeconds: 840 }), /shardTimeoutSeconds: 840 with EXPRESS children; an Express execution ends at 5 minutes/);
+    assert.throws(
+      () => build({ childExecutionType: "EXPRESS", shardTimeoutSeconds: 840 }),
+      /shardTimeoutSeconds: 840 with EXPRESS children; an Express execution ends at 5 minutes/,
+    );
     assert.throws(() => build({ maxConcurrency: 0 }), /maxConcurrency: 0 is not allowed \(a whole number from 1 to 10000/);
     assert.throws(() => build({ shardTimeoutSeconds: 901 }), /shardTimeoutSeconds: 901 is not allowed \(30 to 900 seconds/);
   });

@@ -52,7 +52,10 @@ describe("organisation verification core (issue 11)", function () {
     assert.ok(peak <= 6 && peak > 1, `at most 6 shards at once (saw ${peak})`);
     const done = events.filter((e) => e.phase === "done");
     assert.equal(done.length, 120);
-    assert.deepEqual(done.map((e) => e.done), Array.from({ length: 120 }, (_, i) => i + 1));
+    assert.deepEqual(
+      done.map((e) => e.done),
+      Array.from({ length: 120 }, (_, i) => i + 1),
+    );
     assert.deepEqual(run.record.shards, { planned: 120, verified: 120, invalid: 2, notVerified: 0, unreported: 0, unplanned: 0 });
     assert.deepEqual(
       run.record.findings.map((f) => `${f.verifierKind} ${f.accountId}/${f.region}/${f.day}`).sort(),
@@ -77,7 +80,10 @@ describe("organisation verification core (issue 11)", function () {
     assert.deepEqual(run.plan.accounts.missing, [ghost]);
     assert.equal(run.plan.shards.length, 21 * 4);
     const kinds = (k: string) => run.record.findings.filter((f) => f.kind === k);
-    assert.deepEqual(kinds("account-not-delivering").map((f) => f.key), [ghost]);
+    assert.deepEqual(
+      kinds("account-not-delivering").map((f) => f.key),
+      [ghost],
+    );
     assert.equal(kinds("region-not-delivering").length, 20);
     assert.ok(kinds("region-not-delivering").every((f) => f.region === "eu-central-1"));
     const noDigests = kinds("integrity").filter((f) => f.verifierKind === "no-digests");
@@ -105,7 +111,10 @@ describe("organisation verification core (issue 11)", function () {
       },
     });
     assert.deepEqual(sleeps, [100, 200]);
-    assert.deepEqual(run.record.findings.filter((f) => f.kind === "shard-not-verified").map((f) => f.key), [broken]);
+    assert.deepEqual(
+      run.record.findings.filter((f) => f.kind === "shard-not-verified").map((f) => f.key),
+      [broken],
+    );
     assert.match(run.record.findings.find((f) => f.kind === "shard-not-verified")!.message, /TimeoutError: socket hang up \(after 3 attempt\(s\)\)/);
     assert.equal(run.record.shards.notVerified, 1);
     assert.equal(run.record.shards.planned, 60);
@@ -123,15 +132,30 @@ describe("organisation verification core (issue 11)", function () {
       regionsByAccount: { "111111111111": ["eu-west-1"], "222222222222": ["eu-west-1"], "333333333333": ["eu-west-1"] },
       shards: [shard("111111111111"), shard("222222222222"), shard("333333333333")],
     };
-    const ok = (s: ReturnType<typeof shard>): ShardResult => ({ ...shardErrorResult(s, "", ""), status: "verified", valid: true, error: undefined, digestsChecked: 4, logFilesChecked: 4 });
+    const ok = (s: ReturnType<typeof shard>): ShardResult => ({
+      ...shardErrorResult(s, "", ""),
+      status: "verified",
+      valid: true,
+      error: undefined,
+      digestsChecked: 4,
+      logFilesChecked: 4,
+    });
     const record = reduceShardResults({
       plan,
-      results: [shardErrorResult(shard("111111111111"), "States.Timeout", "took too long"), ok(shard("111111111111")), ok(shard("222222222222")), ok(shard("444444444444"))],
+      results: [
+        shardErrorResult(shard("111111111111"), "States.Timeout", "took too long"),
+        ok(shard("111111111111")),
+        ok(shard("222222222222")),
+        ok(shard("444444444444")),
+      ],
       run: { id: "exec-1", engine: "step-functions" },
       now: () => new Date("2026-03-02T02:00:00Z"),
     });
     assert.deepEqual(record.shards, { planned: 3, verified: 2, invalid: 0, notVerified: 0, unreported: 1, unplanned: 1 });
-    assert.deepEqual(record.findings.map((f) => `${f.kind} ${f.key}`).sort(), [`shard-unplanned 444444444444/eu-west-1/${FIRST_DAY}`, `shard-unreported 333333333333/eu-west-1/${FIRST_DAY}`]);
+    assert.deepEqual(record.findings.map((f) => `${f.kind} ${f.key}`).sort(), [
+      `shard-unplanned 444444444444/eu-west-1/${FIRST_DAY}`,
+      `shard-unreported 333333333333/eu-west-1/${FIRST_DAY}`,
+    ]);
     assert.equal(record.outcome, "attention");
     assert.equal(record.reviewedPeriod.end, "2026-03-02T00:00:00Z");
   });
@@ -140,7 +164,11 @@ describe("organisation verification core (issue 11)", function () {
     const shard = { accountId: "111111111111", region: "eu-west-1", day: FIRST_DAY, listed: true, expected: true };
     const good: ShardResult = { ...shardErrorResult({ ...shard, accountId: "222222222222" }, "", ""), status: "verified", valid: true, error: undefined };
     const files: Record<string, unknown> = {
-      "r/map-1/manifest.json": { DestinationBucket: "res", MapRunArn: "arn:aws:states:eu-west-1:111111111111:mapRun:sm/OrgShards:1", ResultFiles: { SUCCEEDED: [{ Key: "r/map-1/SUCCEEDED_0.json" }], FAILED: [{ Key: "r/map-1/FAILED_0.json" }], PENDING: [] } },
+      "r/map-1/manifest.json": {
+        DestinationBucket: "res",
+        MapRunArn: "arn:aws:states:eu-west-1:111111111111:mapRun:sm/OrgShards:1",
+        ResultFiles: { SUCCEEDED: [{ Key: "r/map-1/SUCCEEDED_0.json" }], FAILED: [{ Key: "r/map-1/FAILED_0.json" }], PENDING: [] },
+      },
       "r/map-1/SUCCEEDED_0.json": [{ ExecutionArn: "e1", Status: "SUCCEEDED", Input: JSON.stringify({ shard: good.shard }), Output: JSON.stringify(good) }],
       "r/map-1/FAILED_0.json": [
         { ExecutionArn: "e2", Status: "FAILED", Input: JSON.stringify({ shard }), Error: "States.Timeout", Cause: "child execution timed out" },
@@ -150,7 +178,10 @@ describe("organisation verification core (issue 11)", function () {
     const objects: JsonObjects = { put: async () => undefined, get: async (_b, key) => files[key] };
     const collected = await collectResultWriterOutput(objects, { ResultWriterDetails: { Bucket: "res", Key: "r/map-1/manifest.json" } });
     assert.equal(collected.mapRunArn, "arn:aws:states:eu-west-1:111111111111:mapRun:sm/OrgShards:1");
-    assert.deepEqual(collected.results.map((r) => `${r.shard.accountId} ${r.status} ${r.error?.error ?? ""}`), ["222222222222 verified ", "111111111111 error States.Timeout"]);
+    assert.deepEqual(
+      collected.results.map((r) => `${r.shard.accountId} ${r.status} ${r.error?.error ?? ""}`),
+      ["222222222222 verified ", "111111111111 error States.Timeout"],
+    );
     assert.equal(collected.unreadable.length, 1);
     assert.match(collected.unreadable[0], /^e3 in s3:\/\/res\/r\/map-1\/FAILED_0\.json: neither a shard result nor a shard input$/);
   });
@@ -169,9 +200,16 @@ describe("organisation verification core (issue 11)", function () {
     const noShard = await rejection(shard({ run: { runId: "r", trail: w.org.trail, plannedAt: "2026-03-03T01:30:00Z", results: {} } }));
     assert.equal(noShard.name, INPUT_ERROR);
     assert.match(noShard.message, /^shard: expected an object \{accountId, region, day, listed, expected\}/);
-    const badAccount = await rejection(shard({ shard: { accountId: "12", region: "eu-west-1", day: FIRST_DAY }, run: { runId: "r", trail: w.org.trail, plannedAt: "2026-03-03T01:30:00Z" } }));
+    const badAccount = await rejection(
+      shard({ shard: { accountId: "12", region: "eu-west-1", day: FIRST_DAY }, run: { runId: "r", trail: w.org.trail, plannedAt: "2026-03-03T01:30:00Z" } }),
+    );
     assert.match(badAccount.message, /accountId: "12" is not a 12-digit account id/);
-    const badTrail = await rejection(shard({ shard: { accountId: "111111111111", region: "eu-west-1", day: FIRST_DAY }, run: { runId: "r", trail: { ...w.org.trail, organizationId: "org-1" }, plannedAt: "x" } }));
+    const badTrail = await rejection(
+      shard({
+        shard: { accountId: "111111111111", region: "eu-west-1", day: FIRST_DAY },
+        run: { runId: "r", trail: { ...w.org.trail, organizationId: "org-1" }, plannedAt: "x" },
+      }),
+    );
     assert.match(badTrail.message, /run\.trail: organizationId: "org-1" is not an organization id/);
 
     const { ORGANIZATION_ID: _omit, ...noOrg } = w.env;
@@ -181,7 +219,10 @@ describe("organisation verification core (issue 11)", function () {
     assert.equal(missing.message, "ORGANIZATION_ID is not set; expected the organization id, o- followed by 10-32 lowercase letters or digits");
     const unknown = await rejection(createPlannerHandler({ env: w.env, s3: w.s3.client })({ executionName: "x", input: { firstDay: FIRST_DAY } }));
     assert.match(unknown.message, /input\.firstDay: unknown field \(allowed: first, last, expectedAccounts, expectedRegions\)/);
-    assert.throws(() => parseExpectedRegions({ EXPECTED_REGIONS: '["eu-west-1","mars-1"]' }), /EXPECTED_REGIONS is \["eu-west-1","mars-1"\]; expected a non-empty JSON array of region names/);
+    assert.throws(
+      () => parseExpectedRegions({ EXPECTED_REGIONS: '["eu-west-1","mars-1"]' }),
+      /EXPECTED_REGIONS is \["eu-west-1","mars-1"\]; expected a non-empty JSON array of region names/,
+    );
   });
 
   it("throttling is retried, not reported: a SlowDown read-error makes the shard throw OrgVerify.Throttled", async () => {
@@ -198,7 +239,12 @@ describe("organisation verification core (issue 11)", function () {
       },
     };
     const shard = createShardHandler({ env: w.env, store: slow, objects: s3JsonObjects(w.s3.client) });
-    const err = await rejection(shard({ shard: { accountId: w.org.accounts[0], region: "eu-west-1", day: FIRST_DAY }, run: { runId: "r", trail: w.org.trail, plannedAt: "2026-03-03T01:30:00Z" } }));
+    const err = await rejection(
+      shard({
+        shard: { accountId: w.org.accounts[0], region: "eu-west-1", day: FIRST_DAY },
+        run: { runId: "r", trail: w.org.trail, plannedAt: "2026-03-03T01:30:00Z" },
+      }),
+    );
     assert.equal(err.name, THROTTLED_ERROR);
     assert.match(err.message, /SlowDown: Please reduce your request rate/);
     assert.equal(classifyError(Object.assign(new Error("x"), { name: "KMSInternalException" })).name, TRANSIENT_ERROR);

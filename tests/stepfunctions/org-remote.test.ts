@@ -22,7 +22,13 @@ function port(statuses: Array<{ status: string; output?: string; error?: string;
 
 describe("starting the deployed organisation verification and waiting (issue 11)", () => {
   it("starts it for the period, polls until SUCCEEDED and returns the reducer's summary", async () => {
-    const summary = { recordKey: "review/2026/03/01/organization-review-x.json", outcome: "attention", shards: { planned: 120, invalid: 2 }, findings: 2, notified: true };
+    const summary = {
+      recordKey: "review/2026/03/01/organization-review-x.json",
+      outcome: "attention",
+      shards: { planned: 120, invalid: 2 },
+      findings: 2,
+      notified: true,
+    };
     const { p, started } = port([{ status: "RUNNING" }, { status: "RUNNING" }, { status: "SUCCEEDED", output: JSON.stringify(summary) }]);
     const polls: string[] = [];
     const sleeps: number[] = [];
@@ -53,13 +59,19 @@ describe("starting the deployed organisation verification and waiting (issue 11)
 
   it("bad flags are refused before anything starts", async () => {
     const { p, started } = port([{ status: "SUCCEEDED", output: "{}" }]);
-    await assert.rejects(runStateMachineAndWait(p, { stateMachineArn: "audit-prd-org-verification", first: "2026-03-01" }), /--state-machine "audit-prd-org-verification" is not a state machine ARN/);
+    await assert.rejects(
+      runStateMachineAndWait(p, { stateMachineArn: "audit-prd-org-verification", first: "2026-03-01" }),
+      /--state-machine "audit-prd-org-verification" is not a state machine ARN/,
+    );
     await assert.rejects(runStateMachineAndWait(p, { stateMachineArn: ARN, first: "2026-02-30" }), /--first: "2026-02-30" is not a calendar day/);
     assert.equal(started.length, 0);
   });
 
   it("stops waiting after maxPolls and says the execution goes on", async () => {
     const { p } = port([{ status: "RUNNING" }]);
-    await assert.rejects(runStateMachineAndWait(p, { stateMachineArn: ARN, first: "2026-03-01", maxPolls: 3, sleep: async () => undefined }), /is still running after 3 polls; it goes on/);
+    await assert.rejects(
+      runStateMachineAndWait(p, { stateMachineArn: ARN, first: "2026-03-01", maxPolls: 3, sleep: async () => undefined }),
+      /is still running after 3 polls; it goes on/,
+    );
   });
 });

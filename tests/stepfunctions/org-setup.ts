@@ -48,7 +48,9 @@ async function build(): Promise<OrgWorld> {
   const shardA = `${org.accounts[3]}/eu-west-1/${FIRST_DAY}`;
   const digestA = org.digestsByShard.get(shardA)![2];
   const logA = org.logsByDigest.get(digestA)![0];
-  await s3.client.send(new PutObjectCommand({ Bucket: org.trail.bucket, Key: logA, Body: zlib.gzipSync(Buffer.from('{"Records":[{"eventName":"DeleteTrail"}]}')) }));
+  await s3.client.send(
+    new PutObjectCommand({ Bucket: org.trail.bucket, Key: logA, Body: zlib.gzipSync(Buffer.from('{"Records":[{"eventName":"DeleteTrail"}]}')) }),
+  );
   const shardB = `${org.accounts[11]}/us-east-1/2026-03-02`;
   const digestB = org.digestsByShard.get(shardB)![2];
   await s3.client.send(new DeleteObjectCommand({ Bucket: org.trail.bucket, Key: digestB }));

@@ -53,7 +53,10 @@ describe("organisation verification infra (issue 11), stack prd with an organisa
     const patterns = asList(keyLogs.Condition?.ArnLike?.["kms:EncryptionContext:aws:logs:arn"]);
     const groupArn = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${logs.inputs.name}`;
     const glob = (p: string) => new RegExp(`^${p.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*")}$`);
-    assert.ok(patterns.some((p) => glob(p).test(groupArn)), `the audit key's logs statement covers ${groupArn}: ${patterns.join(", ")}`);
+    assert.ok(
+      patterns.some((p) => glob(p).test(groupArn)),
+      `the audit key's logs statement covers ${groupArn}: ${patterns.join(", ")}`,
+    );
   });
 
   it("gives the state machine role only: invoke the three functions, run its own child executions, read items and write results under runs/", () => {

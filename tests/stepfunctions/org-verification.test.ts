@@ -34,7 +34,13 @@ describe("organisation verification on the local Step Functions engine (issue 11
   it("reports exactly the two tampered shards of 120, in one record under review/ and one alert", async () => {
     const w = await orgWorld();
     const h = handlersFor(w);
-    const out = (await runLocally({ definition, s3: w.s3.client, ...h, input: { first: FIRST_DAY, last: "2026-03-02" }, executionName: "clean-run" })) as ReducerOutput;
+    const out = (await runLocally({
+      definition,
+      s3: w.s3.client,
+      ...h,
+      input: { first: FIRST_DAY, last: "2026-03-02" },
+      executionName: "clean-run",
+    })) as ReducerOutput;
 
     assert.equal(out.outcome, "attention");
     assert.deepEqual(out.shards, { planned: 120, verified: 120, invalid: 2, notVerified: 0, unreported: 0, unplanned: 0 });
@@ -46,13 +52,19 @@ describe("organisation verification on the local Step Functions engine (issue 11
     assert.deepEqual(record.reviewedPeriod.days, ["2026-03-01", "2026-03-02"]);
     assert.deepEqual(record.regions, ["ap-southeast-2", "eu-west-1", "us-east-1"]);
     assert.equal(record.accounts.listed.length, 20);
-    const invalid = record.perShard.filter((s) => !s.valid).map(shardOf).sort();
+    const invalid = record.perShard
+      .filter((s) => !s.valid)
+      .map(shardOf)
+      .sort();
     assert.deepEqual(invalid, [w.tampering.alteredLog.shard, w.tampering.deletedDigest.shard].sort());
     const byKind = record.findings.map((f) => `${f.kind}:${f.verifierKind}:${shardOf(f)}:${f.key}`).sort();
-    assert.deepEqual(byKind, [
-      `integrity:digest-missing:${w.tampering.deletedDigest.shard}:${w.tampering.deletedDigest.key}`,
-      `integrity:log-hash-mismatch:${w.tampering.alteredLog.shard}:${w.tampering.alteredLog.key}`,
-    ].sort());
+    assert.deepEqual(
+      byKind,
+      [
+        `integrity:digest-missing:${w.tampering.deletedDigest.shard}:${w.tampering.deletedDigest.key}`,
+        `integrity:log-hash-mismatch:${w.tampering.alteredLog.shard}:${w.tampering.alteredLog.key}`,
+      ].sort(),
+    );
     // Every other shard walked its whole day: 4 digests and their log files, and on the second day
     // also the first day's last digest, whose link across midnight it checks.
     const clean = record.perShard.filter((s) => s.valid);
@@ -97,7 +109,10 @@ describe("organisation verification on the local Step Functions engine (issue 11
     assert.deepEqual(out.shards, { planned: 60, verified: 59, invalid: 1, notVerified: 1, unreported: 0, unplanned: 0 });
     const record = (await readJson(w.s3.client, w.org.trail.bucket, out.recordKey)) as OrgReviewRecord;
     const notVerified = record.findings.filter((f) => f.kind === "shard-not-verified");
-    assert.deepEqual(notVerified.map((f) => f.key), [broken]);
+    assert.deepEqual(
+      notVerified.map((f) => f.key),
+      [broken],
+    );
     assert.match(notVerified[0].message, /TypeError: Cannot read properties of undefined/);
     assert.equal(record.perShard.find((s) => shardOf(s) === broken)?.status, "error");
     const kept = record.perShard.find((s) => shardOf(s) === throttled);
@@ -112,7 +127,10 @@ describe("organisation verification on the local Step Functions engine (issue 11
     const out = (await runLocally({ definition, s3: w.s3.client, ...h, input: { first: "2026-02-30" }, executionName: "bad-input" })) as ReducerOutput;
     assert.equal(out.outcome, "attention");
     const record = (await readJson(w.s3.client, w.org.trail.bucket, out.recordKey)) as OrgReviewRecord;
-    assert.deepEqual(record.findings.map((f) => f.kind), ["verification-failed"]);
+    assert.deepEqual(
+      record.findings.map((f) => f.kind),
+      ["verification-failed"],
+    );
     assert.match(record.findings[0].message, /OrgVerify\.InputError: first day: "2026-02-30" is not a calendar day \(allowed: YYYY-MM-DD\)/);
     assert.equal(h.published.length, 1);
   });

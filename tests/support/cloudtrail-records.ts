@@ -62,13 +62,19 @@ export function onEstate(record: Record<string, any>, op: TamperOperation, e: Es
     case "key":
       p.keyId = isArn(p.keyId) ? e.keyArn : e.keyArn.split("/").pop();
       if (Array.isArray(r.resources)) {
-        r.resources = r.resources.map((res: Record<string, unknown>) => ({ ...res, ...("arn" in res ? { arn: e.keyArn } : { ARN: e.keyArn }), accountId: e.accountId }));
+        r.resources = r.resources.map((res: Record<string, unknown>) => ({
+          ...res,
+          ...("arn" in res ? { arn: e.keyArn } : { ARN: e.keyArn }),
+          accountId: e.accountId,
+        }));
       }
       break;
     case "bucket":
       p.bucketName = e.bucketName;
       if (Array.isArray(r.resources)) {
-        r.resources = r.resources.map((res: Record<string, unknown>) => (res.type === "AWS::S3::Bucket" ? { ...res, ARN: `arn:aws:s3:::${e.bucketName}` } : res));
+        r.resources = r.resources.map((res: Record<string, unknown>) =>
+          res.type === "AWS::S3::Bucket" ? { ...res, ARN: `arn:aws:s3:::${e.bucketName}` } : res,
+        );
       }
       break;
     case "alert-path":
@@ -144,7 +150,10 @@ export function derivedRecord(base: Record<string, any>, op: TamperOperation, sp
  */
 export function deliveredTo(state: string, record: Record<string, any>): boolean {
   if (state === "DISABLED") return false;
-  const dataEvent = record.eventCategory === "Data" || record.managementEvent === false || (record.eventSource === "s3.amazonaws.com" && typeof record.requestParameters?.key === "string");
+  const dataEvent =
+    record.eventCategory === "Data" ||
+    record.managementEvent === false ||
+    (record.eventSource === "s3.amazonaws.com" && typeof record.requestParameters?.key === "string");
   const readOnly = record.readOnly === true || (record.readOnly === undefined && /^(Get|List|Describe|Head|Lookup)/.test(String(record.eventName)));
   if (!dataEvent && readOnly) return state === "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS";
   return true;

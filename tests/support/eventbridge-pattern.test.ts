@@ -38,7 +38,10 @@ describe("EventBridge pattern matcher on the user guide's examples", () => {
         "arn:aws:ec2:us-east-1:444455556666:instance/i-b188560f",
       ],
     };
-    assert.equal(m({ resources: ["arn:aws:ec2:us-east-1:123456789012:instance/i-b188560f", "arn:aws:ec2:us-east-1:555555555555:instance/i-b188560f"] }, event), true);
+    assert.equal(
+      m({ resources: ["arn:aws:ec2:us-east-1:123456789012:instance/i-b188560f", "arn:aws:ec2:us-east-1:555555555555:instance/i-b188560f"] }, event),
+      true,
+    );
     assert.equal(m({ resources: ["arn:aws:ec2:us-east-1:555555555555:instance/i-b188560f"] }, event), false);
   });
 
@@ -56,7 +59,14 @@ describe("EventBridge pattern matcher on the user guide's examples", () => {
     // Anna and Jones are in different elements: no match (event-ruler README, "Array consistency").
     assert.equal(m({ employees: { firstName: ["Anna"], lastName: ["Jones"] } }, event), false);
     // KMS records: resources is an array of objects; ARN and type must come from one element.
-    const kms = { detail: { resources: [{ ARN: "arn:aws:kms:us-east-1:111122223333:key/a", type: "AWS::KMS::Key" }, { ARN: "arn:aws:kms:us-east-1:111122223333:alias/x", type: "AWS::KMS::Alias" }] } };
+    const kms = {
+      detail: {
+        resources: [
+          { ARN: "arn:aws:kms:us-east-1:111122223333:key/a", type: "AWS::KMS::Key" },
+          { ARN: "arn:aws:kms:us-east-1:111122223333:alias/x", type: "AWS::KMS::Alias" },
+        ],
+      },
+    };
     assert.equal(m({ detail: { resources: { ARN: ["arn:aws:kms:us-east-1:111122223333:key/a"], type: ["AWS::KMS::Key"] } } }, kms), true);
     assert.equal(m({ detail: { resources: { ARN: ["arn:aws:kms:us-east-1:111122223333:alias/x"], type: ["AWS::KMS::Key"] } } }, kms), false);
   });
@@ -142,7 +152,9 @@ describe("EventBridge pattern matcher on the user guide's examples", () => {
   });
 
   it("$or: any alternative, combined with the other fields", () => {
-    const p = { detail: { $or: [{ "c-count": [{ numeric: [">", 0, "<=", 5] }] }, { "d-count": [{ numeric: ["<", 10] }] }, { "x-limit": [{ numeric: ["=", 3.018e2] }] }] } };
+    const p = {
+      detail: { $or: [{ "c-count": [{ numeric: [">", 0, "<=", 5] }] }, { "d-count": [{ numeric: ["<", 10] }] }, { "x-limit": [{ numeric: ["=", 3.018e2] }] }] },
+    };
     assert.equal(m(p, { detail: { "c-count": 3 } }), true);
     assert.equal(m(p, { detail: { "x-limit": 301.8 } }), true);
     assert.equal(m(p, { detail: { "c-count": 30, "d-count": 30 } }), false);
@@ -155,7 +167,12 @@ describe("EventBridge pattern matcher on the user guide's examples", () => {
   it("the guide's complex example: anything-but and numeric together", () => {
     const p = {
       time: [{ prefix: "2017-10-02" }],
-      detail: { state: [{ "anything-but": "initializing" }], "c-count": [{ numeric: [">", 0, "<=", 5] }], "d-count": [{ numeric: ["<", 10] }], "x-limit": [{ "anything-but": [100, 200, 300] }] },
+      detail: {
+        state: [{ "anything-but": "initializing" }],
+        "c-count": [{ numeric: [">", 0, "<=", 5] }],
+        "d-count": [{ numeric: ["<", 10] }],
+        "x-limit": [{ "anything-but": [100, 200, 300] }],
+      },
     };
     assert.equal(m(p, { time: "2017-10-02T18:43:48Z", detail: { state: "running", "c-count": 1, "d-count": 2, "x-limit": 150 } }), true);
     assert.equal(m(p, { time: "2017-10-02T18:43:48Z", detail: { state: "running", "c-count": 1, "d-count": 2, "x-limit": 300 } }), false);

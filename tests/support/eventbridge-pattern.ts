@@ -176,14 +176,24 @@ function wildcardRegex(pattern: string): RegExp {
 
 function numeric(arg: unknown, v: number, path: string): boolean {
   if (!Array.isArray(arg) || arg.length === 0 || arg.length % 2 !== 0 || arg.length > 4) {
-    invalid(path, 'numeric takes [op, number] or [op, number, op, number]');
+    invalid(path, "numeric takes [op, number] or [op, number, op, number]");
   }
   const pairs = arg as unknown[];
   for (let i = 0; i < pairs.length; i += 2) {
     const [op, n] = [pairs[i], pairs[i + 1]];
     if (typeof n !== "number") invalid(path, `numeric operand ${JSON.stringify(n)} is not a number`);
     const ok =
-      op === "=" ? v === n : op === "<" ? v < (n as number) : op === "<=" ? v <= (n as number) : op === ">" ? v > (n as number) : op === ">=" ? v >= (n as number) : invalid(path, `numeric operator ${JSON.stringify(op)}`);
+      op === "="
+        ? v === n
+        : op === "<"
+          ? v < (n as number)
+          : op === "<="
+            ? v <= (n as number)
+            : op === ">"
+              ? v > (n as number)
+              : op === ">="
+                ? v >= (n as number)
+                : invalid(path, `numeric operator ${JSON.stringify(op)}`);
     if (!ok) return false;
   }
   return true;

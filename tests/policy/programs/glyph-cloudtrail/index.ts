@@ -2,24 +2,24 @@
 // wrote), unchanged below this comment: a v7 bucket with an inline lifecycle, its policy, and a
 // trail. On a first preview its Object Lock, encryption and retention are unknown in the outputs
 // (provider-computed), yet the program sets none of them: the pack must decide on that preview.
-import * as aws from '@pulumi/aws';
-import * as pulumi from '@pulumi/pulumi';
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
 
-const bucket = new aws.s3.Bucket('cloudtrail', {
-  bucket: 'penxle-cloudtrail',
+const bucket = new aws.s3.Bucket("cloudtrail", {
+  bucket: "penxle-cloudtrail",
 
   lifecycleRules: [{ enabled: true, expiration: { days: 365 } }],
 });
 
-const policy = new aws.s3.BucketPolicy('cloudtrail', {
+const policy = new aws.s3.BucketPolicy("cloudtrail", {
   bucket: bucket.bucket,
   policy: {
-    Version: '2012-10-17',
+    Version: "2012-10-17",
     Statement: [
       {
-        Effect: 'Allow',
-        Principal: { Service: 'cloudtrail.amazonaws.com' },
-        Action: ['s3:GetBucketAcl', 's3:PutObject'],
+        Effect: "Allow",
+        Principal: { Service: "cloudtrail.amazonaws.com" },
+        Action: ["s3:GetBucketAcl", "s3:PutObject"],
         Resource: [bucket.arn, pulumi.interpolate`${bucket.arn}/*`],
       },
     ],
@@ -27,9 +27,9 @@ const policy = new aws.s3.BucketPolicy('cloudtrail', {
 });
 
 new aws.cloudtrail.Trail(
-  'management-events',
+  "management-events",
   {
-    name: 'management-events',
+    name: "management-events",
 
     s3BucketName: bucket.bucket,
 
