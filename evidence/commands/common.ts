@@ -26,6 +26,8 @@ export interface CliDeps {
   now: () => Date;
   /** Digests between progress lines when stderr is not a terminal. */
   progressEvery: number;
+  /** Waits between polls and retries (verify --state-machine --wait, shard retries); tests pass one that does not wait. */
+  sleep?: (ms: number) => Promise<void>;
   /** Athena and CloudWatch Logs clients, polling and the digest check of `who` (created on first use). */
   who: () => WhoServices;
 }
