@@ -144,7 +144,7 @@ async function runLocal(days: string[], flags: ParsedFlags, io: CliIO, deps: Cli
   const { verifyOrganization } = require("../../cloudtrail/org/fanout") as typeof import("../../cloudtrail/org/fanout");
   const { shardId } = require("../../cloudtrail/org/shards") as typeof import("../../cloudtrail/org/shards");
   const { verifyShard } = require("../../cloudtrail/org/shard-verifier") as typeof import("../../cloudtrail/org/shard-verifier");
-  const { isRetryableReadError } = require("../../handlers/org-verification/config") as typeof import("../../handlers/org-verification/config");
+  const { isRetryableReadError } = require("../../cloudtrail/org/retryable") as typeof import("../../cloudtrail/org/retryable");
   /* eslint-enable @typescript-eslint/no-require-imports */
 
   const resolved = await resolveTrail(deps.clients, trailArn, { organizationId });
