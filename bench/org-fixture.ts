@@ -2,7 +2,7 @@
  * A synthetic organisation for the organisation verification tests and benchmark (issue 11):
  * accounts x regions x days of CloudTrail digest chains under an organisation trail's layout
  * (AWSLogs/<o-id>/<account>/CloudTrail-Digest/<region>/...), signed as CloudTrail signs
- * (digest-validation.md; the same construction as tests/evidence/fixtures.ts), held in memory,
+ * (cloudtrail-log-file-custom-validation.html; the same construction as tests/evidence/fixtures.ts), held in memory,
  * then uploaded to a real S3 API (s3rver on 127.0.0.1) with the S3 SDK.
  *
  * Also starts and stops that S3 server, in-process on an ephemeral port, so neither the tests

@@ -24,8 +24,8 @@ export interface ArchivedObject {
 }
 
 /**
- * Evidence needed for the answer is archived. The S3 store (cloudtrail/verify/s3-store.ts) throws
- * it when GetObject returns InvalidObjectState; `who` throws it when a listing of the partitions
+ * Evidence needed for the answer is archived. The commands throw it when the S3 store
+ * (cloudtrail/verify/s3-store.ts) met ArchivedObjectErrors; `who` throws it when a listing of the partitions
  * it reads shows archived objects. The CLI prints the restore command and exits 3.
  */
 export class ArchivedObjectsError extends Error {
@@ -42,10 +42,49 @@ export class ArchivedObjectsError extends Error {
   }
 }
 
-/** True for S3's refusal to read an archived object (GetObject on GLACIER/DEEP_ARCHIVE). */
+/**
+ * One object S3 refused to read because it is archived: what the S3 store (verify/s3-store.ts)
+ * throws for GetObject's InvalidObjectState (HTTP 403, with the object's StorageClass; S3 API
+ * reference, GetObject, "Errors"). It keeps S3's error code as `Code`, so the verifier's read-error
+ * finding says InvalidObjectState, and carries bucket, key and storage class, so the commands can
+ * print the restore command for exactly that object.
+ */
+export class ArchivedObjectError extends Error {
+  /** S3's error code, kept (the verifier's findings print `Code ?? name`). */
+  readonly Code = "InvalidObjectState";
+
+  constructor(
+    readonly bucket: string,
+    readonly key: string,
+    /** GLACIER or DEEP_ARCHIVE when S3 said which; otherwise "GLACIER or DEEP_ARCHIVE". */
+    readonly storageClass: string,
+    s3Message?: string,
+  ) {
+    super(`s3://${bucket}/${key} is archived (storage class ${storageClass}) and not restored${s3Message ? `; S3 said: ${s3Message}` : ""}`);
+    this.name = "ArchivedObjectError";
+  }
+
+  /** S3's InvalidObjectState error for one object, as the SDK deserialises it (StorageClass from the error body). */
+  static fromS3(bucket: string, key: string, err: unknown): ArchivedObjectError {
+    const e = err as { StorageClass?: string; message?: string };
+    const storageClass = e.StorageClass && ARCHIVE_STORAGE_CLASSES.has(e.StorageClass) ? e.StorageClass : "GLACIER or DEEP_ARCHIVE";
+    return new ArchivedObjectError(bucket, key, storageClass, e.message);
+  }
+}
+
+/** True for S3's refusal to read an archived object (GetObject on GLACIER/DEEP_ARCHIVE), raw or as the store's ArchivedObjectError. */
 export function isInvalidObjectState(err: unknown): boolean {
   const e = err as { name?: string; Code?: string } | null;
-  return !!e && (e.name === "InvalidObjectState" || e.Code === "InvalidObjectState");
+  return !!e && (err instanceof ArchivedObjectError || e.name === "InvalidObjectState" || e.Code === "InvalidObjectState");
+}
+
+/** The archived object a verifier read-error finding names (its message carries the ArchivedObjectError text); undefined for any other finding. */
+export function archivedObjectOfFinding(finding: { kind: string; key: string; message: string }): ArchivedObject | undefined {
+  if (finding.kind !== "read-error" || !/InvalidObjectState/.test(finding.message)) return undefined;
+  const precise = /s3:\/\/([^/\s]+)\/(\S+) is archived \(storage class (GLACIER or DEEP_ARCHIVE|GLACIER|DEEP_ARCHIVE)\)/.exec(finding.message);
+  if (precise) return { bucket: precise[1], key: precise[2], storageClass: precise[3] };
+  const bucket = /s3:\/\/([^/\s]+)\//.exec(finding.message)?.[1] ?? "<log bucket>";
+  return { bucket, key: finding.key, storageClass: "GLACIER or DEEP_ARCHIVE" };
 }
 
 /** True when the listing says the object is archived and has no restored copy available. */
@@ -138,7 +177,7 @@ export class ArchiveDetectingStore implements DigestStore {
 
   private note(bucket: string, key: string, err: unknown): never {
     if (isInvalidObjectState(err)) {
-      const storageClass = (err as { StorageClass?: string }).StorageClass;
+      const storageClass = err instanceof ArchivedObjectError ? err.storageClass : (err as { StorageClass?: string }).StorageClass;
       this.archived.push({ bucket, key, storageClass: storageClass && ARCHIVE_STORAGE_CLASSES.has(storageClass) ? storageClass : "GLACIER or DEEP_ARCHIVE" });
     }
     throw err;

@@ -9,14 +9,17 @@ import type { CloudTrailClient, Trail } from "@aws-sdk/client-cloudtrail";
 import type { ConfigServiceClient } from "@aws-sdk/client-config-service";
 import type { OrganizationsClient } from "@aws-sdk/client-organizations";
 import type { S3Client } from "@aws-sdk/client-s3";
+import type { SFNClient } from "@aws-sdk/client-sfn";
 import { parseTrailArn, type TrailLocation } from "./verify/digest-key";
 
 export interface AwsClients {
   s3(region: string): S3Client;
   cloudTrail(region: string): CloudTrailClient;
   config(region: string): ConfigServiceClient;
-  /** AWS Organizations (a global service): only to read the organization id of an organization trail. */
+  /** AWS Organizations (a global service): the organization id of an organization trail, its accounts (verify --all-accounts). */
   organizations?(): OrganizationsClient;
+  /** Step Functions in the state machine's region (verify --state-machine). */
+  stepFunctions?(region: string): SFNClient;
 }
 
 /** One client per service and region, created (and its SDK package loaded) on first use. */
@@ -44,6 +47,7 @@ export function defaultAwsClients(): AwsClients {
         "org",
         () => new (require("@aws-sdk/client-organizations") as typeof import("@aws-sdk/client-organizations")).OrganizationsClient({ region: "us-east-1" }),
       ),
+    stepFunctions: (region) => memo(`sfn:${region}`, () => new (require("@aws-sdk/client-sfn") as typeof import("@aws-sdk/client-sfn")).SFNClient({ region })),
   };
   /* eslint-enable @typescript-eslint/no-require-imports */
 }

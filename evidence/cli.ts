@@ -46,6 +46,7 @@ export async function main(argv: string[], io: CliIO = process, overrides: CliOv
       overrides.readStackOutputs ?? ((stack) => (require("./package/stack-outputs") as typeof import("./package/stack-outputs")).readPulumiStackOutputs(stack)), // eslint-disable-line @typescript-eslint/no-require-imports
     now: overrides.now ?? (() => new Date()),
     progressEvery: overrides.progressEvery ?? 100,
+    sleep: overrides.sleep,
     who: () => (whoServices ??= (require("./who/run") as typeof import("./who/run")).defaultWhoServices()), // eslint-disable-line @typescript-eslint/no-require-imports
   };
   const [command, ...rest] = argv;

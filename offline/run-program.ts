@@ -1,7 +1,7 @@
 // Runs a Pulumi TypeScript program under Pulumi's own mocked runtime and records every resource
 // registration as the engine receives it: type, name, URN, parent, resource options, the inputs
 // with unknown values intact, dependencies and property dependencies. Shared by the unit tests
-// and the offline policy check (design/offline-check.md).
+// and the offline policy check (`npm run check`, README "Set-up").
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";

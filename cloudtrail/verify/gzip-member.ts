@@ -3,7 +3,8 @@
  *
  * Why not zlib.createGunzip(): Node's gunzip silently continues into a second member appended
  * after the first, so `gzip(original) + gzip(extra)` would decompress to `original + extra` and a
- * tampered file could still be read as if it were one member (digest-validation.md, step 5).
+ * tampered file could still be read as if it were one member (the hash is of the uncompressed log file:
+ * https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-log-file-custom-validation.html).
  * Here the header is parsed by hand, the deflate body goes through a raw inflater that stops at
  * the end of the deflate stream, and the 8-byte trailer (CRC-32, ISIZE) is checked; any byte
  * after that trailer is a finding. Memory stays flat: only the bytes in flight are held.

@@ -6,12 +6,15 @@
  * key past the range instead of listing the whole bucket.
  * Digests: one GetObject; its `Metadata` carries the same x-amz-meta-signature headers HeadObject
  * would return, and reading both from one response ties signature and bytes to one version.
+ * Archived objects: GetObject's InvalidObjectState (GLACIER / DEEP_ARCHIVE, not restored) becomes an
+ * ArchivedObjectError naming bucket, key and storage class (../archived-objects.ts).
  * Public keys: CloudTrail ListPublicKeys in the digest's region (CloudTrail signs with a key per
  * region), all pages.
  */
 import { GetTrailStatusCommand, ListPublicKeysCommand, type CloudTrailClient } from "@aws-sdk/client-cloudtrail";
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import { Readable } from "node:stream";
+import { ArchivedObjectError, isInvalidObjectState } from "../archived-objects";
 import { classifyDigestKey, compareDigestKeys, digestRegionPrefix, digestRootPrefix, listingStartAfter, trailArnOf, type TrailLocation } from "./digest-key";
 import type { PublicKeyRecord } from "./signature";
 import { MAX_DIGEST_COMPRESSED_BYTES, ObjectNotFoundError, ObjectRefusedError, type DigestStore, type StoredDigest, type TrailDeliveryStatus } from "./store";
@@ -122,6 +125,8 @@ export class S3DigestStore implements DigestStore {
       return { bytes, metadata };
     } catch (err) {
       if (isS3NotFound(err)) throw new ObjectNotFoundError(bucket, key);
+      // GLACIER / DEEP_ARCHIVE and not restored: "restore first", not "could not read" (issue 15).
+      if (isInvalidObjectState(err)) throw ArchivedObjectError.fromS3(bucket, key, err);
       throw err;
     }
   }
@@ -132,6 +137,8 @@ export class S3DigestStore implements DigestStore {
       return toReadable(response.Body);
     } catch (err) {
       if (isS3NotFound(err)) throw new ObjectNotFoundError(bucket, key);
+      // GLACIER / DEEP_ARCHIVE and not restored: "restore first", not "could not read" (issue 15).
+      if (isInvalidObjectState(err)) throw ArchivedObjectError.fromS3(bucket, key, err);
       throw err;
     }
   }

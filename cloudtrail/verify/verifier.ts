@@ -1,5 +1,6 @@
 /**
- * The digest-chain walk (digest-validation.md, "The walk"), through an injected DigestStore.
+ * The digest-chain walk (AWS: https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-log-file-custom-validation.html;
+ * aws-cli's awscli/customizations/cloudtrail/validation.py), through an injected DigestStore.
  *
  * Per region: list digest keys over [start, end + 1 h], walk them newest to oldest following
  * previousDigestS3Bucket/Object (into another bucket when the trail's bucket changed, re-listing

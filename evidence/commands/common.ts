@@ -7,7 +7,7 @@
 import { optionalString, UsageError, type FlagSpec, type ParsedFlags } from "../../cli/args";
 import { EXIT_ERROR, EXIT_FINDINGS, EXIT_OK } from "../../cli/exit-codes";
 import type { StderrLike } from "../../cli/progress";
-import { ArchivedObjectsError, archivedObjectsMessage, type ArchivedObject } from "../../cloudtrail/archived-objects";
+import { archivedObjectOfFinding, ArchivedObjectsError, archivedObjectsMessage, type ArchivedObject } from "../../cloudtrail/archived-objects";
 import { ACCOUNT_ID_PATTERN, ORGANIZATION_ID_PATTERN, type AwsClients, type TrailInput } from "../../cloudtrail/aws";
 import { parseTrailArn } from "../../cloudtrail/verify/digest-key";
 import { toVerificationJson } from "../../cloudtrail/verify/report";
@@ -26,6 +26,8 @@ export interface CliDeps {
   now: () => Date;
   /** Digests between progress lines when stderr is not a terminal. */
   progressEvery: number;
+  /** Waits between polls and retries (verify --state-machine --wait, shard retries); tests pass one that does not wait. */
+  sleep?: (ms: number) => Promise<void>;
   /** Athena and CloudWatch Logs clients, polling and the digest check of `who` (created on first use). */
   who: () => WhoServices;
 }
@@ -68,16 +70,15 @@ export function requireTrailArn(command: string, text: string, label = "--trail-
 }
 
 /**
- * Archived objects the verifier met: the S3 store reports S3's InvalidObjectState on GetObject as
- * a read error naming the object; those findings mean "restore first", not "tampered".
+ * Archived objects the verifier met: the S3 store turns S3's InvalidObjectState on GetObject into an
+ * ArchivedObjectError (bucket, key, storage class), which the verifier reports as a read error
+ * naming it; those findings mean "restore first", not "tampered".
  */
 export function archivedFromFindings(result: VerificationResult): ArchivedObject[] {
   const out: ArchivedObject[] = [];
   for (const f of result.findings) {
-    if (f.kind !== "read-error" || !/InvalidObjectState/.test(f.message)) continue;
-    const bucket = /s3:\/\/([^/\s]+)\//.exec(f.message)?.[1] ?? "<log bucket>";
-    const storageClass = /DEEP_ARCHIVE/.test(f.message) ? "DEEP_ARCHIVE" : "GLACIER or DEEP_ARCHIVE";
-    out.push({ bucket, key: f.key, storageClass });
+    const archived = archivedObjectOfFinding(f);
+    if (archived) out.push(archived);
   }
   return out;
 }

@@ -16,6 +16,22 @@ export const VERIFY_HELP = `  verify   Validate CloudTrail log file integrity (d
       --organization-id: an organization trail's id (default: Organizations DescribeOrganization);
       --account-id: the member account whose digests to walk (default: the trail ARN's account).
     Archived (Glacier, Deep Archive) digests or log files: exit 3 with the restore command.
+    Organisation trail, every member account (issue 11; one shard = account x region x UTC day,
+    the UTC days the period touches are verified whole, at most 366):
+      verify --all-accounts --organization-id o-xxx --trail-arn <org trail arn> --start <time> --end <time>
+             [--expected-accounts organizations|listed|<id,id,...>] [--expected-regions r1,r2]
+             [--concurrency 1-1000] [--file-concurrency 1-64] [--attempts 1-10] [--progress] [--json]
+        --expected-accounts: who must deliver: organizations (ACTIVE accounts from Organizations
+          ListAccounts), listed (default: the accounts found in the bucket) or account ids; an
+          expected account or region without digests is a finding.
+        --expected-regions: default the trail's region (single-region trail) or every region found.
+        --concurrency: shards at once (default 8); --file-concurrency: log files per shard (default 4);
+        --attempts: tries per shard on a throttled or transient failure (default 3), then it is reported.
+        --progress: one line per shard on stderr as it finishes.
+      verify --state-machine <arn> --start <time> --end <time> [--wait [--progress]] [--json]
+        Starts the deployed organisation verification (Step Functions) for those days; --wait
+        polls it every 5 s: SUCCEEDED clean 0, SUCCEEDED with findings 1, FAILED/TIMED_OUT/ABORTED 3.
+      Exit codes: 0 clean, 1 findings, 3 shards not verified (and nothing else found).
 `;
 
 export const EXPORT_HELP = `  export   Copy digests, their log files, signature metadata and public keys for offline verify

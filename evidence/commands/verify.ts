@@ -1,6 +1,7 @@
 /**
  * `evidence verify`: the digest chain of a trail (E13), offline on an export (`--dir`) or online
- * on the trail's bucket (`--trail-arn`). The S3 client loads only on the online path.
+ * on the trail's bucket (`--trail-arn`), or every member account of an organisation trail
+ * (`--all-accounts`, `--state-machine`: ./verify-organization.ts). The S3 client loads only on the online paths.
  */
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
@@ -18,12 +19,22 @@ import { formatVerificationReport } from "../../cloudtrail/verify/report";
 import type { DigestStore } from "../../cloudtrail/verify/store";
 import { verifyTrailLogs } from "../../cloudtrail/verify/verifier";
 import { printVerification, requireTrailArn, TRAIL_PERIOD_FLAGS, validateOrgAndAccount, type CliDeps, type CliIO } from "./common";
+import { ORGANIZATION_ONLY_FLAGS, runOrganizationVerify } from "./verify-organization";
 
 export const VERIFY_FLAGS: Record<string, FlagSpec> = {
   ...TRAIL_PERIOD_FLAGS,
   dir: { type: "string", describe: "export folder laid out as <dir>/<bucket>/<key>" },
   "public-keys": { type: "string", describe: "JSON file shaped like the ListPublicKeys response" },
   json: { type: "boolean", describe: "print one JSON object" },
+  // Organisation trails (issue 11): evidence/commands/verify-organization.ts.
+  "all-accounts": { type: "boolean", describe: "verify every member account of --organization-id here, one shard per account, region and UTC day" },
+  "expected-accounts": { type: "strings", describe: "organizations, listed, or comma-separated 12-digit account ids" },
+  "expected-regions": { type: "strings", describe: "comma-separated AWS regions every account must deliver" },
+  "file-concurrency": { type: "string", describe: "log files fetched at once per shard, 1-64" },
+  attempts: { type: "string", describe: "attempts per shard, 1-10" },
+  progress: { type: "boolean", describe: "one line per shard on stderr" },
+  "state-machine": { type: "string", describe: "organisation verification state machine ARN, arn:aws:states:<region>:<account>:stateMachine:<name>" },
+  wait: { type: "boolean", describe: "wait for the execution started by --state-machine and exit with its outcome" },
 };
 
 async function isDirectory(dir: string): Promise<boolean> {
@@ -99,6 +110,12 @@ export function offlinePeriod(given: { start?: Date; end?: Date }, span: { first
 
 export async function runVerify(argv: string[], io: CliIO, deps: CliDeps): Promise<number> {
   const flags = parseFlags("verify", argv, VERIFY_FLAGS);
+  if (flags["all-accounts"] !== undefined || flags["state-machine"] !== undefined) {
+    return runOrganizationVerify(flags, io, deps);
+  }
+  for (const name of ORGANIZATION_ONLY_FLAGS) {
+    if (flags[name] !== undefined) throw new UsageError(`verify: --${name} only applies with --all-accounts or --state-machine <arn>`);
+  }
   const json = flags.json === true;
   const regions = parseRegionList("verify", optionalString(flags, "regions"));
   const concurrency = parsePositiveInteger("verify", "concurrency", optionalString(flags, "concurrency"), 8, 64);

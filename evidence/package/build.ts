@@ -23,14 +23,13 @@ import { resolveTrail, type AwsClients, type TrailResolutionOptions } from "../.
 import { formatDisplayDate } from "../../cloudtrail/verify/digest-key";
 import { isFailure } from "../../cloudtrail/verify/findings";
 import { formatVerificationReport, toVerificationJson } from "../../cloudtrail/verify/report";
-import { S3DigestStore } from "../../cloudtrail/verify/s3-store";
-import { verifyTrailLogs, type TrustedPublicKey, type VerificationResult, type VerifyProgress } from "../../cloudtrail/verify/verifier";
+import { type TrustedPublicKey, type VerificationResult, type VerifyProgress } from "../../cloudtrail/verify/verifier";
 import { CONTROLS, ITEM_CONTROLS, type ControlId, type EvidenceItemKind } from "./controls";
 
 export const PACKAGE_SCHEMA = "audit-evidence-package/v1";
 export const CHECKSUM_FILE = "SHA256SUMS";
 import { REVIEW_PREFIX } from "../../cloudtrail/constants";
-import type { TrailPeriodOptions } from "../../cloudtrail/trail-verification";
+import { verifyTrailOnS3, type TrailPeriodOptions } from "../../cloudtrail/trail-verification";
 export { REVIEW_PREFIX };
 
 export type ItemStatus = "collected" | "absent" | "error";
@@ -343,14 +342,15 @@ export async function buildEvidencePackage(options: PackageOptions): Promise<Pac
     async () => withoutMetadata(await cloudTrail.send(new GetEventSelectorsCommand({ TrailName: options.trailArn }))),
   );
 
-  // Integrity of the digest chain over the period (PCI DSS 10.3.4 change detection).
-  const store = new S3DigestStore({ s3, cloudTrailFor: (r) => options.clients.cloudTrail(r) });
-  const verification = await verifyTrailLogs({
-    store,
-    trail: resolved.location,
+  // Integrity of the digest chain over the period (PCI DSS 10.3.4 change detection): the same
+  // trail -> S3 store -> walk sequence as `evidence verify` (one home), on the trail resolved above.
+  const { result: verification } = await verifyTrailOnS3({
+    clients: options.clients,
+    trailArn: options.trailArn,
+    resolved,
     start: options.start,
     end: options.end,
-    regions: options.regions ?? resolved.regions ?? undefined,
+    regions: options.regions,
     concurrency: options.concurrency,
     now,
     onProgress: options.onProgress,

@@ -5,7 +5,11 @@
  */
 import { parseTrailArn } from "../../cloudtrail/verify/digest-key";
 import { ORGANIZATION_ID, REGION_NAME, OrgVerificationInputError } from "../../cloudtrail/org/shards";
+import { THROTTLING, TRANSIENT } from "../../cloudtrail/org/retryable";
 import { INPUT_ERROR, THROTTLED_ERROR, TRANSIENT_ERROR } from "../../cloudtrail/org/state-machine";
+
+// The shard handler and `evidence verify --all-accounts` retry the same reads (one home).
+export { isRetryableReadError } from "../../cloudtrail/org/retryable";
 
 export type Env = Record<string, string | undefined>;
 
@@ -117,10 +121,6 @@ export function parseReducerEnv(env: Env): ReducerEnv {
   };
 }
 
-/** Errors the state machine retries with backoff (S3 SlowDown, KMS / CloudTrail throttling, 5xx). */
-const THROTTLING = /SlowDown|Throttl|RequestLimitExceeded|TooManyRequests|TooManyRequestsException|KMS\.?ThrottlingException|ProvisionedThroughputExceeded/i;
-const TRANSIENT = /ServiceUnavailable|InternalError|InternalFailure|RequestTimeout|ECONNRESET|ETIMEDOUT|EAI_AGAIN|socket hang up|KMSInternalException/i;
-
 export class StateMachineError extends Error {
   constructor(name: string, message: string) {
     super(message);
@@ -137,11 +137,4 @@ export function classifyError(err: unknown): Error {
   if (THROTTLING.test(text) || e?.$metadata?.httpStatusCode === 429) return new StateMachineError(THROTTLED_ERROR, text);
   if (TRANSIENT.test(text) || (e?.$metadata?.httpStatusCode ?? 0) >= 500) return new StateMachineError(TRANSIENT_ERROR, text);
   return err instanceof Error ? err : new Error(text);
-}
-
-/** A read-error finding caused by throttling or a transient fault: the shard is retried, not reported as unreadable. */
-export function isRetryableReadError(message: string): "throttled" | "transient" | null {
-  if (THROTTLING.test(message)) return "throttled";
-  if (TRANSIENT.test(message)) return "transient";
-  return null;
 }

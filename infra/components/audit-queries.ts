@@ -160,7 +160,26 @@ export class AuditQueries extends pulumi.ComponentResource {
     new aws.s3.BucketVersioning(`${name}-results-versioning`, { bucket: results.id, versioningConfiguration: { status: "Enabled" } }, child);
     new aws.s3.BucketLifecycleConfiguration(
       `${name}-results-lifecycle`,
-      { bucket: results.id, rules: [{ id: "expire-query-results", status: "Enabled", filter: { prefix: "" }, expiration: { days: 30 } }] },
+      {
+        bucket: results.id,
+        // Versioning (kept for the estate's Config rule on versioned buckets, E10) turns the 30-day
+        // expiry into a delete marker over a noncurrent copy of the results; without
+        // noncurrentVersionExpiration those copies of audit data stayed forever. A day later they
+        // go, and the delete markers left behind with them. Current and noncurrent expiry in one
+        // rule; ExpiredObjectDeleteMarker cannot share a rule with Days:
+        // https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-configuration-examples.html
+        rules: [
+          {
+            id: "expire-query-results",
+            status: "Enabled",
+            filter: { prefix: "" },
+            expiration: { days: 30 },
+            noncurrentVersionExpiration: { noncurrentDays: 1 },
+            abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
+          },
+          { id: "remove-expired-delete-markers", status: "Enabled", filter: { prefix: "" }, expiration: { expiredObjectDeleteMarker: true } },
+        ],
+      },
       child,
     );
     new aws.s3.BucketPolicy(

@@ -14,7 +14,7 @@ export interface Controls {
 }
 
 export interface PolicyMetadata {
-  /** Requirement ids of design/requirements.md this policy enforces (M1-M5, E-rows). */
+  /** Requirement ids of docs/requirements.md this policy enforces (M1-M5, E-rows). */
   requirements: string[];
   controls: Controls;
 }

@@ -21,7 +21,7 @@ export function plain(value: unknown): any {
   if (Array.isArray(value)) {
     const out: unknown[] = [];
     // Index access, not array methods: array methods on the engine's proxy have thrown V8
-    // TypeErrors in the past (design/offline-check.md).
+    // TypeErrors in the past (the policy SDK's proxied resource inputs).
     for (let i = 0; i < value.length; i++) out.push(read(value, i));
     return out;
   }

@@ -163,7 +163,7 @@ export function renderPolicyReadme(input: ReadmeInput): string {
   line();
   line(
     `A Pulumi CrossGuard policy pack of ${input.policies.length} policies: the ${mustCount} that enforce the audit-trail MUST items ` +
-      `(M1-M5 of \`../shared/design/requirements.md\`) are **mandatory** by default, the others are **advisory**. ` +
+      `(M1-M5 of [docs/requirements.md](../docs/requirements.md)) are **mandatory** by default, the others are **advisory**. ` +
       `It is meant to be enabled for every stack of the organisation, not only this repository's: it judges resources ` +
       `it did not create, in any style (v7 \`aws.s3.Bucket\` with split configuration resources, \`BucketV2\` with the \`*V2\` ` +
       `resources, legacy inline bucket arguments), and a value that is unknown during a first preview is never a pass ` +
@@ -235,7 +235,7 @@ export function renderPolicyReadme(input: ReadmeInput): string {
 
   line(`## Policies`);
   line();
-  line(`Levels in **bold** differ from the policy's default. Requirement ids refer to \`../shared/design/requirements.md\`.`);
+  line(`Levels in **bold** differ from the policy's default. Requirement ids refer to [docs/requirements.md](../docs/requirements.md).`);
   line();
   line(`| Policy | Description | Default | ${stacks.join(" | ")} | Severity | Requirements | Controls | Remediation |`);
   line(`|---|---|---|${stacks.map(() => "---|").join("")}---|---|---|---|`);

@@ -1,5 +1,5 @@
 /**
- * Synthetic CloudTrail digest chains, signed exactly as digest-validation.md says, kept in an
+ * Synthetic CloudTrail digest chains, signed exactly as CloudTrail signs them (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-log-file-custom-validation.html), kept in an
  * in-memory object model that tests can tamper with, then written as a local export or served
  * as S3 (and CloudTrail ListPublicKeys) through aws-sdk-client-mock.
  */

@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { main } from "../../evidence/cli";
 import { CONTROLS } from "../../evidence/package/controls";
 import { periodDays } from "../../evidence/package/build";
+import type * as TrailVerificationModule from "../../cloudtrail/trail-verification";
 import { ChainFixture, gzip, makeSigningKey, makeTempDir, removeDir, type SigningKey } from "./fixtures";
 import { CapturedIO, mockedAws, type MockedAws } from "./helpers";
 
@@ -64,13 +65,11 @@ function serveEstate(aws: MockedAws, fixture: ChainFixture): void {
     .on(GetObjectLockConfigurationCommand)
     .resolves({ ObjectLockConfiguration: { ObjectLockEnabled: "Enabled", Rule: { DefaultRetention: { Mode: "COMPLIANCE", Days: 365 } } } });
   aws.s3Mock.on(GetBucketVersioningCommand).resolves({ Status: "Enabled" });
-  aws.s3Mock
-    .on(GetBucketEncryptionCommand)
-    .resolves({
-      ServerSideEncryptionConfiguration: {
-        Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: "aws:kms", KMSMasterKeyID: KMS_KEY_ARN }, BucketKeyEnabled: true }],
-      },
-    });
+  aws.s3Mock.on(GetBucketEncryptionCommand).resolves({
+    ServerSideEncryptionConfiguration: {
+      Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: "aws:kms", KMSMasterKeyID: KMS_KEY_ARN }, BucketKeyEnabled: true }],
+    },
+  });
   aws.s3Mock
     .on(GetPublicAccessBlockCommand)
     .resolves({ PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true } });
@@ -142,6 +141,23 @@ describe("evidence CLI: package", function () {
     const coverage = JSON.parse(await fs.readFile(path.join(out, "review-records/coverage.json"), "utf8"));
     assert.deepEqual(coverage.missingDays, [], "the one day of the period has its review; the review of 03/03 is outside");
     assert.equal(await fs.readFile(path.join(out, "review-records/2024/03/01/review-2024-03-02T01:00:00Z.json"), "utf8"), '{"outcome":"clean"}');
+  });
+
+  it("verifies through verifyTrailOnS3 (the one trail -> S3 store -> walk sequence), on the trail it resolved once", async function () {
+    const module = require("../../cloudtrail/trail-verification") as typeof TrailVerificationModule; // eslint-disable-line @typescript-eslint/no-require-imports
+    const original = module.verifyTrailOnS3;
+    const calls: Array<Parameters<typeof original>[0]> = [];
+    module.verifyTrailOnS3 = (request) => (calls.push(request), original(request));
+    try {
+      const { code, io } = await runPackage();
+      assert.equal(code, 0, io.err + io.out);
+    } finally {
+      module.verifyTrailOnS3 = original;
+    }
+    assert.equal(calls.length, 1, "the package's verification did not go through verifyTrailOnS3");
+    assert.equal(calls[0].trailArn, TRAIL_ARN);
+    assert.equal(calls[0].resolved?.location.bucket, fixture.trail.bucket, "the trail resolved for trail/get-trail.json is reused");
+    assert.equal(aws.cloudTrailMock.commandCalls(GetTrailCommand).length, 1, "GetTrail once per package");
   });
 
   it("writes a SHA256SUMS that covers every other file with its correct hash", async function () {

@@ -109,6 +109,12 @@ for (const stack of STACKS) {
         const t = r.one(T.trail, "audit-trail");
         const policy = r.one(T.policy, "trail-log-bucket-policy");
         assert.ok(t.dependencies.includes(policy.urn), "trail does not depend on the log bucket policy");
+        // The key: CloudTrail's CreateTrail checks the key policy too (InsufficientEncryptionPolicyException).
+        // kmsKeyId is the audit key's ARN output, so the engine records the key among the trail's dependencies.
+        const key = r.one(T.key, "audit-key");
+        assert.equal(t.inputs.kmsKeyId, key.rawOutputs.arn);
+        assert.ok(t.dependencies.includes(key.urn), "trail does not depend on the audit key");
+        assert.deepEqual(t.propertyDependencies.kmsKeyId, [key.urn], "kmsKeyId is not taken from the audit key");
       });
     });
 

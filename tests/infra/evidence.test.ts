@@ -109,7 +109,13 @@ describe("daily review and audit queries (E7, E14), stack prd", () => {
     assert.equal(wg.resultConfiguration.encryptionConfiguration.kmsKeyArn, r.one("aws:kms/key:Key", "audit-key").rawOutputs.arn);
     assert.equal(wg.bytesScannedCutoffPerQuery, 100 * 1024 ** 3);
     const results = `audit-athena-results-prd-${ACCOUNT}-${REGION}`;
-    assert.equal(r.forBucket("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", results).inputs.rules[0].expiration.days, 30);
+    const [expiry, markers] = r.forBucket("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", results).inputs.rules;
+    assert.equal(expiry.expiration.days, 30);
+    // The bucket is versioned: expired results stay as noncurrent versions unless these expire too.
+    assert.deepEqual(expiry.noncurrentVersionExpiration, { noncurrentDays: 1 });
+    assert.equal(expiry.status, "Enabled");
+    assert.deepEqual(markers.expiration, { expiredObjectDeleteMarker: true });
+    assert.equal(markers.status, "Enabled");
     assert.equal(r.forBucket("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", results).inputs.restrictPublicBuckets, true);
   });
 
