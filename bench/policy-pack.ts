@@ -51,7 +51,7 @@ function inProcessPack(key: string, policies: unknown[]) {
     const cwd = process.cwd();
     process.chdir(PACK_DIR); // PolicyPack reads the version from ./package.json
     try {
-      // eslint-disable-next-line @typescript-eslint/no-var-requires
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { PolicyPack } = require(require.resolve("@pulumi/policy", { paths: [PACK_DIR] }));
       new PolicyPack(`bench-${key}`, { policies });
     } finally {

@@ -10,9 +10,9 @@
 import * as path from "path";
 import { RegisteredResource, UNKNOWN_SENTINEL } from "./run-program";
 
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const analyzerProto = require("@pulumi/pulumi/proto/analyzer_pb");
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const structProto = require("google-protobuf/google/protobuf/struct_pb");
 
 export type Level = "advisory" | "mandatory" | "remediate" | "disabled";
@@ -107,7 +107,7 @@ export async function capturePack(dir: string, construct: () => void): Promise<L
   forgetModules(dir, policySdkDir);
   // The gRPC module the policy SDK itself uses, so the patch applies to its server.
   const grpcPath = require.resolve("@grpc/grpc-js", { paths: [policySdkDir] });
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const grpc = require(grpcPath);
   const proto = grpc.Server.prototype;
   const original = { addService: proto.addService, bindAsync: proto.bindAsync };

@@ -128,7 +128,7 @@ function shareNodeModules(programDir: string): void {
   const ours = path.join(PROJECT_DIR, "node_modules");
   if ((process.env.NODE_PATH ?? "").split(path.delimiter).includes(ours)) return;
   process.env.NODE_PATH = [ours, process.env.NODE_PATH].filter(Boolean).join(path.delimiter);
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   require("module").Module._initPaths();
 }
 

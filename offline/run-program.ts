@@ -7,14 +7,14 @@ import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import * as settings from "@pulumi/pulumi/runtime/settings";
 // Internal to the SDK (not in its typings): the runtime store and the RPC queue drain.
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { getStore } = require("@pulumi/pulumi/runtime/state") as { getStore(): Record<string, unknown> };
 const waitForRPCs: () => Promise<void> = (settings as any).waitForRPCs;
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { Struct } = require("google-protobuf/google/protobuf/struct_pb");
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const transpileHook: { install(root: string): void } = require("./transpile-hook.js");
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const buildCache: { serveCachedEsbuild(): () => void } = require("./build-cache.js");
 const structFromJs = (o: Record<string, unknown>) => Struct.fromJavaScript(o);
 
