@@ -3,6 +3,7 @@
 // with unknown values intact, dependencies and property dependencies. Shared by the unit tests
 // and the offline policy check (design/offline-check.md).
 import * as path from "path";
+import * as util from "util";
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import * as settings from "@pulumi/pulumi/runtime/settings";
@@ -223,10 +224,7 @@ async function runProgramNow(options: RunOptions): Promise<ProgramRun> {
   const stopServingBuildCache = buildCache.serveCachedEsbuild();
   if (options.programOutput) {
     const to = options.programOutput;
-    console.log =
-      console.info =
-      console.debug =
-        (...args: unknown[]) => to(args.map((a) => (typeof a === "string" ? a : require("util").inspect(a))).join(" "));
+    console.log = console.info = console.debug = (...args: unknown[]) => to(args.map((a) => (typeof a === "string" ? a : util.inspect(a))).join(" "));
   }
   // The runtime reads `new Error().stack` for every promise and registration; with ts-node's
   // source-map support each read maps every frame, which was a third of a run's time. V8's own
@@ -241,6 +239,7 @@ async function runProgramNow(options: RunOptions): Promise<ProgramRun> {
   let outputs: Record<string, unknown>;
   try {
     outputs = (await pulumi.runtime.runInPulumiStack(async () => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program's entry is known only at run time
       const mod = require(entry);
       // A program may export a function (`export = async () => ...`) as the CLI allows.
       const exported = typeof mod === "function" ? await mod() : typeof mod?.default === "function" ? await mod.default() : mod;
