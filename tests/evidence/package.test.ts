@@ -64,13 +64,11 @@ function serveEstate(aws: MockedAws, fixture: ChainFixture): void {
     .on(GetObjectLockConfigurationCommand)
     .resolves({ ObjectLockConfiguration: { ObjectLockEnabled: "Enabled", Rule: { DefaultRetention: { Mode: "COMPLIANCE", Days: 365 } } } });
   aws.s3Mock.on(GetBucketVersioningCommand).resolves({ Status: "Enabled" });
-  aws.s3Mock
-    .on(GetBucketEncryptionCommand)
-    .resolves({
-      ServerSideEncryptionConfiguration: {
-        Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: "aws:kms", KMSMasterKeyID: KMS_KEY_ARN }, BucketKeyEnabled: true }],
-      },
-    });
+  aws.s3Mock.on(GetBucketEncryptionCommand).resolves({
+    ServerSideEncryptionConfiguration: {
+      Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: "aws:kms", KMSMasterKeyID: KMS_KEY_ARN }, BucketKeyEnabled: true }],
+    },
+  });
   aws.s3Mock
     .on(GetPublicAccessBlockCommand)
     .resolves({ PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true } });
