@@ -43,6 +43,11 @@ export default defineConfig(
     ignores: ["node_modules/**", "policy/node_modules/**", "build/**", "dist/**", "bench/out/**", "**/*.js"],
   },
   {
+    // pulumi/examples' aws-ts-s3-folder, kept as its authors wrote it (see its header): the offline
+    // check must run an unmodified third-party program, so it is not held to this house's rules.
+    ignores: ["tests/policy/programs/s3-folder/**"],
+  },
+  {
     // An eslint-disable comment that suppresses nothing is an error: each one must name a rule
     // that is on here and fires on that line (the nine in the tree at issue 13 all do).
     linterOptions: { reportUnusedDisableDirectives: "error" },
@@ -65,14 +70,19 @@ export default defineConfig(
         "error",
         { argsIgnorePattern: "^_", varsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_", caughtErrors: "none" },
       ],
-      // The tree's disable comments name no-var-requires (require() of SDK internals that have
-      // no typings, e.g. @pulumi/pulumi/proto/*). typescript-eslint 8 deprecates it for
-      // no-require-imports; until those comments are renamed, the named rule is the one on.
-      "@typescript-eslint/no-var-requires": "error",
-      "@typescript-eslint/no-require-imports": "off",
+      // require() is for lazy loading (a CLI command's SDK loads only when it runs) and for
+      // CommonJS modules without typings; each one carries a disable comment saying which.
+      // (typescript-eslint 8 replaces the deprecated no-var-requires with this rule.)
+      "@typescript-eslint/no-require-imports": "error",
       eqeqeq: ["error", "always"],
       "house/kebab-case-file-names": "error",
     },
+  },
+  {
+    // Tests read deliberately loose shapes: parsed CLI JSON, mocked resources' raw inputs, real
+    // CloudTrail records; typing each just to assert on it adds casts, not safety. Source stays strict.
+    files: ["tests/**/*.ts"],
+    rules: { "@typescript-eslint/no-explicit-any": "off" },
   },
   {
     files: ["**/*.mjs"],

@@ -51,7 +51,7 @@ function inProcessPack(key: string, policies: unknown[]) {
     const cwd = process.cwd();
     process.chdir(PACK_DIR); // PolicyPack reads the version from ./package.json
     try {
-      // eslint-disable-next-line @typescript-eslint/no-var-requires
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- the SDK instance the real pack resolves, not this project's
       const { PolicyPack } = require(require.resolve("@pulumi/policy", { paths: [PACK_DIR] }));
       new PolicyPack(`bench-${key}`, { policies });
     } finally {
@@ -60,16 +60,27 @@ function inProcessPack(key: string, policies: unknown[]) {
   });
 }
 
-const hollow = ALL_POLICIES.map((p: any) => {
-  const out: any = { name: p.name, description: p.description, enforcementLevel: p.enforcementLevel };
+/** A validation function; the SDK's validateResourceOfType marks it with the resource type it applies to. */
+type Validation = (() => undefined) & { __pulumiType?: string };
+/** The fields of a policy the hollow copy keeps. */
+interface PolicyShape {
+  name: string;
+  description: string;
+  enforcementLevel?: string;
+  validateResource?: Validation;
+  validateStack?: Validation;
+}
+
+const hollow = (ALL_POLICIES as unknown as PolicyShape[]).map((p) => {
+  const out: PolicyShape = { name: p.name, description: p.description, enforcementLevel: p.enforcementLevel };
   if (p.validateResource) {
-    const fn = () => undefined;
-    if (p.validateResource.__pulumiType) (fn as any).__pulumiType = p.validateResource.__pulumiType;
+    const fn: Validation = () => undefined;
+    if (p.validateResource.__pulumiType) fn.__pulumiType = p.validateResource.__pulumiType;
     out.validateResource = fn;
   }
   if (p.validateStack) {
-    const fn = () => undefined;
-    if (p.validateStack.__pulumiType) (fn as any).__pulumiType = p.validateStack.__pulumiType;
+    const fn: Validation = () => undefined;
+    if (p.validateStack.__pulumiType) fn.__pulumiType = p.validateStack.__pulumiType;
     out.validateStack = fn;
   }
   return out;

@@ -144,7 +144,7 @@ export async function findArchivedObjects(
   prefixes: readonly string[],
   sample = 50,
 ): Promise<{ objects: ArchivedObject[]; total: number; listed: number }> {
-  const { ListObjectsV2Command } = require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3"); // eslint-disable-line @typescript-eslint/no-require-imports
+  const { ListObjectsV2Command } = require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3"); // eslint-disable-line @typescript-eslint/no-require-imports -- lazy: loads only when used
   const objects: ArchivedObject[] = [];
   let total = 0;
   let listed = 0;

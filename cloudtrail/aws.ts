@@ -106,7 +106,7 @@ export async function describeOrganizationId(clients: AwsClients, trailArn: stri
   if (!clients.organizations) {
     throw new TrailResolutionError(`${why}; give the organization id`, true, "organizationId");
   }
-  const { DescribeOrganizationCommand } = require("@aws-sdk/client-organizations") as typeof import("@aws-sdk/client-organizations"); // eslint-disable-line @typescript-eslint/no-require-imports
+  const { DescribeOrganizationCommand } = require("@aws-sdk/client-organizations") as typeof import("@aws-sdk/client-organizations"); // eslint-disable-line @typescript-eslint/no-require-imports -- lazy: loads only when used
   let id: string | undefined;
   try {
     id = (await clients.organizations().send(new DescribeOrganizationCommand({})))?.Organization?.Id;
@@ -143,7 +143,7 @@ export async function resolveTrail(clients: AwsClients, trailArn: string, option
   if (options.accountId !== undefined && !ACCOUNT_ID_PATTERN.test(options.accountId)) {
     throw new TrailResolutionError(`"${options.accountId}" is not a 12-digit AWS account id`, true, "accountId");
   }
-  const { GetTrailCommand } = require("@aws-sdk/client-cloudtrail") as typeof import("@aws-sdk/client-cloudtrail"); // eslint-disable-line @typescript-eslint/no-require-imports
+  const { GetTrailCommand } = require("@aws-sdk/client-cloudtrail") as typeof import("@aws-sdk/client-cloudtrail"); // eslint-disable-line @typescript-eslint/no-require-imports -- lazy: loads only when used
   let trail: Trail | undefined;
   try {
     trail = (await clients.cloudTrail(parts.homeRegion).send(new GetTrailCommand({ Name: trailArn }))).Trail;

@@ -54,7 +54,7 @@ export function insightsRecord(fields: readonly ResultField[]): Record<string, s
 const FINAL_FAILURES = new Set(["Failed", "Cancelled", "Timeout", "Unknown"]);
 
 export async function runInsightsQuery(logs: CloudWatchLogsClient, request: InsightsQueryRequest): Promise<InsightsQueryResult> {
-  const sdk = require("@aws-sdk/client-cloudwatch-logs") as typeof import("@aws-sdk/client-cloudwatch-logs"); // eslint-disable-line @typescript-eslint/no-require-imports
+  const sdk = require("@aws-sdk/client-cloudwatch-logs") as typeof import("@aws-sdk/client-cloudwatch-logs"); // eslint-disable-line @typescript-eslint/no-require-imports -- lazy: loads only when used
   const started = await logs.send(
     new sdk.StartQueryCommand({
       logGroupName: request.logGroupName,

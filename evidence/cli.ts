@@ -40,14 +40,14 @@ export async function main(argv: string[], io: CliIO = process, overrides: CliOv
   let clients = overrides.clients;
   const deps: CliDeps = {
     get clients(): AwsClients {
-      return (clients ??= (require("../cloudtrail/aws") as typeof import("../cloudtrail/aws")).defaultAwsClients()); // eslint-disable-line @typescript-eslint/no-require-imports
+      return (clients ??= (require("../cloudtrail/aws") as typeof import("../cloudtrail/aws")).defaultAwsClients()); // eslint-disable-line @typescript-eslint/no-require-imports -- lazy: loads only when used
     },
     readStackOutputs:
-      overrides.readStackOutputs ?? ((stack) => (require("./package/stack-outputs") as typeof import("./package/stack-outputs")).readPulumiStackOutputs(stack)), // eslint-disable-line @typescript-eslint/no-require-imports
+      overrides.readStackOutputs ?? ((stack) => (require("./package/stack-outputs") as typeof import("./package/stack-outputs")).readPulumiStackOutputs(stack)), // eslint-disable-line @typescript-eslint/no-require-imports -- lazy: loads only when used
     now: overrides.now ?? (() => new Date()),
     progressEvery: overrides.progressEvery ?? 100,
     sleep: overrides.sleep,
-    who: () => (whoServices ??= (require("./who/run") as typeof import("./who/run")).defaultWhoServices()), // eslint-disable-line @typescript-eslint/no-require-imports
+    who: () => (whoServices ??= (require("./who/run") as typeof import("./who/run")).defaultWhoServices()), // eslint-disable-line @typescript-eslint/no-require-imports -- lazy: loads only when used
   };
   const [command, ...rest] = argv;
   if (command === undefined) {
@@ -73,7 +73,7 @@ export async function main(argv: string[], io: CliIO = process, overrides: CliOv
     return await load()(rest, io, deps);
   } catch (err) {
     // Loaded by the command that threw them, if at all.
-    /* eslint-disable @typescript-eslint/no-require-imports */
+    /* eslint-disable @typescript-eslint/no-require-imports -- lazy: loaded only to classify an error */
     const { TrailResolutionError } = require("../cloudtrail/aws") as typeof import("../cloudtrail/aws");
     const { ArchivedObjectsError, archivedObjectsMessage } = require("../cloudtrail/archived-objects") as typeof import("../cloudtrail/archived-objects");
     const { FLAG_OF_INPUT } = require("./commands/common") as typeof import("./commands/common");

@@ -10,10 +10,15 @@
 import * as path from "path";
 import { RegisteredResource, UNKNOWN_SENTINEL } from "./run-program";
 
-// eslint-disable-next-line @typescript-eslint/no-var-requires
-const analyzerProto = require("@pulumi/pulumi/proto/analyzer_pb");
-// eslint-disable-next-line @typescript-eslint/no-var-requires
-const structProto = require("google-protobuf/google/protobuf/struct_pb");
+import type * as AnalyzerPb from "@pulumi/pulumi/proto/analyzer_pb";
+import type * as StructPb from "google-protobuf/google/protobuf/struct_pb";
+
+// The generated protobuf modules are required, not imported, as the SDK requires them (one
+// module instance, so instanceof checks in the SDK's server accept these messages).
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- see above
+const analyzerProto = require("@pulumi/pulumi/proto/analyzer_pb") as typeof AnalyzerPb;
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- see above
+const structProto = require("google-protobuf/google/protobuf/struct_pb") as typeof StructPb;
 
 export type Level = "advisory" | "mandatory" | "remediate" | "disabled";
 export const LEVELS: readonly Level[] = ["advisory", "mandatory", "remediate", "disabled"];
@@ -38,7 +43,15 @@ export interface Violation {
 /** `--policy-pack-config` contents: policy name -> level, or { enforcementLevel, ...properties }. */
 export type PolicyPackConfig = Record<string, Level | ({ enforcementLevel?: Level } & Record<string, unknown>)>;
 
-type Handler = (call: { request: any }, callback: (err: any, resp?: any) => void) => void;
+/** A gRPC unary handler of the SDK's analyzer server; requests and responses are protobuf messages. */
+type Handler = (call: { request: unknown }, callback: (err: unknown, resp?: unknown) => void) => void;
+
+/** The JSON Schema keywords validateAgainstSchema reads from a policy's configSchema property. */
+export interface ConfigSchemaProperty {
+  type?: string | string[];
+  enum?: unknown[];
+  items?: { type?: string };
+}
 
 export interface PolicyInfo {
   name: string;
@@ -47,7 +60,7 @@ export interface PolicyInfo {
   severity: string;
   remediationSteps: string;
   tags: string[];
-  configSchema?: { properties: Record<string, any>; required: string[] };
+  configSchema?: { properties: Record<string, ConfigSchemaProperty>; required: string[] };
 }
 
 export interface LoadedPack {
@@ -82,6 +95,7 @@ export function loadPolicyPack(packDir: string): Promise<LoadedPack> {
       const cwd = process.cwd();
       try {
         process.chdir(dir);
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- a pack folder named at run time
         require(dir);
       } finally {
         process.chdir(cwd);
@@ -107,7 +121,7 @@ export async function capturePack(dir: string, construct: () => void): Promise<L
   forgetModules(dir, policySdkDir);
   // The gRPC module the policy SDK itself uses, so the patch applies to its server.
   const grpcPath = require.resolve("@grpc/grpc-js", { paths: [policySdkDir] });
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a path resolved at run time
   const grpc = require(grpcPath);
   const proto = grpc.Server.prototype;
   const original = { addService: proto.addService, bindAsync: proto.bindAsync };
@@ -125,8 +139,8 @@ export async function capturePack(dir: string, construct: () => void): Promise<L
     proto.bindAsync = original.bindAsync;
   }
   if (!handlers) throw new Error(`${dir} did not construct a PolicyPack`);
-  const info = await call(handlers.getAnalyzerInfo, {});
-  const policies: PolicyInfo[] = info.getPoliciesList().map((p: any) => {
+  const info = await call<AnalyzerPb.AnalyzerInfo>(handlers.getAnalyzerInfo, {});
+  const policies: PolicyInfo[] = info.getPoliciesList().map((p) => {
     const schema = p.getConfigschema();
     return {
       name: p.getName(),
@@ -135,11 +149,13 @@ export async function capturePack(dir: string, construct: () => void): Promise<L
       severity: ["", "low", "medium", "high", "critical"][p.getSeverity?.() ?? 0] ?? "",
       remediationSteps: p.getRemediationSteps?.() ?? "",
       tags: p.getTagsList?.() ?? [],
-      configSchema: schema ? { properties: schema.getProperties()?.toJavaScript() ?? {}, required: schema.getRequiredList() } : undefined,
+      configSchema: schema
+        ? { properties: (schema.getProperties()?.toJavaScript() ?? {}) as Record<string, ConfigSchemaProperty>, required: schema.getRequiredList() }
+        : undefined,
     };
   });
   const initialConfig: LoadedPack["initialConfig"] = {};
-  info.getInitialconfigMap().forEach((c: any, k: string) => {
+  info.getInitialconfigMap().forEach((c, k) => {
     // The protobuf enum has no "unset": an entry with properties only arrives as advisory (0) and is
     // read as such here (the engine's own conversion of this field was not verified).
     initialConfig[k] = { enforcementLevel: LEVEL_NAMES[c.getEnforcementlevel()], properties: c.getProperties()?.toJavaScript() ?? {} };
@@ -150,8 +166,8 @@ export async function capturePack(dir: string, construct: () => void): Promise<L
   return pack;
 }
 
-function call(handler: Handler, request: any): Promise<any> {
-  return new Promise((resolve, reject) => handler({ request }, (err, resp) => (err ? reject(err) : resolve(resp))));
+function call<Resp = unknown>(handler: Handler, request: unknown): Promise<Resp> {
+  return new Promise((resolve, reject) => handler({ request }, (err, resp) => (err ? reject(err) : resolve(resp as Resp))));
 }
 
 export class PolicyConfigError extends Error {
@@ -257,13 +273,13 @@ export function expandPolicyConfig(config: PolicyPackConfig, policyNames: string
   return out;
 }
 
-function configureRequest(config: Record<string, Reconciled>): any {
+function configureRequest(config: Record<string, Reconciled>): AnalyzerPb.ConfigureAnalyzerRequest {
   const req = new analyzerProto.ConfigureAnalyzerRequest();
   const map = req.getPolicyconfigMap();
   for (const [policy, { enforcementLevel, properties }] of Object.entries(config)) {
     const pc = new analyzerProto.PolicyConfig();
     pc.setEnforcementlevel(LEVEL_VALUES[enforcementLevel]);
-    pc.setProperties(structProto.Struct.fromJavaScript(properties));
+    pc.setProperties(structProto.Struct.fromJavaScript(properties as Record<string, StructPb.JavaScriptValue>));
     map.set(policy, pc);
   }
   return req;
@@ -277,8 +293,10 @@ const SIG_KEY = "4dabf18193072939515e22adb298388d";
  * sdk/go/common/resource/plugin/rpc.go MarshalPropertyValue): a resource reference becomes the
  * resource's id when it has one (unknown while it is not created), else its URN.
  */
-export function engineView(v: unknown): any {
-  if (Array.isArray(v)) return v.map(engineView);
+export function engineView(v: Record<string, unknown>): Record<string, StructPb.JavaScriptValue>;
+export function engineView(v: unknown): unknown;
+export function engineView(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map((x: unknown) => engineView(x));
   if (v && typeof v === "object") {
     const o = v as Record<string, unknown>;
     if (o[SIG_KEY] === RESOURCE_REF_SIG) {
@@ -292,7 +310,7 @@ export function engineView(v: unknown): any {
   return v;
 }
 
-function options(r: RegisteredResource): any {
+function options(r: RegisteredResource): AnalyzerPb.AnalyzerResourceOptions {
   const o = new analyzerProto.AnalyzerResourceOptions();
   o.setProtect(r.protect);
   o.setIgnorechangesList(r.ignoreChanges);
@@ -324,7 +342,7 @@ const resourceLabel = (urn: string) => {
 };
 
 /** The message without the policy's description, which the SDK prepends on its own line. */
-function specificMessage(d: any): string {
+function specificMessage(d: AnalyzerPb.AnalyzeDiagnostic): string {
   const msg: string = d.getMessage();
   const desc: string = d.getDescription();
   return desc && msg.startsWith(`${desc}\n`) ? msg.slice(desc.length + 1) : msg;
@@ -400,7 +418,7 @@ async function evaluateNow(resources: RegisteredResource[], opts: EvaluateOption
     const tagsReq = new analyzerProto.AnalyzerStackConfigureRequest();
     for (const [k, v] of Object.entries(opts.stackTags ?? {})) tagsReq.getTagsMap().set(k, v);
     await call(h.configureStack, tagsReq);
-    const collect = (resp: any, phase: Phase, fallbackUrn?: string) => {
+    const collect = (resp: AnalyzerPb.AnalyzeResponse, phase: Phase, fallbackUrn?: string) => {
       for (const d of resp.getDiagnosticsList()) {
         const urn = d.getUrn() || fallbackUrn;
         violations.push({

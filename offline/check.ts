@@ -62,7 +62,7 @@ interface Args {
 }
 
 function parse(argv: string[]): Args | "help" {
-  const flags: ParsedFlags = parseFlags(COMMAND, argv, FLAGS as any);
+  const flags: ParsedFlags = parseFlags(COMMAND, argv, FLAGS);
   if (flags.help) return "help";
   const stack = flags.stack;
   if (typeof stack !== "string") throw new UsageError(`${COMMAND}: --stack is required (the name of a Pulumi.<stack>.yaml beside the program)`);
@@ -128,7 +128,7 @@ function shareNodeModules(programDir: string): void {
   const ours = path.join(PROJECT_DIR, "node_modules");
   if ((process.env.NODE_PATH ?? "").split(path.delimiter).includes(ours)) return;
   process.env.NODE_PATH = [ours, process.env.NODE_PATH].filter(Boolean).join(path.delimiter);
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- Module._initPaths is internal, absent from @types/node
   require("module").Module._initPaths();
 }
 

@@ -4,6 +4,8 @@
 // returns real policy JSON built like the provider builds it).
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
+// Types only: the provider SDK is not loaded by the mocks.
+import type { GetPolicyDocumentArgs } from "@pulumi/aws/iam/getPolicyDocument";
 
 export const MOCK_ACCOUNT_ID = "123456789012";
 export const MOCK_PARTITION = "aws";
@@ -39,7 +41,8 @@ export interface MockOptions {
   knownOutputs: boolean;
 }
 
-type State = Record<string, any>;
+/** A resource's state as the SDK's mocks type it. */
+type State = pulumi.runtime.MockResourceResult["state"];
 
 function shortHash(s: string, n = 7): string {
   return createHash("sha256").update(s).digest("hex").slice(0, n);
@@ -243,7 +246,7 @@ export class EstateMocks implements pulumi.runtime.Mocks {
     return { id, state: { ...args.inputs, ...state } };
   }
 
-  call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
+  call(args: pulumi.runtime.MockCallArgs): pulumi.runtime.MockCallResult {
     const { region } = this.options;
     switch (args.token) {
       case "aws:index/getCallerIdentity:getCallerIdentity":
@@ -273,8 +276,8 @@ export class EstateMocks implements pulumi.runtime.Mocks {
 // JSON the tests read is the JSON the provider would produce.
 const one = (xs: string[]) => (xs.length === 1 ? xs[0] : xs);
 
-export function policyDocumentJson(inputs: any): string {
-  const statements = (inputs.statements ?? []).map((s: any) => {
+export function policyDocumentJson(inputs: GetPolicyDocumentArgs): string {
+  const statements = (inputs.statements ?? []).map((s) => {
     const out: Record<string, unknown> = {};
     if (s.sid) out.Sid = s.sid;
     out.Effect = s.effect ?? "Allow";
@@ -292,7 +295,7 @@ export function policyDocumentJson(inputs: any): string {
     ] as const) {
       if (!s[field]?.length) continue;
       if (s[field].length === 1 && s[field][0].type === "*") out[key] = "*";
-      else out[key] = Object.fromEntries(s[field].map((p: any) => [p.type, one(p.identifiers)]));
+      else out[key] = Object.fromEntries(s[field].map((p) => [p.type, one(p.identifiers)]));
     }
     if (s.conditions?.length) {
       const cond: Record<string, Record<string, unknown>> = {};

@@ -3,27 +3,29 @@
 // with unknown values intact, dependencies and property dependencies. Shared by the unit tests
 // and the offline policy check (`npm run check`, README "Set-up").
 import * as path from "path";
+import * as util from "util";
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import * as settings from "@pulumi/pulumi/runtime/settings";
+import type { RegisterResourceRequest, RegisterResourceResponse } from "@pulumi/pulumi/proto/resource_pb";
 // Internal to the SDK (not in its typings): the runtime store and the RPC queue drain.
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { getStore } = require("@pulumi/pulumi/runtime/state") as { getStore(): Record<string, unknown> };
-const waitForRPCs: () => Promise<void> = (settings as any).waitForRPCs;
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+const waitForRPCs: () => Promise<void> = (settings as unknown as { waitForRPCs: () => Promise<void> }).waitForRPCs;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { Struct } = require("google-protobuf/google/protobuf/struct_pb");
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const transpileHook: { install(root: string): void } = require("./transpile-hook.js");
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const buildCache: { serveCachedEsbuild(): () => void } = require("./build-cache.js");
 const structFromJs = (o: Record<string, unknown>) => Struct.fromJavaScript(o);
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 /** The value of every secret wrapper ({sig, value}); rawInputs keep the wrappers. */
-function unwrapSecrets(v: any): any {
+function unwrapSecrets(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(unwrapSecrets);
   if (v && typeof v === "object") {
-    if (v[SECRET_SIG] !== undefined && "value" in v) return unwrapSecrets(v.value);
+    if ((v as Record<string, unknown>)[SECRET_SIG] !== undefined && "value" in v) return unwrapSecrets(v.value);
     return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrapSecrets(x)]));
   }
   return v;
@@ -53,7 +55,7 @@ export interface RegisteredResource {
   /** Inputs as the engine receives them (protobuf Struct as JS), unknown sentinels included. */
   rawInputs: Record<string, unknown>;
   /** Inputs deserialised with secrets unwrapped (unknowns dropped), for the tests' assertions. */
-  inputs: Record<string, any>;
+  inputs: pulumi.runtime.MockResourceArgs["inputs"];
   /** Outputs as the engine would hold them after the step, in the same raw form. */
   rawOutputs: Record<string, unknown>;
   id?: string;
@@ -71,7 +73,7 @@ class RecordingMonitor extends MockMonitor {
    * What the engine holds as a resource's outputs. On a first preview: the inputs, plus every
    * output the provider computes (ids, ARNs) as unknown.
    */
-  private outputsOf(type: string, name: string, custom: boolean, rawInputs: Record<string, unknown>, resp: any): Record<string, unknown> {
+  private outputsOf(type: string, name: string, custom: boolean, rawInputs: Record<string, unknown>, resp: RegisterResourceResponse): Record<string, unknown> {
     if (this.estateMocks.options.knownOutputs || !custom) return (resp.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>;
     const computed = this.estateMocks.computed(type, name, pulumi.runtime.deserializeProperties(structFromJs(rawInputs))).state;
     const computedKeys = ["id", ...Object.keys(computed), ...(PROVIDER_COMPUTED_MIRRORS[type] ?? [])];
@@ -79,10 +81,10 @@ class RecordingMonitor extends MockMonitor {
     return { ...rawInputs, ...unknowns };
   }
 
-  async registerResource(req: any, callback: (err: any, resp: any) => void): Promise<void> {
+  async registerResource(req: RegisterResourceRequest, callback: (err: unknown, resp: RegisterResourceResponse | undefined) => void): Promise<void> {
     const rawInputs = (req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>;
     const propertyDependencies: Record<string, string[]> = {};
-    req.getPropertydependenciesMap().forEach((deps: any, key: string) => {
+    req.getPropertydependenciesMap().forEach((deps, key) => {
       propertyDependencies[key] = deps.getUrnsList();
     });
     const timeouts = req.getCustomtimeouts();
@@ -102,9 +104,9 @@ class RecordingMonitor extends MockMonitor {
       dependencies: req.getDependenciesList(),
       propertyDependencies,
       rawInputs,
-      inputs: unwrapSecrets(pulumi.runtime.deserializeProperties(req.getObject())),
+      inputs: unwrapSecrets(pulumi.runtime.deserializeProperties(req.getObject()!)),
     };
-    return super.registerResource(req, (err: any, resp: any) => {
+    return super.registerResource(req, (err: unknown, resp: RegisterResourceResponse | undefined) => {
       if (!err && resp) {
         this.registrations.push({
           ...record,
@@ -223,10 +225,7 @@ async function runProgramNow(options: RunOptions): Promise<ProgramRun> {
   const stopServingBuildCache = buildCache.serveCachedEsbuild();
   if (options.programOutput) {
     const to = options.programOutput;
-    console.log =
-      console.info =
-      console.debug =
-        (...args: unknown[]) => to(args.map((a) => (typeof a === "string" ? a : require("util").inspect(a))).join(" "));
+    console.log = console.info = console.debug = (...args: unknown[]) => to(args.map((a) => (typeof a === "string" ? a : util.inspect(a))).join(" "));
   }
   // The runtime reads `new Error().stack` for every promise and registration; with ts-node's
   // source-map support each read maps every frame, which was a third of a run's time. V8's own
@@ -241,6 +240,7 @@ async function runProgramNow(options: RunOptions): Promise<ProgramRun> {
   let outputs: Record<string, unknown>;
   try {
     outputs = (await pulumi.runtime.runInPulumiStack(async () => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program's entry is known only at run time
       const mod = require(entry);
       // A program may export a function (`export = async () => ...`) as the CLI allows.
       const exported = typeof mod === "function" ? await mod() : typeof mod?.default === "function" ? await mod.default() : mod;

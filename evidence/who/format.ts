@@ -98,6 +98,7 @@ export function formatJson(report: WhoReport): string {
 
 /** Control characters shown escaped, so one event stays one line. */
 function oneLine(value: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is escaped here
   return value.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) =>
     c === "\n" ? "\\n" : c === "\r" ? "\\r" : c === "\t" ? "\\t" : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
   );

@@ -31,6 +31,7 @@ const LEGACY_BUCKET = /^[A-Za-z0-9][A-Za-z0-9._-]{1,253}[A-Za-z0-9]$/;
 const PRINCIPAL =
   /^arn:aws(?:-cn|-us-gov|-iso|-iso-[a-z]|-eusc)?:(?:iam|sts)::\d{12}:(?:root|(?:user|role|group|assumed-role|federated-user)\/[A-Za-z0-9+=,.@_/-]+)$/;
 // C0 and C1 control characters (newline, carriage return, tab, NUL, ...).
+// eslint-disable-next-line no-control-regex -- rejecting control characters in user input is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d+$/;
 const GLUE_NAME = /^[A-Za-z0-9_]{1,255}$/;

@@ -131,7 +131,7 @@ export async function postSlackMessage(
   const scrub = secretScrubber(webhookUrl);
   let attempts = 0;
   let last: Exclude<AttemptOutcome, { type: "delivered" }> | undefined;
-  let stopReason = "";
+  let stopReason: string;
 
   const maxAttempts = policy.maxAttempts ?? DEFAULT_RETRY_TUNING.maxAttempts ?? 10;
   for (;;) {

@@ -55,7 +55,7 @@ export function safeJsonStringify(value: unknown): string {
  * and paragraph separators, bidi marks, embeddings, overrides and isolates (U+202E reverses what
  * follows), zero-width characters, the BOM, interlinear annotation. Shown as \uXXXX instead.
  */
-// eslint-disable-next-line no-control-regex
+// eslint-disable-next-line no-control-regex -- matching control characters in attacker-controlled text is the point
 const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]/g;
 
 export function makeVisible(text: string): string {

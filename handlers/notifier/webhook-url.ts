@@ -50,7 +50,7 @@ export function secretsManagerWebhookUrlLoader(secretArn: string, reader?: Secre
       secret = await secretReader.getSecretString(secretArn);
     } catch (error) {
       const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      throw new Error(`Could not read the Slack webhook secret named by SLACK_WEBHOOK_SECRET_ARN: ${reason}`);
+      throw new Error(`Could not read the Slack webhook secret named by SLACK_WEBHOOK_SECRET_ARN: ${reason}`, { cause: error });
     }
     return parseWebhookSecret(secret);
   };

@@ -215,7 +215,8 @@ export class AlertDelivery extends pulumi.ComponentResource {
       new aws.sns.TopicSubscription(`${name}-out-of-band-email-${i}`, { topic: outOfBand.arn, protocol: "email", endpoint: address }, { parent: this });
     });
     if (args.emailAddresses.length === 0) {
-      pulumi.log.warn(`The out-of-band alert topic of ${args.stack} has no subscriber: set alertEmailAddresses (README, "Alert delivery")`, this);
+      // log.warn returns the engine RPC's promise; a lost warning is not worth failing the program.
+      void pulumi.log.warn(`The out-of-band alert topic of ${args.stack} has no subscriber: set alertEmailAddresses (README, "Alert delivery")`, this);
     }
 
     new aws.cloudwatch.MetricAlarm(

@@ -27,7 +27,7 @@ export interface HandlerFunctionArgs {
 const HANDLERS_DIR = path.resolve(__dirname, "../../handlers");
 // On globalThis: the offline runner reloads the program's modules for every stack it runs.
 const BUNDLES = Symbol.for("audit-trail-estate.handler-bundles");
-const bundles: Map<string, pulumi.asset.AssetArchive> = ((globalThis as any)[BUNDLES] ??= new Map());
+const bundles: Map<string, pulumi.asset.AssetArchive> = ((globalThis as { [BUNDLES]?: Map<string, pulumi.asset.AssetArchive> })[BUNDLES] ??= new Map());
 
 /** One bundle per handler source per process: several stacks in one test run share it. */
 export function handlerArchive(entry: string): pulumi.asset.AssetArchive {

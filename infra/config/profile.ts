@@ -253,7 +253,7 @@ const ACM_CERTIFICATE_ARN = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/
 const DOMAIN_NAME = /^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 const SLACK_ID = /^[A-Z0-9]{9,12}$/;
-const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]{1,512}$/;
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 /** Only the characters; the rest of S3's rules are checked by bucketNameProblems. */
 const BUCKET_CHARS = /^[a-z0-9.-]{3,63}$/;
 const NAME_PREFIX = /^[a-z][a-z0-9-]{1,19}$/;

@@ -8,13 +8,13 @@
 // values as undetermined: never a pass.
 import { ResourceValidationArgs } from "@pulumi/policy";
 import * as T from "./types";
-import { plain } from "./values";
+import { plain, Props } from "./values";
 
 export interface SeenInputs {
   type: string;
   name: string;
   /** Plain copy, unknowns as UNKNOWN. */
-  props: any;
+  props: Props;
 }
 
 /** The types whose inputs some policy reads (buckets, their configuration, trails). */

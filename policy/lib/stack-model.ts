@@ -8,13 +8,13 @@
 import { PolicyResource } from "@pulumi/policy";
 import { enterRun, inputsGeneration, inputsOf } from "./inputs";
 import * as T from "./types";
-import { asArray, isUnknown, plain, Unknown, UNKNOWN } from "./values";
+import { asArray, isUnknown, plain, Props, PropValue, Unknown, UNKNOWN } from "./values";
 
 export type Maybe<T> = T | Unknown | undefined;
 
 export interface Node {
   resource: PolicyResource;
-  props: any;
+  props: Props;
 }
 
 export interface LockRetention {
@@ -128,7 +128,7 @@ let memo: { key: string; model: StackModel } | undefined;
 // A process-wide counter (the harness loads the pack as a module instance of its own).
 const BUILDS = Symbol.for("audit-trail-must.stackModelBuilds");
 /** How many models were built in this process (the tests assert one per request). */
-export const stackModelBuilds = (): number => (globalThis as any)[BUILDS] ?? 0;
+export const stackModelBuilds = (): number => (globalThis as { [BUILDS]?: number })[BUILDS] ?? 0;
 
 /**
  * The model of this AnalyzeStack request, built by the first stack policy that asks and reused by
@@ -141,7 +141,7 @@ export function stackModelOf(resources: PolicyResource[], stackTags?: unknown): 
   for (const r of resources) key += "\n" + r.urn;
   if (memo && memo.key === key) return memo.model;
   const model = buildStackModel(resources);
-  (globalThis as any)[BUILDS] = stackModelBuilds() + 1;
+  (globalThis as { [BUILDS]?: number })[BUILDS] = stackModelBuilds() + 1;
   memo = { key, model };
   const timer = setImmediate(() => {
     if (memo?.model === model) memo = undefined;
@@ -247,7 +247,7 @@ export function buildStackModel(resources: PolicyResource[]): StackModel {
       }
     }
     const sse = p.serverSideEncryptionConfiguration;
-    const sseRules = sse && !isUnknown(sse) ? [sse.rule] : asArray(p.serverSideEncryptionConfigurations).flatMap((c: any) => asArray(c?.rules));
+    const sseRules = sse && !isUnknown(sse) ? [sse.rule] : asArray(p.serverSideEncryptionConfigurations).flatMap((c) => asArray(c?.rules));
     for (const rule of sseRules) {
       if (!rule || isUnknown(rule)) continue;
       const defaults = rule.applyServerSideEncryptionByDefault ? [rule.applyServerSideEncryptionByDefault] : asArray(rule.applyServerSideEncryptionByDefaults);
@@ -432,13 +432,13 @@ export function buildStackModel(resources: PolicyResource[]): StackModel {
 
 /** A policy statement that lets the CloudTrail service put objects. */
 export function allowsCloudTrailWrite(json: string): boolean {
-  let doc: any;
+  let doc: PropValue;
   try {
     doc = JSON.parse(json);
   } catch {
     return false;
   }
-  return asArray(doc?.Statement).some((s: any) => {
+  return asArray(doc?.Statement).some((s) => {
     if (s?.Effect !== "Allow") return false;
     const services = asArray(s.Principal?.Service);
     const actions = asArray(s.Action);

@@ -8,7 +8,7 @@
 import { ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
 import { allSeenInputs, recordInputs, SeenInputs } from "./inputs";
 import * as T from "./types";
-import { asArray, isUnknown } from "./values";
+import { asArray, isUnknown, Props } from "./values";
 
 export interface TrailBucketInputs {
   bucketName: string;
@@ -18,7 +18,7 @@ export interface TrailBucketInputs {
 }
 
 /** The log bucket of a trail shown to Analyze, when its name is known and its inputs were seen. */
-export function trailBucketInputs(trailProps: any): TrailBucketInputs | undefined {
+export function trailBucketInputs(trailProps: Props | undefined): TrailBucketInputs | undefined {
   const name = trailProps?.s3BucketName;
   if (typeof name !== "string") return undefined;
   let bucket: SeenInputs | undefined;
@@ -71,7 +71,7 @@ export function recordingTrailGuard(check: TrailCheck): NonNullable<ResourceVali
   };
 }
 
-function safeRead(props: any, key: string): unknown {
+function safeRead(props: Props, key: string): unknown {
   try {
     return props[key];
   } catch {

@@ -1,6 +1,8 @@
 // Resource type tokens the pack judges. Strings, not `@pulumi/aws` classes: the pack must not load
 // the 100 MB provider SDK to evaluate a preview (and must judge programs written against any
 // provider version, v6 or v7).
+import type { ResourceValidation, StackValidation } from "@pulumi/policy";
+
 export const BUCKET_TYPES = ["aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"] as const;
 export const TRAIL = "aws:cloudtrail/trail:Trail";
 export const KMS_KEY = "aws:kms/key:Key";
@@ -36,7 +38,7 @@ export const DYNAMODB_TABLE = "aws:dynamodb/table:Table";
  * `validateResourceOfType` does (`__pulumiType`, read by policy.js `getPulumiType`): the analyzer
  * then skips other resources without deserialising their properties for this policy.
  */
-export function onlyType<F extends (...args: any[]) => any>(type: string, fn: F): F {
+export function onlyType<F extends ResourceValidation | StackValidation>(type: string, fn: F): F {
   (fn as unknown as { __pulumiType: string }).__pulumiType = type;
   return fn;
 }

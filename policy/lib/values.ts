@@ -6,7 +6,7 @@
 // preview" note. `plain` copies the proxied props into plain values with unknowns replaced by the
 // UNKNOWN symbol, so a policy can judge every known item, report their violations, and at the end
 // rethrow for the items it could not determine (`Undetermined`), which keeps the engine's note.
-import { UnknownValueError } from "@pulumi/policy";
+import { PolicyResource, UnknownValueError } from "@pulumi/policy";
 
 export const UNKNOWN: unique symbol = Symbol("unknown during preview");
 export type Unknown = typeof UNKNOWN;
@@ -15,8 +15,19 @@ export function isUnknown(v: unknown): v is Unknown {
   return v === UNKNOWN;
 }
 
+/**
+ * Resource properties as the policy SDK types them (PolicyResource.props): provider-shaped JSON
+ * whose shape depends on the resource type and provider version; policies check each value they
+ * read (typeof, isUnknown) rather than trust a declared shape.
+ */
+export type Props = PolicyResource["props"];
+/** One property value, as the SDK types it. */
+export type PropValue = Props[string];
+
 /** A deep plain copy of (possibly proxied) props; unknown values become UNKNOWN. */
-export function plain(value: unknown): any {
+export function plain(value: Props): Props;
+export function plain(value: unknown): unknown;
+export function plain(value: unknown): unknown {
   if (value === null || typeof value !== "object") return value;
   if (Array.isArray(value)) {
     const out: unknown[] = [];
@@ -30,9 +41,9 @@ export function plain(value: unknown): any {
   return out;
 }
 
-function read(obj: any, key: string | number): unknown {
+function read(obj: object, key: string | number): unknown {
   try {
-    return plain(obj[key]);
+    return plain((obj as Record<string | number, unknown>)[key]);
   } catch (e) {
     if (e instanceof UnknownValueError) return UNKNOWN;
     throw e;
@@ -94,7 +105,7 @@ export function labelOf(fallback: string, ...values: unknown[]): string {
   return fallback;
 }
 
-export function asArray<T = any>(v: unknown): T[] {
+export function asArray<T = PropValue>(v: unknown): T[] {
   if (v === undefined || v === null || isUnknown(v)) return [];
   return Array.isArray(v) ? (v as T[]) : [v as T];
 }

@@ -1,5 +1,5 @@
 // M1: every trail signs hourly digests, so any change to a delivered log file can be proven.
-import { ResourceValidationPolicy } from "@pulumi/policy";
+import { ResourceValidation, ResourceValidationPolicy } from "@pulumi/policy";
 import { documented, LOG_INTEGRITY } from "../lib/metadata";
 import { onlyType, TRAIL } from "../lib/types";
 import { isUnknown, plain, Undetermined } from "../lib/values";
@@ -11,7 +11,7 @@ export const trailLogFileValidation = documented<ResourceValidationPolicy>(
     enforcementLevel: "mandatory",
     severity: "critical",
     remediationSteps: "Set `enableLogFileValidation: true` on the aws.cloudtrail.Trail.",
-    validateResource: onlyType(TRAIL, (args, reportViolation) => {
+    validateResource: onlyType<ResourceValidation>(TRAIL, (args, reportViolation) => {
       if (args.type !== TRAIL) return;
       const value = plain(args.props).enableLogFileValidation;
       if (isUnknown(value)) {

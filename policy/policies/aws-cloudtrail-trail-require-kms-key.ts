@@ -1,5 +1,5 @@
 // M4: the trail encrypts its log files with a customer managed key (SSE-KMS by CloudTrail).
-import { ResourceValidationPolicy } from "@pulumi/policy";
+import { ResourceValidation, ResourceValidationPolicy } from "@pulumi/policy";
 import { documented, LOG_PROTECTION } from "../lib/metadata";
 import { onlyType, TRAIL } from "../lib/types";
 import { isSet, plain } from "../lib/values";
@@ -11,7 +11,7 @@ export const trailKmsKey = documented<ResourceValidationPolicy>(
     enforcementLevel: "mandatory",
     severity: "high",
     remediationSteps: "Create an aws.kms.Key with rotation on, allow CloudTrail in its key policy, and set `kmsKeyId` on the trail.",
-    validateResource: onlyType(TRAIL, (args, reportViolation) => {
+    validateResource: onlyType<ResourceValidation>(TRAIL, (args, reportViolation) => {
       if (args.type !== TRAIL) return;
       // An unknown id is the output of a key resource: it is set.
       if (!isSet(plain(args.props).kmsKeyId)) {

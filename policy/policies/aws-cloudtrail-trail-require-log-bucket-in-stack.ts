@@ -1,7 +1,7 @@
 // M2-M5 can only be judged on a bucket the program declares: a trail that writes into a bucket of
 // another stack (a log-archive account's, E15) gets no verdict here, and says so instead of
 // passing silently.
-import { StackValidationPolicy } from "@pulumi/policy";
+import { StackValidation, StackValidationPolicy } from "@pulumi/policy";
 import { documented, LOG_PROTECTION } from "../lib/metadata";
 import { stackModelOf } from "../lib/stack-model";
 import { onlyType, TRAIL } from "../lib/types";
@@ -15,7 +15,7 @@ export const trailBucketInStack = documented<StackValidationPolicy>(
     remediationSteps:
       "Run this pack on the stack that declares the bucket (for an organisation trail, the log-archive account's stack), or declare the bucket here.",
     // Only stacks with a trail: the SDK skips the policy (and its per-policy deserialisation) elsewhere.
-    validateStack: onlyType(TRAIL, (args, reportViolation) => {
+    validateStack: onlyType<StackValidation>(TRAIL, (args, reportViolation) => {
       const m = stackModelOf(args.resources, args.stackTags);
       for (const { trail, bucketName } of m.externalTrailBuckets) {
         reportViolation(

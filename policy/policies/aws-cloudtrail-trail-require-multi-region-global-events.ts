@@ -1,5 +1,5 @@
 // E1: one trail sees every region and the global services (IAM, STS, CloudFront).
-import { ResourceValidationPolicy } from "@pulumi/policy";
+import { ResourceValidation, ResourceValidationPolicy } from "@pulumi/policy";
 import { documented, LOG_COVERAGE } from "../lib/metadata";
 import { onlyType, TRAIL } from "../lib/types";
 import { isUnknown, plain } from "../lib/values";
@@ -11,7 +11,7 @@ export const trailMultiRegion = documented<ResourceValidationPolicy>(
     enforcementLevel: "advisory",
     severity: "medium",
     remediationSteps: "Set `isMultiRegionTrail: true` and leave `includeGlobalServiceEvents` true.",
-    validateResource: onlyType(TRAIL, (args, reportViolation) => {
+    validateResource: onlyType<ResourceValidation>(TRAIL, (args, reportViolation) => {
       if (args.type !== TRAIL) return;
       const p = plain(args.props);
       if (p.isMultiRegionTrail !== true && !isUnknown(p.isMultiRegionTrail)) reportViolation(`Trail "${args.name}" records one region only.`);

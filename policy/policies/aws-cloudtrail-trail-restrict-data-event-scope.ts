@@ -1,6 +1,6 @@
 // E2: S3 data events are scoped to the data buckets: never every bucket (cost), and never the
 // trail's own log bucket (each delivered log file would be logged again: a write loop).
-import { StackValidationPolicy } from "@pulumi/policy";
+import { StackValidation, StackValidationPolicy } from "@pulumi/policy";
 import { documented, LOG_COVERAGE } from "../lib/metadata";
 import { stackModelOf } from "../lib/stack-model";
 import { onlyType, TRAIL } from "../lib/types";
@@ -17,7 +17,7 @@ export const dataEventScope = documented<StackValidationPolicy>(
     severity: "medium",
     remediationSteps: "Use advanced event selectors with `resources.ARN` startsWith `arn:aws:s3:::<data-bucket>/` for each data bucket.",
     // Only stacks with a trail: the SDK skips the policy (and its per-policy deserialisation) elsewhere.
-    validateStack: onlyType(TRAIL, (args, reportViolation) => {
+    validateStack: onlyType<StackValidation>(TRAIL, (args, reportViolation) => {
       const m = stackModelOf(args.resources, args.stackTags);
       const u = new Undetermined();
       const logBuckets = new Set(
@@ -44,12 +44,12 @@ export const dataEventScope = documented<StackValidationPolicy>(
             continue;
           }
           const fields = asArray(sel.fieldSelectors);
-          const category = fields.find((f: any) => f?.field === "eventCategory");
-          const type = fields.find((f: any) => f?.field === "resources.type");
+          const category = fields.find((f) => f?.field === "eventCategory");
+          const type = fields.find((f) => f?.field === "resources.type");
           const isS3Data = asArray(category?.equals).includes("Data") && asArray(type?.equals).includes("AWS::S3::Object");
           if (!isS3Data) continue;
-          const arnFields = fields.filter((f: any) => f?.field === "resources.ARN");
-          const values = arnFields.flatMap((f: any) => [...asArray(f.equals), ...asArray(f.startsWiths)]);
+          const arnFields = fields.filter((f) => f?.field === "resources.ARN");
+          const values = arnFields.flatMap((f) => [...asArray(f.equals), ...asArray(f.startsWiths)]);
           if (values.length === 0)
             reportViolation(`Trail "${name}" selector "${sel.name === undefined ? "(unnamed)" : show(sel.name)}" records S3 data events of all buckets.`, urn);
           check(values, `selector "${sel.name === undefined ? "(unnamed)" : show(sel.name)}"`);

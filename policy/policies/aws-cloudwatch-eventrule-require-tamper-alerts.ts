@@ -1,6 +1,6 @@
 // E8: a stack with a trail has EventBridge rules that watch the operations that would disable,
 // weaken or erase it.
-import { StackValidationPolicy } from "@pulumi/policy";
+import { StackValidation, StackValidationPolicy } from "@pulumi/policy";
 import { documented, MONITORING } from "../lib/metadata";
 import { stackModelOf } from "../lib/stack-model";
 import { onlyType, TRAIL } from "../lib/types";
@@ -16,7 +16,7 @@ export const tamperAlerts = documented<StackValidationPolicy>(
     remediationSteps:
       'Add aws.cloudwatch.EventRule resources with detail-type "AWS API Call via CloudTrail" and detail.eventName listing the missing operations.',
     // Only stacks with a trail: the SDK skips the policy (and its per-policy deserialisation) elsewhere.
-    validateStack: onlyType(TRAIL, (args, reportViolation) => {
+    validateStack: onlyType<StackValidation>(TRAIL, (args, reportViolation) => {
       const m = stackModelOf(args.resources, args.stackTags);
       if (m.trails.length === 0) return;
       const u = new Undetermined();

@@ -1,5 +1,5 @@
 // M5 / E7: the trail's CloudWatch log group keeps events at least 365 days (or never expires).
-import { StackValidationPolicy } from "@pulumi/policy";
+import { StackValidation, StackValidationPolicy } from "@pulumi/policy";
 import { documented, LOG_RETENTION } from "../lib/metadata";
 import { stackModelOf } from "../lib/stack-model";
 import { onlyType, TRAIL } from "../lib/types";
@@ -14,7 +14,7 @@ export const trailLogGroupRetention = documented<StackValidationPolicy>(
     severity: "high",
     remediationSteps: "Set `retentionInDays` of the trail's aws.cloudwatch.LogGroup to 365 or more (or leave it unset: never expire).",
     // Only stacks with a trail: the SDK skips the policy (and its per-policy deserialisation) elsewhere.
-    validateStack: onlyType(TRAIL, (args, reportViolation) => {
+    validateStack: onlyType<StackValidation>(TRAIL, (args, reportViolation) => {
       const m = stackModelOf(args.resources, args.stackTags);
       const u = new Undetermined();
       for (const trail of m.trails) {

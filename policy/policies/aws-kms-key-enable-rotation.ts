@@ -1,5 +1,5 @@
 // M4: customer managed keys rotate their key material yearly (or as configured).
-import { ResourceValidationPolicy } from "@pulumi/policy";
+import { ResourceValidation, ResourceValidationPolicy } from "@pulumi/policy";
 import { documented, LOG_PROTECTION } from "../lib/metadata";
 import { onlyType, KMS_KEY } from "../lib/types";
 import { isUnknown, plain, Undetermined } from "../lib/values";
@@ -11,7 +11,7 @@ export const kmsKeyRotation = documented<ResourceValidationPolicy>(
     enforcementLevel: "mandatory",
     severity: "high",
     remediationSteps: "Set `enableKeyRotation: true` on the aws.kms.Key.",
-    validateResource: onlyType(KMS_KEY, (args, reportViolation) => {
+    validateResource: onlyType<ResourceValidation>(KMS_KEY, (args, reportViolation) => {
       if (args.type !== KMS_KEY) return;
       const p = plain(args.props);
       // KMS rotates only symmetric encryption keys; asymmetric and HMAC keys cannot rotate.

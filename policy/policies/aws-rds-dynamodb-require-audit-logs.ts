@@ -140,11 +140,11 @@ function recordsTable(trail: Node, table: Node, arn: unknown, u: Undetermined): 
   for (const sel of asArray(trail.props.advancedEventSelectors)) {
     if (isUnknown(sel)) continue;
     const fields = asArray(sel.fieldSelectors);
-    const category = fields.find((f: any) => f?.field === "eventCategory");
-    const type = fields.find((f: any) => f?.field === "resources.type");
+    const category = fields.find((f) => f?.field === "eventCategory");
+    const type = fields.find((f) => f?.field === "resources.type");
     if (!asArray(category?.equals).includes("Data") || !asArray(type?.equals).includes("AWS::DynamoDB::Table")) continue;
-    const arnFields = fields.filter((f: any) => f?.field === "resources.ARN");
-    if (matches(arnFields.flatMap((f: any) => [...asArray(f.equals), ...asArray(f.startsWiths)]))) return true;
+    const arnFields = fields.filter((f) => f?.field === "resources.ARN");
+    if (matches(arnFields.flatMap((f) => [...asArray(f.equals), ...asArray(f.startsWiths)]))) return true;
   }
   for (const sel of asArray(trail.props.eventSelectors)) {
     for (const dr of asArray(sel?.dataResources)) {

@@ -3,11 +3,11 @@
 import { StackValidationPolicy } from "@pulumi/policy";
 import { documented, LOG_PROTECTION } from "../lib/metadata";
 import { stackModelOf } from "../lib/stack-model";
-import { asArray, isUnknown, show, Undetermined } from "../lib/values";
+import { asArray, isUnknown, PropValue, show, Undetermined } from "../lib/values";
 
-function conditionHas(cond: any, key: string): boolean {
-  return Object.values(cond ?? {}).some(
-    (block: any) => block && typeof block === "object" && Object.keys(block).some((k) => k.toLowerCase() === key.toLowerCase()),
+function conditionHas(cond: unknown, key: string): boolean {
+  return Object.values(cond && typeof cond === "object" ? cond : {}).some(
+    (block: unknown) => block && typeof block === "object" && Object.keys(block).some((k) => k.toLowerCase() === key.toLowerCase()),
   );
 }
 
@@ -35,7 +35,7 @@ export const logBucketPolicy = documented<StackValidationPolicy>(
             if (isUnknown(p.json)) u.add(`policy of ${b.label} (${p.source})`);
             continue;
           }
-          let doc: any;
+          let doc: PropValue;
           try {
             doc = JSON.parse(p.json);
           } catch {

@@ -24,7 +24,6 @@ import {
 } from "../../cloudtrail/verify";
 import { CLOUDTRAIL_TEST_KEY_PEM } from "./test-keys";
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any SDK client's mock
 export type AnyStub = AwsStub<any, any, any>;
 
 export interface SigningKey {

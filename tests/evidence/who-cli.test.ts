@@ -731,7 +731,7 @@ describe("evidence CLI: who", function () {
       const sql = h.who.athenaMock.commandCalls(StartQueryExecutionCommand)[0].args[0].input.QueryString as string;
       assert.match(
         sql,
-        /WHERE "timestamp" IN \('2025\/03\/01', '2025\/03\/02', '2025\/03\/03'\)\n  AND account = '444455556666'\n  AND region = 'ap-northeast-1'\n/,
+        /WHERE "timestamp" IN \('2025\/03\/01', '2025\/03\/02', '2025\/03\/03'\)\n {2}AND account = '444455556666'\n {2}AND region = 'ap-northeast-1'\n/,
       );
       const listed = h.aws.s3Mock.commandCalls(ListObjectsV2Command).map((c) => [c.args[0].input.Bucket, c.args[0].input.Prefix]);
       assert.deepEqual(listed.sort(), [

@@ -42,7 +42,6 @@ for (const stack of STACKS) {
   const logBucket = `audit-trail-logs-${stack}-${ACCOUNT}-${REGION}`;
   const accessBucket = `audit-access-logs-${stack}-${ACCOUNT}-${REGION}`;
   const dataBucket = `audit-backup-data-${stack}-${ACCOUNT}-${REGION}`;
-  const trailArn = `arn:aws:cloudtrail:${REGION}:${ACCOUNT}:trail/audit-trail-${stack}`;
 
   describe(`alerting and posture, stack ${stack}`, () => {
     let r: Resources;

@@ -1,6 +1,7 @@
 // Config validation (issue 2): each bad value fails with the key, the value and what is allowed.
 import { strict as assert } from "assert";
 import * as path from "path";
+import { loadStackConfig } from "../../offline/stack-config";
 import { CONFIG_MIN_RETENTION_TIME_DAYS, ConfigError, parseProfile, RawConfig, singletonOwnershipProblems } from "../../infra/config/profile";
 
 function problemsOf(stack: string, raw: RawConfig, region?: string): string[] {
@@ -344,7 +345,6 @@ describe("environment profile", () => {
       );
     });
     it("the repository's own stack files agree (each Pulumi.<stack>.yaml parsed as the program parses it)", () => {
-      const { loadStackConfig } = require("../../offline/stack-config");
       const profiles = ["dev", "dev2", "prd"].map((stack) => {
         const { config, project } = loadStackConfig(path.resolve(__dirname, "../.."), stack);
         const raw: RawConfig = {};

@@ -5,6 +5,9 @@
 import { strict as assert } from "assert";
 import { byPolicy, compliantStack, LOG_BUCKET, StackFixture, Style, UNKNOWN } from "../../offline/fixtures/policy-stacks";
 import { stackModelBuilds } from "../../policy/lib/stack-model";
+import type { PolicyPackConfig } from "../../offline/analyze";
+import devPolicyConfig from "../../policy/config/dev.json";
+import prdPolicyConfig from "../../policy/config/prd.json";
 
 const P = {
   validation: "aws-cloudtrail-trail-enable-log-file-validation",
@@ -401,12 +404,10 @@ describe("policy pack: enforcement per stack", () => {
     assert.equal(byPolicy(await mutated().evaluate(), P.validation)[0].level, "mandatory");
   });
   it("dev's config makes every MUST item advisory", async () => {
-    const config = require("../../policy/config/dev.json");
-    assert.equal(byPolicy(await mutated().evaluate(config), P.validation)[0].level, "advisory");
+    assert.equal(byPolicy(await mutated().evaluate(devPolicyConfig as PolicyPackConfig), P.validation)[0].level, "advisory");
   });
   it("prd's config keeps them mandatory", async () => {
-    const config = require("../../policy/config/prd.json");
-    assert.equal(byPolicy(await mutated().evaluate(config), P.validation)[0].level, "mandatory");
+    assert.equal(byPolicy(await mutated().evaluate(prdPolicyConfig as PolicyPackConfig), P.validation)[0].level, "mandatory");
   });
   it("'all' applies a level to every policy, as the CLI expands it", async () => {
     assert.equal(byPolicy(await mutated().evaluate({ all: "advisory" }), P.validation)[0].level, "advisory");

@@ -15,11 +15,12 @@ import {
   type TaskState,
 } from "../../cloudtrail/org/state-machine";
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- asl-validator is CommonJS without types
-const aslValidator: (
+type AslValidator = (
   definition: unknown,
   options?: { checkPaths?: boolean; checkArn?: boolean },
-) => { isValid: boolean; errors: Array<{ message?: string; Message?: string }> } = require("asl-validator");
+) => { isValid: boolean; errors: Array<{ message?: string; Message?: string }> };
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- asl-validator is CommonJS without types
+const aslValidator: AslValidator = require("asl-validator");
 
 const ARNS = {
   plannerFunctionArn: "arn:aws:lambda:eu-west-1:111111111111:function:audit-prd-org-verify-planner",
