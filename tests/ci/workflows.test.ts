@@ -112,6 +112,7 @@ describe("CI workflows (.github/workflows)", () => {
       assert.deepEqual(commands, [
         ".: npm ci --no-audit --no-fund",
         ".: npm run typecheck",
+        ".: npm run lint",
         ".: npm test",
         ".: npm run check -- --stack dev",
         ".: npm run check -- --stack dev2",
