@@ -10,7 +10,7 @@ import { s3JsonObjects } from "../../cloudtrail/org/s3-ports";
 import { withPublicKeyCache } from "../../cloudtrail/org/shard-verifier";
 import { S3DigestStore } from "../../cloudtrail/verify/s3-store";
 import type { DigestStore } from "../../cloudtrail/verify/store";
-import { buildSyntheticOrg, fixtureCloudTrail, startLocalS3, seedSyntheticOrg, type LocalS3, type SyntheticOrg } from "../../bench/org-fixture";
+import { buildSyntheticOrg, fixtureCloudTrail, startLocalS3, seedSyntheticOrg, type LocalS3, type SyntheticOrg } from "../../testkit/org-fixture";
 import { createPlannerHandler } from "../../handlers/org-verification/planner";
 import { createReducerHandler, s3PutRecord } from "../../handlers/org-verification/reducer";
 import { createShardHandler } from "../../handlers/org-verification/shard";

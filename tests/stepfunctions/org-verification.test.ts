@@ -5,7 +5,7 @@ import { strict as assert } from "node:assert";
 import { buildOrgVerificationDefinition, STATE_NAMES, THROTTLED_ERROR } from "../../cloudtrail/org/state-machine";
 import type { OrgReviewRecord } from "../../cloudtrail/org/reducer";
 import { StateMachineError } from "../../handlers/org-verification/config";
-import { runLocally } from "../../bench/local-sfn";
+import { runLocally } from "../../testkit/local-sfn";
 import { FIRST_DAY, handlersFor, keysUnder, orgWorld, readJson, RESULTS_BUCKET } from "./org-setup";
 
 const definition = buildOrgVerificationDefinition({
