@@ -22,6 +22,9 @@ const OPTIONS = {
   sourcemap: "inline",
   sourcesContent: false,
   tsconfigRaw: { compilerOptions: { esModuleInterop: true } },
+  // `await import("./x")` becomes a require, as tsc's "module": "commonjs" emits it (the code
+  // relies on that: a native import() of a .ts file bypasses this hook and fails).
+  supported: { "dynamic-import": false },
 };
 const SALT = `${esbuild.version}\n${JSON.stringify(OPTIONS)}\n`;
 const memory = new Map();

@@ -233,12 +233,25 @@ function patchS3rverDelimiter(): void {
   FilesystemStore.prototype.__orgscaleDelimiterPatch = true;
 }
 
+/**
+ * s3rver keeps every object as files (FilesystemStore, several syscalls per request): on a tmpfs
+ * (Linux /dev/shm) they never reach a disk, which made the organisation tests markedly faster.
+ */
+const SCRATCH = (() => {
+  try {
+    require("node:fs").accessSync("/dev/shm", require("node:fs").constants.W_OK);
+    return "/dev/shm";
+  } catch {
+    return os.tmpdir();
+  }
+})();
+
 /** Starts s3rver in this process on an ephemeral 127.0.0.1 port, with a fresh directory. */
 export async function startLocalS3(buckets: string[]): Promise<LocalS3> {
   patchS3rverDelimiter();
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- s3rver ships CommonJS without types
   const S3rver = require("s3rver");
-  const directory = await fs.mkdtemp(path.join(os.tmpdir(), "orgscale-s3-"));
+  const directory = await fs.mkdtemp(path.join(SCRATCH, "orgscale-s3-"));
   const server = new S3rver({
     address: "127.0.0.1",
     port: 0,
