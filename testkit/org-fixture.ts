@@ -11,7 +11,7 @@
 import { ListPublicKeysCommand, type CloudTrailClient } from "@aws-sdk/client-cloudtrail";
 import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import * as crypto from "node:crypto";
-import { promises as fs } from "node:fs";
+import { accessSync, constants as fsConstants, promises as fs } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as zlib from "node:zlib";
@@ -239,7 +239,7 @@ function patchS3rverDelimiter(): void {
  */
 const SCRATCH = (() => {
   try {
-    require("node:fs").accessSync("/dev/shm", require("node:fs").constants.W_OK);
+    accessSync("/dev/shm", fsConstants.W_OK);
     return "/dev/shm";
   } catch {
     return os.tmpdir();
