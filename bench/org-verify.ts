@@ -5,7 +5,7 @@
  *      account over all its regions and the whole period, one account after another (baseline);
  *   2. the local fan-out (verifyOrganization, bounded concurrency) that `evidence verify` gains;
  *   3. the state machine on aws-local-stepfunctions with the project's three handlers, the
- *      Distributed Map emulated as in the tests (bench/local-sfn.ts);
+ *      Distributed Map emulated as in the tests (testkit/local-sfn.ts);
  * all against s3rver on 127.0.0.1. Prints shards/s, log files/s and MB/s of log content, and each
  * rate against the baseline.
  *
@@ -26,8 +26,8 @@ import { withPublicKeyCache } from "../cloudtrail/org/shard-verifier";
 import { createPlannerHandler } from "../handlers/org-verification/planner";
 import { createReducerHandler, s3PutRecord } from "../handlers/org-verification/reducer";
 import { createShardHandler } from "../handlers/org-verification/shard";
-import { runLocally } from "./local-sfn";
-import { buildSyntheticOrg, fixtureCloudTrail, seedSyntheticOrg, startLocalS3 } from "./org-fixture";
+import { runLocally } from "../testkit/local-sfn";
+import { buildSyntheticOrg, fixtureCloudTrail, seedSyntheticOrg, startLocalS3 } from "../testkit/org-fixture";
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);

@@ -22,14 +22,25 @@ const OPTIONS = {
   sourcemap: "inline",
   sourcesContent: false,
   tsconfigRaw: { compilerOptions: { esModuleInterop: true } },
+  // `await import("./x")` becomes a require, as tsc's "module": "commonjs" emits it (the code
+  // relies on that: a native import() of a .ts file bypasses this hook and fails).
+  supported: { "dynamic-import": false },
 };
 const SALT = `${esbuild.version}\n${JSON.stringify(OPTIONS)}\n`;
 const memory = new Map();
 const roots = new Set();
 let installed = false;
 
-function transpile(source, filename) {
-  const key = crypto.createHash("sha256").update(SALT).update(filename).update("\n").update(source).digest("hex");
+/**
+ * Keyed by the path relative to the hook root (not the absolute one) and the source: a mutated
+ * copy of the program (tests/policy/check.test.ts) then reuses every file it did not change, and
+ * the disk cache does not grow by a copy's worth of entries per test run. The source map names
+ * the file by its base name, which Node resolves next to the module, so it maps to the file that
+ * was loaded in either tree.
+ */
+function transpile(source, filename, root = path.parse(filename).root) {
+  const relative = path.relative(root, filename);
+  const key = crypto.createHash("sha256").update(SALT).update(relative).update("\n").update(source).digest("hex");
   const hit = memory.get(key);
   if (hit !== undefined) return hit;
   const file = path.join(CACHE_DIR, key.slice(0, 2), `${key}.js`);
@@ -37,7 +48,7 @@ function transpile(source, filename) {
   try {
     code = fs.readFileSync(file, "utf8");
   } catch {
-    code = esbuild.transformSync(source, { ...OPTIONS, sourcefile: filename }).code;
+    code = esbuild.transformSync(source, { ...OPTIONS, sourcefile: path.basename(filename) }).code;
     try {
       fs.mkdirSync(path.dirname(file), { recursive: true });
       // Write then rename: a concurrent reader never sees half a file.
@@ -63,9 +74,11 @@ function install(root) {
   installed = true;
   const previous = Module._extensions[".ts"];
   Module._extensions[".ts"] = function (module, filename) {
-    const ours = [...roots].some((r) => filename.startsWith(r)) && !filename.split(path.sep).includes("node_modules");
+    // The innermost root holding the file (a mutated copy under /tmp is a root of its own).
+    const root = [...roots].filter((r) => filename.startsWith(r)).sort((a, b) => b.length - a.length)[0];
+    const ours = root !== undefined && !filename.split(path.sep).includes("node_modules");
     if (!ours && previous) return previous(module, filename);
-    module._compile(transpile(fs.readFileSync(filename, "utf8"), filename), filename);
+    module._compile(transpile(fs.readFileSync(filename, "utf8"), filename, root), filename);
   };
 }
 

@@ -17,7 +17,10 @@ const ALLOWED: Record<string, readonly string[]> = {
   infra: ["handlers", "cloudtrail", "policy/lib"],
   evidence: ["cloudtrail", "cli"],
   offline: ["policy", "cli"],
-  bench: ["cloudtrail", "cli", "evidence", "handlers", "infra", "offline", "policy"],
+  bench: ["cloudtrail", "cli", "evidence", "handlers", "infra", "offline", "policy", "testkit"],
+  // Fixtures shared by the tests and the benchmarks (the synthetic organisation, the local Step
+  // Functions run): they build on the code under test, never on tests/ or bench/.
+  testkit: ["cloudtrail"],
   tests: ["*"],
 };
 
@@ -85,11 +88,22 @@ describe("architecture: imports between top-level folders", () => {
     assert.deepEqual(bad, []);
   });
 
+  it("nothing but tests/ and bench/ imports testkit/; nothing imports bench/", () => {
+    const bad = edges
+      .filter((e) => (topOf(e.to) === "testkit" && e.from !== "tests" && e.from !== "bench") || topOf(e.to) === "bench")
+      .map((e) => `${e.file}: ${e.spec}`);
+    assert.deepEqual(bad, []);
+    assert.ok(
+      edges.some((e) => e.from === "tests" && topOf(e.to) === "testkit"),
+      "tests/ imports the shared fixtures from testkit/",
+    );
+  });
+
   it("no cycle between top-level folders", () => {
     const graph = new Map<string, Set<string>>();
     for (const e of edges) {
       const to = topOf(e.to);
-      if (e.from === "tests" || e.from === "bench") continue;
+      if (e.from === "tests" || e.from === "bench" || e.from === "testkit") continue;
       if (!graph.has(e.from)) graph.set(e.from, new Set());
       graph.get(e.from)!.add(to);
     }

@@ -1,6 +1,6 @@
 /**
  * Shared setup of the organisation verification tests: the synthetic organisation (20 accounts x
- * 3 regions x 2 days, 4 digests a day, signed with a fresh test RSA key), generated and seeded
+ * 3 regions x 2 days, DIGESTS_PER_DAY digests a day, signed with a fresh test RSA key), generated and seeded
  * once per mocha run into s3rver on 127.0.0.1 (through s3rver's own store; every read in the tests
  * then goes over the S3 API), with tampering planted in exactly two shards over the S3 API.
  */
@@ -10,7 +10,7 @@ import { s3JsonObjects } from "../../cloudtrail/org/s3-ports";
 import { withPublicKeyCache } from "../../cloudtrail/org/shard-verifier";
 import { S3DigestStore } from "../../cloudtrail/verify/s3-store";
 import type { DigestStore } from "../../cloudtrail/verify/store";
-import { buildSyntheticOrg, fixtureCloudTrail, startLocalS3, seedSyntheticOrg, type LocalS3, type SyntheticOrg } from "../../bench/org-fixture";
+import { buildSyntheticOrg, fixtureCloudTrail, startLocalS3, seedSyntheticOrg, type LocalS3, type SyntheticOrg } from "../../testkit/org-fixture";
 import { createPlannerHandler } from "../../handlers/org-verification/planner";
 import { createReducerHandler, s3PutRecord } from "../../handlers/org-verification/reducer";
 import { createShardHandler } from "../../handlers/org-verification/shard";
@@ -18,6 +18,13 @@ import { createShardHandler } from "../../handlers/org-verification/shard";
 export const RESULTS_BUCKET = "org-verify-results";
 export const REGIONS = ["eu-west-1", "us-east-1", "ap-southeast-2"];
 export const FIRST_DAY = "2026-03-01";
+/**
+ * Digests per day per (account, region): three, the fewest with a middle digest to tamper with (a
+ * day's first and last digests are read by the neighbouring day's walk too). Every digest is two
+ * S3 GETs per walk, the bulk of these tests' time (issue 13); bench/org-verify.ts keeps 24 a day.
+ */
+export const DIGESTS_PER_DAY = 3;
+const MIDDLE = 1;
 
 export interface Tampering {
   /** A log file of this shard altered after delivery: log-hash-mismatch. */
@@ -39,20 +46,20 @@ export interface OrgWorld {
 let world: Promise<OrgWorld> | undefined;
 
 async function build(): Promise<OrgWorld> {
-  const org = buildSyntheticOrg({ accounts: 20, regions: REGIONS, firstDay: FIRST_DAY, days: 2, digestsPerDay: 4, logsPerDigest: 1 });
+  const org = buildSyntheticOrg({ accounts: 20, regions: REGIONS, firstDay: FIRST_DAY, days: 2, digestsPerDay: DIGESTS_PER_DAY, logsPerDigest: 1 });
   const s3 = await startLocalS3([org.trail.bucket, RESULTS_BUCKET]);
   await seedSyntheticOrg(s3, org);
 
   // Tampering after delivery, in two shards of different accounts, regions and days; middle
   // digests, so the neighbouring day's walk (which checks the link across midnight) is unaffected.
   const shardA = `${org.accounts[3]}/eu-west-1/${FIRST_DAY}`;
-  const digestA = org.digestsByShard.get(shardA)![2];
+  const digestA = org.digestsByShard.get(shardA)![MIDDLE];
   const logA = org.logsByDigest.get(digestA)![0];
   await s3.client.send(
     new PutObjectCommand({ Bucket: org.trail.bucket, Key: logA, Body: zlib.gzipSync(Buffer.from('{"Records":[{"eventName":"DeleteTrail"}]}')) }),
   );
   const shardB = `${org.accounts[11]}/us-east-1/2026-03-02`;
-  const digestB = org.digestsByShard.get(shardB)![2];
+  const digestB = org.digestsByShard.get(shardB)![MIDDLE];
   await s3.client.send(new DeleteObjectCommand({ Bucket: org.trail.bucket, Key: digestB }));
 
   const publicKeyCalls = { count: 0 };

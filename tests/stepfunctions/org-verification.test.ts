@@ -5,8 +5,8 @@ import { strict as assert } from "node:assert";
 import { buildOrgVerificationDefinition, STATE_NAMES, THROTTLED_ERROR } from "../../cloudtrail/org/state-machine";
 import type { OrgReviewRecord } from "../../cloudtrail/org/reducer";
 import { StateMachineError } from "../../handlers/org-verification/config";
-import { runLocally } from "../../bench/local-sfn";
-import { FIRST_DAY, handlersFor, keysUnder, orgWorld, readJson, RESULTS_BUCKET } from "./org-setup";
+import { runLocally } from "../../testkit/local-sfn";
+import { DIGESTS_PER_DAY, FIRST_DAY, handlersFor, keysUnder, orgWorld, readJson, RESULTS_BUCKET } from "./org-setup";
 
 const definition = buildOrgVerificationDefinition({
   plannerFunctionArn: "arn:aws:lambda:eu-west-1:111111111111:function:org-verify-planner",
@@ -65,12 +65,18 @@ describe("organisation verification on the local Step Functions engine (issue 11
         `integrity:log-hash-mismatch:${w.tampering.alteredLog.shard}:${w.tampering.alteredLog.key}`,
       ].sort(),
     );
-    // Every other shard walked its whole day: 4 digests and their log files, and on the second day
+    // Every other shard walked its whole day: DIGESTS_PER_DAY digests and their log files, and on the second day
     // also the first day's last digest, whose link across midnight it checks.
     const clean = record.perShard.filter((s) => s.valid);
     assert.equal(clean.length, 118);
-    assert.deepEqual([...new Set(clean.filter((s) => s.day === FIRST_DAY).map((s) => `${s.digestsChecked}/${s.logFilesChecked}`))], ["4/4"]);
-    assert.deepEqual([...new Set(clean.filter((s) => s.day !== FIRST_DAY).map((s) => `${s.digestsChecked}/${s.logFilesChecked}`))], ["5/5"]);
+    assert.deepEqual(
+      [...new Set(clean.filter((s) => s.day === FIRST_DAY).map((s) => `${s.digestsChecked}/${s.logFilesChecked}`))],
+      [`${DIGESTS_PER_DAY}/${DIGESTS_PER_DAY}`],
+    );
+    assert.deepEqual(
+      [...new Set(clean.filter((s) => s.day !== FIRST_DAY).map((s) => `${s.digestsChecked}/${s.logFilesChecked}`))],
+      [`${DIGESTS_PER_DAY + 1}/${DIGESTS_PER_DAY + 1}`],
+    );
     assert.ok(record.run.mapRunArn?.includes(":mapRun:"), "the record names the Map Run");
 
     assert.equal(h.published.length, 1);
@@ -116,7 +122,7 @@ describe("organisation verification on the local Step Functions engine (issue 11
     assert.match(notVerified[0].message, /TypeError: Cannot read properties of undefined/);
     assert.equal(record.perShard.find((s) => shardOf(s) === broken)?.status, "error");
     const kept = record.perShard.find((s) => shardOf(s) === throttled);
-    assert.deepEqual([kept?.status, kept?.valid, kept?.logFilesChecked], ["verified", true, 5]);
+    assert.deepEqual([kept?.status, kept?.valid, kept?.logFilesChecked], ["verified", true, DIGESTS_PER_DAY + 1]);
     // The tampered shard of that day is still reported beside it.
     assert.deepEqual(record.findings.filter((f) => f.kind === "integrity").map(shardOf), [w.tampering.deletedDigest.shard]);
   });

@@ -11,7 +11,7 @@
 import { ListPublicKeysCommand, type CloudTrailClient } from "@aws-sdk/client-cloudtrail";
 import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import * as crypto from "node:crypto";
-import { promises as fs } from "node:fs";
+import { accessSync, constants as fsConstants, promises as fs } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as zlib from "node:zlib";
@@ -233,12 +233,25 @@ function patchS3rverDelimiter(): void {
   FilesystemStore.prototype.__orgscaleDelimiterPatch = true;
 }
 
+/**
+ * s3rver keeps every object as files (FilesystemStore, several syscalls per request): on a tmpfs
+ * (Linux /dev/shm) they never reach a disk, which made the organisation tests markedly faster.
+ */
+const SCRATCH = (() => {
+  try {
+    accessSync("/dev/shm", fsConstants.W_OK);
+    return "/dev/shm";
+  } catch {
+    return os.tmpdir();
+  }
+})();
+
 /** Starts s3rver in this process on an ephemeral 127.0.0.1 port, with a fresh directory. */
 export async function startLocalS3(buckets: string[]): Promise<LocalS3> {
   patchS3rverDelimiter();
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- s3rver ships CommonJS without types
   const S3rver = require("s3rver");
-  const directory = await fs.mkdtemp(path.join(os.tmpdir(), "orgscale-s3-"));
+  const directory = await fs.mkdtemp(path.join(SCRATCH, "orgscale-s3-"));
   const server = new S3rver({
     address: "127.0.0.1",
     port: 0,
