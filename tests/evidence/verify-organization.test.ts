@@ -1,6 +1,6 @@
 // Issue 11: `npm run evidence -- verify` over an organisation trail, on demand: the local fan-out
 // (--all-accounts) over a synthetic organisation served by aws-sdk-client-mock (the same generator
-// as the state machine tests: bench/org-fixture.ts, signed with a fresh RSA key), and the deployed
+// as the state machine tests: testkit/org-fixture.ts, signed with a fresh RSA key), and the deployed
 // state machine (--state-machine <arn> --wait) through a mocked Step Functions client.
 import { GetTrailCommand } from "@aws-sdk/client-cloudtrail";
 import { ListAccountsCommand, OrganizationsClient } from "@aws-sdk/client-organizations";
@@ -9,7 +9,7 @@ import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { mockClient } from "aws-sdk-client-mock";
 import * as assert from "node:assert/strict";
 import * as zlib from "node:zlib";
-import { buildSyntheticOrg, type SyntheticOrg } from "../../bench/org-fixture";
+import { buildSyntheticOrg, type SyntheticOrg } from "../../testkit/org-fixture";
 import { main } from "../../evidence/cli";
 import { ChainFixture } from "./fixtures";
 import { CapturedIO, mockedAws, type MockedAws } from "./helpers";
