@@ -54,7 +54,7 @@ const plannedReviewWriterRoleArns = [
 ];
 
 const auditKey = new CustomerManagedKey("audit-key", {
-  description: `Encrypts the audit trail ${plannedTrailName}, its log group and alert topic (M4)`,
+  description: `Encrypts the audit trail ${plannedTrailName}, its logs and the estate's log groups (M4)`,
   aliasName: `${prefix}-audit-${stack}`,
   accountId: ctx.accountId,
   partition: ctx.partition,
@@ -70,9 +70,10 @@ const auditKey = new CustomerManagedKey("audit-key", {
 });
 
 // E8: the alert path has a key of its own. If the audit key is disabled or scheduled for deletion,
-// the alert about it must still be delivered (topic, dead-letter queue, webhook secret).
+// the alert about it must still be delivered (topic, webhook secret; the dead-letter queue is SSE-SQS
+// on purpose, so it still accepts what a broken key refuses).
 const alertKey = new CustomerManagedKey("alert-key", {
-  description: `Encrypts the audit alert path of ${stack}: topic, dead-letter queue, webhook secret (E8)`,
+  description: `Encrypts the audit alert path of ${stack}: alert topic and Slack webhook secret (E8)`,
   aliasName: `${prefix}-alerts-${stack}`,
   accountId: ctx.accountId,
   partition: ctx.partition,
