@@ -15,7 +15,8 @@ import { accessSync, constants as fsConstants, promises as fs } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as zlib from "node:zlib";
-import type { OrganizationTrail } from "../cloudtrail/org/shards";
+import { memberTrail, shardId, type OrganizationTrail } from "../cloudtrail/org/shards";
+import { cloudTrailTime as iso, logFileContent } from "./cloudtrail-log";
 import {
   buildStringToSign,
   digestKeyFor,
@@ -61,32 +62,8 @@ export const ORG_TRAIL: OrganizationTrail = {
   homeRegion: "eu-west-1",
 };
 
-function iso(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, "Z");
-}
-
 export function accountIds(count: number): string[] {
   return Array.from({ length: count }, (_, i) => String(100000000000 + i * 7919).padStart(12, "0"));
-}
-
-function logContent(accountId: string, region: string, at: Date, events: number, salt: string): string {
-  const records = [];
-  for (let i = 0; i < events; i++) {
-    records.push({
-      eventVersion: "1.09",
-      userIdentity: { type: "AssumedRole", arn: `arn:aws:sts::${accountId}:assumed-role/app/${salt}-${i}`, accountId },
-      eventTime: iso(new Date(at.getTime() + i * 1000)),
-      eventSource: "s3.amazonaws.com",
-      eventName: i % 2 ? "GetObject" : "PutObject",
-      awsRegion: region,
-      sourceIPAddress: `10.1.${i % 250}.${(i * 7) % 250}`,
-      requestID: crypto.createHash("md5").update(`${accountId}/${salt}/${i}`).digest("hex"),
-      eventID: crypto.randomUUID(),
-      readOnly: i % 2 === 1,
-      recipientAccountId: accountId,
-    });
-  }
-  return JSON.stringify({ Records: records });
 }
 
 /** Builds the organisation in memory (RSA signing dominates: about 1 ms per digest). */
@@ -109,14 +86,7 @@ export function buildSyntheticOrg(options: OrgFixtureOptions, trail: Organizatio
 
   for (const accountId of accounts) {
     for (const region of options.regions) {
-      const location = {
-        bucket: trail.bucket,
-        prefix: trail.prefix,
-        accountId,
-        organizationId: trail.organizationId,
-        trailName: trail.trailName,
-        homeRegion: trail.homeRegion,
-      };
+      const location = memberTrail(trail, accountId);
       let previous: { key: string; uncompressed: Buffer; signature: string } | undefined;
       for (let n = 0; n < options.days * perDay; n++) {
         const start = new Date(first.getTime() + n * hours * 3_600_000);
@@ -130,7 +100,7 @@ export function buildSyntheticOrg(options: OrgFixtureOptions, trail: Organizatio
           const stamp = formatKeyTimestamp(at).slice(0, 13) + "Z";
           const dayPath = at.toISOString().slice(0, 10).replace(/-/g, "/");
           const logKey = `${head}AWSLogs/${trail.organizationId}/${accountId}/CloudTrail/${region}/${dayPath}/${accountId}_CloudTrail_${region}_${stamp}_${n}-${j}.json.gz`;
-          const content = Buffer.from(logContent(accountId, region, at, options.eventsPerLog ?? 3, `${n}-${j}`));
+          const content = Buffer.from(logFileContent(region, accountId, at, options.eventsPerLog ?? 3, `${n}-${j}`));
           objects.set(logKey, { body: zlib.gzipSync(content), metadata: {} });
           logKeys.push(logKey);
           logFiles.push({
@@ -163,7 +133,7 @@ export function buildSyntheticOrg(options: OrgFixtureOptions, trail: Organizatio
         const toSign = buildStringToSign(doc.digestEndTime, doc.digestS3Bucket, doc.digestS3Object, sha256Hex(uncompressed), doc.previousDigestSignature);
         const signature = crypto.sign("sha256", Buffer.from(toSign, "utf8"), privateKey).toString("hex");
         objects.set(key, { body: zlib.gzipSync(uncompressed), metadata: { signature, "signature-algorithm": "SHA256withRSA" } });
-        const id = `${accountId}/${region}/${day}`;
+        const id = shardId({ accountId, region, day });
         if (!digestsByShard.has(id)) digestsByShard.set(id, []);
         digestsByShard.get(id)!.push(key);
         logsByDigest.set(key, logKeys);

@@ -22,7 +22,10 @@ import {
   type PublicKeyRecord,
   type TrailLocation,
 } from "../../cloudtrail/verify";
+import { cloudTrailTime as iso, logFileContent } from "../../testkit/cloudtrail-log";
 import { CLOUDTRAIL_TEST_KEY_PEM } from "./test-keys";
+
+export { logFileContent };
 
 export type AnyStub = AwsStub<any, any, any>;
 
@@ -113,10 +116,6 @@ export const DEFAULT_TRAIL: TrailLocation = {
   homeRegion: "eu-west-1",
 };
 
-function iso(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, "Z");
-}
-
 export function gzip(data: Buffer | string): Buffer {
   return zlib.gzipSync(typeof data === "string" ? Buffer.from(data) : data);
 }
@@ -130,27 +129,6 @@ export function signDigest(signingKey: SigningKey, doc: Record<string, unknown>,
     (doc.previousDigestSignature as string | null) ?? null,
   );
   return crypto.sign("sha256", Buffer.from(toSign, "utf8"), signingKey.privateKey).toString("hex");
-}
-
-/** A fake CloudTrail log file: {"Records":[...]} with plausible events. */
-export function logFileContent(region: string, accountId: string, at: Date, events: number, salt: string): string {
-  const records = [];
-  for (let i = 0; i < events; i++) {
-    records.push({
-      eventVersion: "1.09",
-      userIdentity: { type: "AssumedRole", arn: `arn:aws:sts::${accountId}:assumed-role/ops/${salt}-${i}`, accountId },
-      eventTime: iso(new Date(at.getTime() + i * 1000)),
-      eventSource: "s3.amazonaws.com",
-      eventName: i % 2 ? "GetObject" : "PutObject",
-      awsRegion: region,
-      sourceIPAddress: `10.0.${i % 250}.${(i * 7) % 250}`,
-      requestID: crypto.createHash("md5").update(`${salt}/${i}`).digest("hex"),
-      eventID: crypto.randomUUID(),
-      readOnly: i % 2 === 1,
-      recipientAccountId: accountId,
-    });
-  }
-  return JSON.stringify({ Records: records });
 }
 
 export class ChainFixture {
