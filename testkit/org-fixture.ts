@@ -1,7 +1,7 @@
 /**
  * A synthetic organisation for the organisation verification tests and benchmark (issue 11):
  * accounts x regions x days of CloudTrail digest chains under an organisation trail's layout
- * (AWSLogs/<o-id>/<account>/CloudTrail-Digest/<region>/...), signed as CloudTrail signs
+ * (AWSLogs/<o-id>/<account>/CloudTrail-Digest/<region>/...), signed as CloudTrail signs with a committed test key
  * (cloudtrail-log-file-custom-validation.html; the same construction as tests/evidence/fixtures.ts), held in memory,
  * then uploaded to a real S3 API (s3rver on 127.0.0.1) with the S3 SDK.
  *
@@ -27,6 +27,7 @@ import {
   type PublicKeyRecord,
 } from "../cloudtrail/verify";
 import { TaskLimiter } from "../cloudtrail/verify/concurrency";
+import { CLOUDTRAIL_TEST_KEY_PEM } from "./test-keys";
 
 export interface OrgFixtureOptions {
   accounts: number;
@@ -68,7 +69,10 @@ export function accountIds(count: number): string[] {
 
 /** Builds the organisation in memory (RSA signing dominates: about 1 ms per digest). */
 export function buildSyntheticOrg(options: OrgFixtureOptions, trail: OrganizationTrail = ORG_TRAIL): SyntheticOrg {
-  const { privateKey, publicKey } = crypto.generateKeyPairSync("rsa", { modulusLength: 2048 });
+  // One of the committed test-only keys (issue 11 "signed with a test key"): reproducible digests,
+  // and no key generation per run (about 0.7 s on the 2-core machine, issue 13).
+  const privateKey = crypto.createPrivateKey(CLOUDTRAIL_TEST_KEY_PEM);
+  const publicKey = crypto.createPublicKey(privateKey);
   const der = publicKey.export({ format: "der", type: "pkcs1" });
   const fingerprint = publicKeyFingerprint(der);
   const publicKeys: PublicKeyRecord[] = [

@@ -13,7 +13,7 @@ import { main } from "../../evidence/cli";
 import { exportTrailEvidence } from "../../evidence/export";
 import { ChainFixture, gzip, makeSigningKey, makeTempDir, removeDir, type BuiltDigest, type SigningKey } from "./fixtures";
 import { ADAPTERS, CapturedIO, kindsAndKeys, mockedAws, verifyVia } from "./helpers";
-import { UNRELATED_1024_TEST_KEY_PEM } from "./test-keys";
+import { UNRELATED_1024_TEST_KEY_PEM } from "../../testkit/test-keys";
 
 type Action = "gap" | "link" | "invalid" | "missing" | "bucket_change";
 

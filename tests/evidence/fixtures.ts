@@ -23,7 +23,7 @@ import {
   type TrailLocation,
 } from "../../cloudtrail/verify";
 import { cloudTrailTime as iso, logFileContent } from "../../testkit/cloudtrail-log";
-import { CLOUDTRAIL_TEST_KEY_PEM } from "./test-keys";
+import { CLOUDTRAIL_TEST_KEY_PEM } from "../../testkit/test-keys";
 
 export { logFileContent };
 

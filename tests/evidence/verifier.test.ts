@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import * as crypto from "node:crypto";
 import { digestKeyFor, sha256Hex, type VerificationResult } from "../../cloudtrail/verify";
 import { ChainFixture, gzip, makeSigningKey, testPrivateKey, type SigningKey } from "./fixtures";
-import { LATE_BACKFILL_TEST_KEY_PEM, UNRELATED_1024_TEST_KEY_PEM } from "./test-keys";
+import { LATE_BACKFILL_TEST_KEY_PEM, UNRELATED_1024_TEST_KEY_PEM } from "../../testkit/test-keys";
 import { ADAPTERS, corruptHex, kindsAndKeys, verifyVia } from "./helpers";
 
 const START = new Date("2024-03-01T00:00:00Z");

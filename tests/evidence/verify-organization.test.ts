@@ -1,6 +1,6 @@
 // Issue 11: `npm run evidence -- verify` over an organisation trail, on demand: the local fan-out
 // (--all-accounts) over a synthetic organisation served by aws-sdk-client-mock (the same generator
-// as the state machine tests: testkit/org-fixture.ts, signed with a fresh RSA key), and the deployed
+// as the state machine tests: testkit/org-fixture.ts, signed with a committed test key), and the deployed
 // state machine (--state-machine <arn> --wait) through a mocked Step Functions client.
 import { GetTrailCommand } from "@aws-sdk/client-cloudtrail";
 import { ListAccountsCommand, OrganizationsClient } from "@aws-sdk/client-organizations";

@@ -1,8 +1,13 @@
 /**
- * Shared setup of the organisation verification tests: the synthetic organisation (20 accounts x
- * 3 regions x 2 days, DIGESTS_PER_DAY digests a day, signed with a fresh test RSA key), generated and seeded
- * once per mocha run into s3rver on 127.0.0.1 (through s3rver's own store; every read in the tests
- * then goes over the S3 API), with tampering planted in exactly two shards over the S3 API.
+ * Shared setup of the organisation verification tests: two synthetic organisations (signed with a
+ * committed test key), generated and seeded once per mocha process into one s3rver on 127.0.0.1
+ * (through s3rver's own store; every read in the tests then goes over the S3 API), each with
+ * tampering planted in exactly two shards over the S3 API:
+ *  - `orgWorld()`: 20 accounts x 3 regions x 2 days, issue 11's scale, for the two runs that assert
+ *    the whole organisation (the local fan-out and the Step Functions execution);
+ *  - `smallOrgWorld()`: 4 accounts x 3 regions x 2 days in another bucket, for the tests of retries,
+ *    missing accounts and regions, whose assertions do not depend on the scale (issue 13: every
+ *    shard walked is about ten S3 round trips, the bulk of these tests' time).
  */
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import * as zlib from "node:zlib";
@@ -10,14 +15,16 @@ import { s3JsonObjects } from "../../cloudtrail/org/s3-ports";
 import { withPublicKeyCache } from "../../cloudtrail/org/shard-verifier";
 import { S3DigestStore } from "../../cloudtrail/verify/s3-store";
 import type { DigestStore } from "../../cloudtrail/verify/store";
-import { buildSyntheticOrg, fixtureCloudTrail, startLocalS3, seedSyntheticOrg, type LocalS3, type SyntheticOrg } from "../../testkit/org-fixture";
+import { buildSyntheticOrg, fixtureCloudTrail, ORG_TRAIL, startLocalS3, seedSyntheticOrg, type LocalS3, type SyntheticOrg } from "../../testkit/org-fixture";
 import { createPlannerHandler } from "../../handlers/org-verification/planner";
 import { createReducerHandler, s3PutRecord } from "../../handlers/org-verification/reducer";
 import { createShardHandler } from "../../handlers/org-verification/shard";
+import { onceAfterTests } from "../support/cleanup";
 
 export const RESULTS_BUCKET = "org-verify-results";
 export const REGIONS = ["eu-west-1", "us-east-1", "ap-southeast-2"];
 export const FIRST_DAY = "2026-03-01";
+export const SECOND_DAY = "2026-03-02";
 /**
  * Digests per day per (account, region): three, the fewest with a middle digest to tamper with (a
  * day's first and last digests are read by the neighbouring day's walk too). Every digest is two
@@ -25,6 +32,7 @@ export const FIRST_DAY = "2026-03-01";
  */
 export const DIGESTS_PER_DAY = 3;
 const MIDDLE = 1;
+const SMALL_BUCKET = `${ORG_TRAIL.bucket}-small`;
 
 export interface Tampering {
   /** A log file of this shard altered after delivery: log-hash-mismatch. */
@@ -43,30 +51,38 @@ export interface OrgWorld {
   store(): DigestStore;
 }
 
-let world: Promise<OrgWorld> | undefined;
+interface Worlds {
+  s3: LocalS3;
+  big: OrgWorld;
+  small: OrgWorld;
+}
 
-async function build(): Promise<OrgWorld> {
-  const org = buildSyntheticOrg({ accounts: 20, regions: REGIONS, firstDay: FIRST_DAY, days: 2, digestsPerDay: DIGESTS_PER_DAY, logsPerDigest: 1 });
-  const s3 = await startLocalS3([org.trail.bucket, RESULTS_BUCKET]);
-  await seedSyntheticOrg(s3, org);
+let worlds: Promise<Worlds> | undefined;
 
-  // Tampering after delivery, in two shards of different accounts, regions and days; middle
-  // digests, so the neighbouring day's walk (which checks the link across midnight) is unaffected.
-  const shardA = `${org.accounts[3]}/eu-west-1/${FIRST_DAY}`;
-  const digestA = org.digestsByShard.get(shardA)![MIDDLE];
-  const logA = org.logsByDigest.get(digestA)![0];
+/**
+ * Tampering after delivery, in two shards of different accounts, regions and days; middle digests,
+ * so the neighbouring day's walk (which checks the link across midnight) is unaffected.
+ */
+async function plant(s3: LocalS3, org: SyntheticOrg, alteredAccount: number, deletedAccount: number): Promise<Tampering> {
+  const shardA = `${org.accounts[alteredAccount]}/eu-west-1/${FIRST_DAY}`;
+  const logA = org.logsByDigest.get(org.digestsByShard.get(shardA)![MIDDLE])![0];
   await s3.client.send(
     new PutObjectCommand({ Bucket: org.trail.bucket, Key: logA, Body: zlib.gzipSync(Buffer.from('{"Records":[{"eventName":"DeleteTrail"}]}')) }),
   );
-  const shardB = `${org.accounts[11]}/us-east-1/2026-03-02`;
+  const shardB = `${org.accounts[deletedAccount]}/us-east-1/${SECOND_DAY}`;
   const digestB = org.digestsByShard.get(shardB)![MIDDLE];
   await s3.client.send(new DeleteObjectCommand({ Bucket: org.trail.bucket, Key: digestB }));
+  return { alteredLog: { shard: shardA, key: logA }, deletedDigest: { shard: shardB, key: digestB } };
+}
 
+async function world(s3: LocalS3, org: SyntheticOrg, tampered: [number, number]): Promise<OrgWorld> {
+  await seedSyntheticOrg(s3, org);
+  const tampering = await plant(s3, org, ...tampered);
   const publicKeyCalls = { count: 0 };
   return {
     org,
     s3,
-    tampering: { alteredLog: { shard: shardA, key: logA }, deletedDigest: { shard: shardB, key: digestB } },
+    tampering,
     publicKeyCalls,
     env: {
       TRAIL_ARN: `arn:aws:cloudtrail:${org.trail.homeRegion}:111111111111:trail/${org.trail.trailName}`,
@@ -84,16 +100,38 @@ async function build(): Promise<OrgWorld> {
   };
 }
 
-/** The world, built on first use in this mocha process. */
-export function orgWorld(): Promise<OrgWorld> {
-  world ??= build();
-  return world;
+async function build(): Promise<Worlds> {
+  const shape = { regions: REGIONS, firstDay: FIRST_DAY, days: 2, digestsPerDay: DIGESTS_PER_DAY, logsPerDigest: 1 };
+  const bigOrg = buildSyntheticOrg({ ...shape, accounts: 20 });
+  const smallOrg = buildSyntheticOrg({ ...shape, accounts: 4 }, { ...ORG_TRAIL, bucket: SMALL_BUCKET });
+  const s3 = await startLocalS3([bigOrg.trail.bucket, SMALL_BUCKET, RESULTS_BUCKET]);
+  const [big, small] = await Promise.all([world(s3, bigOrg, [3, 11]), world(s3, smallOrg, [1, 2])]);
+  return { s3, big, small };
 }
 
-export async function closeOrgWorld(): Promise<void> {
-  if (!world) return;
-  const w = await world;
-  world = undefined;
+function worldsOnce(): Promise<Worlds> {
+  if (!worlds) {
+    worlds = build();
+    // Closed after the tests of this process (in parallel mode: of this file), see tests/support/cleanup.ts.
+    onceAfterTests("organisation s3rver", closeOrgWorlds);
+  }
+  return worlds;
+}
+
+/** 20 accounts x 3 regions x 2 days (120 shards), built on first use in this mocha process. */
+export async function orgWorld(): Promise<OrgWorld> {
+  return (await worldsOnce()).big;
+}
+
+/** 4 accounts x 3 regions x 2 days (24 shards), in the same server. */
+export async function smallOrgWorld(): Promise<OrgWorld> {
+  return (await worldsOnce()).small;
+}
+
+export async function closeOrgWorlds(): Promise<void> {
+  if (!worlds) return;
+  const w = await worlds;
+  worlds = undefined;
   await w.s3.close();
 }
 
@@ -140,6 +178,3 @@ export async function keysUnder(s3: S3Client, bucket: string, prefix: string): P
   } while (token);
   return keys;
 }
-
-// A root hook (registered once, when the first test file imports this module): the server stops after every file ran.
-after(closeOrgWorld);

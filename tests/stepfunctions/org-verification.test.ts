@@ -1,12 +1,13 @@
 // Issue 11: the organisation verification state machine executed by aws-local-stepfunctions, each
 // Task bound to the project's handlers, against a real S3 API (s3rver on 127.0.0.1) holding a
-// synthetic organisation (20 accounts x 3 regions x 2 days) with tampering in exactly two shards.
+// synthetic organisation (20 accounts x 3 regions x 2 days; a 4-account one for retries) with
+// tampering in exactly two shards.
 import { strict as assert } from "node:assert";
 import { buildOrgVerificationDefinition, STATE_NAMES, THROTTLED_ERROR } from "../../cloudtrail/org/state-machine";
 import type { OrgReviewRecord } from "../../cloudtrail/org/reducer";
 import { StateMachineError } from "../../handlers/org-verification/config";
 import { runLocally } from "../../testkit/local-sfn";
-import { DIGESTS_PER_DAY, FIRST_DAY, handlersFor, keysUnder, orgWorld, readJson, RESULTS_BUCKET } from "./org-setup";
+import { DIGESTS_PER_DAY, FIRST_DAY, handlersFor, keysUnder, orgWorld, readJson, REGIONS, RESULTS_BUCKET, SECOND_DAY, smallOrgWorld } from "./org-setup";
 
 const definition = buildOrgVerificationDefinition({
   plannerFunctionArn: "arn:aws:lambda:eu-west-1:111111111111:function:org-verify-planner",
@@ -94,9 +95,11 @@ describe("organisation verification on the local Step Functions engine (issue 11
   });
 
   it("retries a shard whose Lambda throws, then reports it as not verified (never dropped); a throttled shard is retried and kept", async () => {
-    const w = await orgWorld();
-    const broken = `${w.org.accounts[7]}/ap-southeast-2/2026-03-02`;
-    const throttled = `${w.org.accounts[0]}/eu-west-1/2026-03-02`;
+    // Retries do not depend on the scale: the small organisation (4 accounts x 3 regions).
+    const w = await smallOrgWorld();
+    const perDay = w.org.accounts.length * REGIONS.length;
+    const broken = `${w.org.accounts[3]}/ap-southeast-2/${SECOND_DAY}`;
+    const throttled = `${w.org.accounts[0]}/eu-west-1/${SECOND_DAY}`;
     const attempts = new Map<string, number>();
     const h = handlersFor(w, (inner) => async (event) => {
       const s = (event as { shard: { accountId: string; region: string; day: string } }).shard;
@@ -107,12 +110,12 @@ describe("organisation verification on the local Step Functions engine (issue 11
       if (id === throttled && attempt <= 2) throw new StateMachineError(THROTTLED_ERROR, "SlowDown: Please reduce your request rate.");
       return inner(event);
     });
-    const out = (await runLocally({ definition, s3: w.s3.client, ...h, input: { first: "2026-03-02" }, executionName: "broken-shard" })) as ReducerOutput;
+    const out = (await runLocally({ definition, s3: w.s3.client, ...h, input: { first: SECOND_DAY }, executionName: "broken-shard" })) as ReducerOutput;
     // 1 attempt + MaxAttempts 2 of the States.TaskFailed retrier; the throttled one succeeded on its third.
     assert.equal(attempts.get(broken), 3);
     assert.equal(attempts.get(throttled), 3);
-    assert.equal(attempts.size, 60, "every shard of the day ran");
-    assert.deepEqual(out.shards, { planned: 60, verified: 59, invalid: 1, notVerified: 1, unreported: 0, unplanned: 0 });
+    assert.equal(attempts.size, perDay, "every shard of the day ran");
+    assert.deepEqual(out.shards, { planned: perDay, verified: perDay - 1, invalid: 1, notVerified: 1, unreported: 0, unplanned: 0 });
     const record = (await readJson(w.s3.client, w.org.trail.bucket, out.recordKey)) as OrgReviewRecord;
     const notVerified = record.findings.filter((f) => f.kind === "shard-not-verified");
     assert.deepEqual(
@@ -128,7 +131,7 @@ describe("organisation verification on the local Step Functions engine (issue 11
   });
 
   it("a planner that fails still leaves a record that says so, and an alert", async () => {
-    const w = await orgWorld();
+    const w = await smallOrgWorld();
     const h = handlersFor(w);
     const out = (await runLocally({ definition, s3: w.s3.client, ...h, input: { first: "2026-02-30" }, executionName: "bad-input" })) as ReducerOutput;
     assert.equal(out.outcome, "attention");
