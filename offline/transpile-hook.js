@@ -8,6 +8,8 @@
 // Plain JavaScript so that `node -r ./offline/transpile-hook.js offline/check.ts` needs no
 // TypeScript compiler at all (loading it was a quarter of the check's time).
 "use strict";
+// Before anything loads @pulumi/pulumi: what the check does not use is loaded on first use only.
+require("./defer-sdk-modules.js");
 const crypto = require("crypto");
 const fs = require("fs");
 const path = require("path");

@@ -3,13 +3,14 @@
 // `evidence package` and `who --stack`), and the Athena table's location (AWSLogs/<o-id>/).
 import * as assert from "node:assert/strict";
 import { resourcesOf } from "../support/estate";
+import { ORGANIZATION_ID, SHARED_OPTIONS } from "../infra/shared-options";
 
 describe("organization trail, end to end through the stack (issue 11)", function () {
-  const P = "audit-trail-estate";
-  const ORG = "o-abcdef1234";
+  const ORG = ORGANIZATION_ID;
 
   it("passes the organization id to the daily review, the outputs and the Athena table", async function () {
-    const r = await resourcesOf("prd", { [`${P}:organizationTrail`]: "true", [`${P}:organizationId`]: ORG });
+    // The suite's one run with every compatible option, an organisation trail among them.
+    const r = await resourcesOf("prd", SHARED_OPTIONS);
     const review = r
       .ofType("aws:lambda/function:Function")
       .find((f) => f.inputs.environment?.variables?.TRAIL_ARN !== undefined && f.inputs.environment.variables.DEPLOYER_ROLE_ARNS !== undefined);

@@ -6,6 +6,7 @@ import { strict as assert } from "assert";
 import { MOCK_ACCOUNT_ID } from "../../offline/mocks";
 import { TAMPER_CATALOGUE } from "../../policy/lib/tamper-events";
 import { asList, resourcesOf, Resources, statement, statements, STACKS } from "../support/estate";
+import { ALERT_EMAIL, SHARED_OPTIONS, SLACK_WEBHOOK_URL } from "./shared-options";
 
 const ACCOUNT = MOCK_ACCOUNT_ID;
 const REGION = "ap-northeast-1";
@@ -506,11 +507,11 @@ for (const stack of STACKS) {
 
 describe("alerting options", () => {
   it("stores the Slack webhook as a Pulumi secret in Secrets Manager, never in plain text", async () => {
-    const r = await resourcesOf("prd", { [`${P}:slackWebhookUrl`]: "https://hooks.slack.com/services/T000/B000/XXXX" });
+    const r = await resourcesOf("prd", SHARED_OPTIONS);
     const v = r.one(T.secretVersion, "alert-delivery-slack-webhook-value");
     // The engine receives the value wrapped as a secret (the SDK's secret signature).
     assert.equal((v.rawInputs.secretString as any)["4dabf18193072939515e22adb298388d"], "1b47061264138c4ac30d75fd1eb44270");
-    assert.equal((v.rawInputs.secretString as any).value, "https://hooks.slack.com/services/T000/B000/XXXX");
+    assert.equal((v.rawInputs.secretString as any).value, SLACK_WEBHOOK_URL);
     const fn = r.one(T.fn, "alert-delivery-notifier");
     assert.ok(!JSON.stringify(fn.rawInputs).includes("hooks.slack.com"));
   });
@@ -526,13 +527,13 @@ describe("alerting options", () => {
     assert.deepEqual([cb.slackTeamId, cb.slackChannelId], ["T0123ABCD", "C0123ABCD"]);
   });
   it("e-mail addresses are subscribed beside Slack, so alerts arrive while Slack is down", async () => {
-    const r = await resourcesOf("prd", { [`${P}:alertEmailAddresses`]: JSON.stringify(["soc@example.org"]) });
+    const r = await resourcesOf("prd", SHARED_OPTIONS);
     const sub = r.one(T.subscription, "alert-delivery-email-0").inputs;
-    assert.deepEqual([sub.protocol, sub.endpoint], ["email", "soc@example.org"]);
+    assert.deepEqual([sub.protocol, sub.endpoint], ["email", ALERT_EMAIL]);
     assert.equal(sub.topic, r.one(T.topic, "alert-delivery-topic").rawOutputs.arn);
     // The same address out of band: it still hears when the alert key or topic is broken.
     const oob = r.one(T.subscription, "alert-delivery-out-of-band-email-0").inputs;
-    assert.deepEqual([oob.protocol, oob.endpoint, oob.topic], ["email", "soc@example.org", r.one(T.topic, "alert-delivery-out-of-band-topic").rawOutputs.arn]);
+    assert.deepEqual([oob.protocol, oob.endpoint, oob.topic], ["email", ALERT_EMAIL, r.one(T.topic, "alert-delivery-out-of-band-topic").rawOutputs.arn]);
   });
   it("a posture service can be switched off where the organisation runs it centrally", async () => {
     const r = await resourcesOf("prd", { [`${P}:enableGuardDuty`]: "false", [`${P}:enableSecurityHub`]: "false" });

@@ -1,7 +1,7 @@
 // One prd run with every option that does not exclude another (issue 13: each config-override run
 // costs a whole mocked program run). Tests of those options read this one run: an organisation
 // trail, auditor roles, presign caller roles, mTLS with a private certificate (ownership
-// verification), and the account-wide singletons (Config, GuardDuty, Security Hub, Inspector,
+// verification), a Slack webhook and e-mail recipients for alerts, and the account-wide singletons (Config, GuardDuty, Security Hub, Inspector,
 // Access Analyzer, API Gateway's account role) left to another stack of the account. Options that exclude one
 // another (no data bucket, chatbot delivery) keep runs of their own.
 import { MOCK_ACCOUNT_ID } from "../../offline/mocks";
@@ -16,6 +16,9 @@ export const CALLER_ROLE_ARNS = [`arn:aws:iam::${ACCOUNT}:role/backup-agent`, `a
 export const MTLS_CERTIFICATE_ARN = `arn:aws:acm:${REGION}:${ACCOUNT}:certificate/12345678-1234-1234-1234-123456789012`;
 export const OWNERSHIP_CERTIFICATE_ARN = `arn:aws:acm:${REGION}:${ACCOUNT}:certificate/abcdefab-1234-1234-1234-123456789012`;
 
+export const SLACK_WEBHOOK_URL = "https://hooks.slack.com/services/T000/B000/XXXX";
+export const ALERT_EMAIL = "soc@example.org";
+
 export const SHARED_OPTIONS: Record<string, string> = {
   [`${P}:organizationTrail`]: "true",
   [`${P}:organizationId`]: ORGANIZATION_ID,
@@ -28,4 +31,6 @@ export const SHARED_OPTIONS: Record<string, string> = {
   [`${P}:mtlsOwnershipVerificationCertificateArn`]: OWNERSHIP_CERTIFICATE_ARN,
   [`${P}:accountSingletonsOwner`]: "dev2",
   [`${P}:manageApiGatewayAccount`]: "false",
+  [`${P}:slackWebhookUrl`]: SLACK_WEBHOOK_URL,
+  [`${P}:alertEmailAddresses`]: JSON.stringify([ALERT_EMAIL]),
 };

@@ -1,0 +1,76 @@
+// offline/defer-sdk-modules.js (issue 13): the TypeScript compiler, arborist and the Automation
+// API are not loaded by `require("@pulumi/aws")`, and a program that does use them still gets the
+// real modules: the SDK's own closure serialiser, code-path computation and Automation API run
+// through the proxies. In a child process: this one has loaded TypeScript already (ts-node).
+import { strict as assert } from "node:assert";
+import { execFileSync } from "node:child_process";
+import * as path from "node:path";
+
+const ROOT = path.resolve(__dirname, "../..");
+
+const PROBE = `
+const loaded = (part) => Object.keys(require.cache).some((f) => f.includes(part));
+const parts = { typescript: "node_modules/typescript/", arborist: "@npmcli/arborist/", automation: "@pulumi/pulumi/automation/" };
+const state = () => Object.fromEntries(Object.entries(parts).map(([k, p]) => [k, loaded(p)]));
+(async () => {
+  require("@pulumi/aws");
+  const afterImport = state();
+  const pulumi = require("@pulumi/pulumi");
+  const answer = 42;
+  const serialized = await pulumi.runtime.serializeFunction(() => answer);
+  const afterSerialize = state();
+  const codePaths = await pulumi.runtime.computeCodePaths({ extraIncludePackages: ["yaml"] });
+  const automation = typeof pulumi.automation.LocalWorkspace.create;
+  process.stdout.write(JSON.stringify({
+    afterImport, afterSerialize, serializedText: serialized.text, codePaths: [...codePaths.keys()],
+    automation, afterAll: state(), deferred: require("./offline/defer-sdk-modules.js").deferred,
+  }));
+})().catch((e) => { console.error(e); process.exit(1); });
+`;
+
+describe("deferred SDK modules (offline/defer-sdk-modules.js)", function () {
+  this.timeout(60_000);
+  let probe: {
+    afterImport: Record<string, boolean>;
+    afterSerialize: Record<string, boolean>;
+    serializedText: string;
+    codePaths: string[];
+    automation: string;
+    afterAll: Record<string, boolean>;
+    deferred: string[];
+  };
+
+  before(() => {
+    const out = execFileSync(process.execPath, ["-r", "./offline/defer-sdk-modules.js", "-e", PROBE], {
+      cwd: ROOT,
+      encoding: "utf8",
+      env: { ...process.env, NODE_NO_WARNINGS: "1" },
+    });
+    probe = JSON.parse(out);
+  });
+
+  it("require('@pulumi/aws') loads neither the TypeScript compiler, nor arborist, nor the Automation API", () => {
+    assert.deepEqual(probe.afterImport, { typescript: false, arborist: false, automation: false });
+    assert.deepEqual([...probe.deferred].sort(), [
+      "./automation <- index.js",
+      "@npmcli/arborist <- codePaths.js",
+      "normalize-package-data <- codePaths.js",
+      "typescript <- typescript-shim.js",
+    ]);
+  });
+
+  it("serialising a function loads TypeScript through the proxy and captures the closure", () => {
+    assert.equal(probe.afterSerialize.typescript, true);
+    assert.match(probe.serializedText, /answer = 42|var answer = 42|answer: 42/);
+    assert.match(probe.serializedText, /exports\.handler = /);
+  });
+
+  it("computing code paths (arborist, normalize-package-data) and the Automation API work through the proxies", () => {
+    assert.ok(
+      probe.codePaths.some((p) => /node_modules[\\/]yaml$/.test(p)),
+      probe.codePaths.slice(0, 5).join(", "),
+    );
+    assert.equal(probe.automation, "function");
+    assert.deepEqual(probe.afterAll, { typescript: true, arborist: true, automation: true });
+  });
+});
