@@ -111,9 +111,20 @@ export interface LocalRunOptions {
   executionName?: string;
 }
 
+/**
+ * Definitions the engine has validated in this process (by their JSON). The engine validates with
+ * asl-validator, which builds and compiles its JSON schemas anew on every call (about 0.4 s): an
+ * identical definition is validated once, then constructed with `noValidate` (issue 13).
+ */
+const validatedDefinitions = new Set<string>();
+
 /** One execution; retry pauses overridden to 0 ms (the backoff itself is asserted on the definition). */
 export async function runLocally(options: LocalRunOptions): Promise<unknown> {
-  const machine = new StateMachine(localDefinition(options.definition) as never, { validationOptions: { checkArn: false, checkPaths: true } });
+  const local = localDefinition(options.definition);
+  const json = JSON.stringify(local);
+  const validationOptions = validatedDefinitions.has(json) ? { noValidate: true } : { checkArn: false, checkPaths: true };
+  const machine = new StateMachine(local as never, { validationOptions });
+  validatedDefinitions.add(json);
   const execution = machine.run((options.input ?? {}) as never, {
     overrides: {
       // The engine types handlers over its JSONValue; ours take and return plain JSON too.
