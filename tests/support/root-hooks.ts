@@ -1,4 +1,4 @@
-// mocha root hook plugin (.mocharc.json "require"): see cleanup.ts.
+// mocha root hook plugin (.mocharc.js "require"): see cleanup.ts.
 import { runCleanups } from "./cleanup";
 
 export const mochaHooks = {
