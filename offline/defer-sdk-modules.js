@@ -57,6 +57,15 @@ function lazyModule(load) {
   );
 }
 
+function resolves(request, parent) {
+  try {
+    Module._resolveFilename(request, parent, false);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 let installed = false;
 
 function install() {
@@ -65,7 +74,9 @@ function install() {
   const load = Module._load;
   Module._load = function deferUnusedSdkModules(request, parent, isMain) {
     const from = DEFERRED.get(request);
-    if (from && parent && parent.filename && from.test(parent.filename)) {
+    // Only what resolves is deferred: the SDK's typescript-shim falls back to its vendored compiler
+    // when `typescript` is not installed, and that fallback needs the require to throw now.
+    if (from && parent && parent.filename && from.test(parent.filename) && resolves(request, parent)) {
       deferred.push(`${request} <- ${path.basename(parent.filename)}`);
       return lazyModule(() => load.call(Module, request, parent, isMain));
     }
