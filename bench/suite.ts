@@ -53,7 +53,12 @@ for (let i = 0; i < RUNS; i++) {
   for (let j = 0; j < IMPORT_SAMPLES_PER_RUN; j++) awsImport.push(importAws());
   const run = npmTest();
   suite.push(run.ms);
-  if (run.status !== 0) failedRuns++;
+  if (run.status !== 0) {
+    failedRuns++;
+    // Which test failed, so a flaky one can be found and fixed rather than re-run away.
+    const failures = run.stdout.slice(run.stdout.search(/^\s*\d+ failing/m));
+    console.log(`run ${i + 1} failed:\n${failures.slice(0, 4000)}`);
+  }
   // mocha's closing lines: "N passing (Xs)" and, if any, "N pending".
   summary = [...run.stdout.matchAll(/^\s*(\d+ (?:passing|pending|failing))/gm)].map((m) => m[1]).join(", ");
 }
