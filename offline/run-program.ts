@@ -154,10 +154,18 @@ export class ProgramError extends Error {
   }
 }
 
-function clearProgramModules(programDir: string): void {
+/**
+ * Removes from require.cache what a run loaded under the program's folder, so the next run
+ * executes the program's modules afresh (no state shared between runs). Modules the caller had
+ * loaded before the run (this project's tests import cli/, evidence/, cloudtrail/ ... which are
+ * under the same folder) are the caller's and stay: evicting them made a lazily required module
+ * load a second copy beside the caller's, whose classes then failed `instanceof` (a UsageError
+ * reported as "could not complete" once a program had run before the CLI tests).
+ */
+function forgetModulesLoadedSince(before: ReadonlySet<string>, programDir: string): void {
   const root = path.resolve(programDir) + path.sep;
   for (const id of Object.keys(require.cache)) {
-    if (id.startsWith(root) && !id.includes(`${path.sep}node_modules${path.sep}`)) delete require.cache[id];
+    if (!before.has(id) && id.startsWith(root) && !id.includes(`${path.sep}node_modules${path.sep}`)) delete require.cache[id];
   }
 }
 
@@ -209,7 +217,7 @@ async function runProgramNow(options: RunOptions): Promise<ProgramRun> {
   const entry = path.resolve(options.programDir);
   // Fresh modules every run (no state shared between runs), transpiled once per source text.
   transpileHook.install(entry);
-  clearProgramModules(entry);
+  const loadedBefore = new Set(Object.keys(require.cache));
   // What the language host treats as a failed run (@pulumi/pulumi cmd/run/run.js): an uncaught
   // exception or unhandled rejection (an apply that throws, a registration the monitor refused, a
   // closure that cannot be serialised), or any error logged through pulumi.log.
@@ -259,6 +267,7 @@ async function runProgramNow(options: RunOptions): Promise<ProgramRun> {
     process.chdir(cwd);
     Object.assign(console, consoleOut);
     stopServingBuildCache();
+    forgetModulesLoadedSince(loadedBefore, entry);
   }
   if (failures.length > 0) throw new ProgramError(programMessage(failures[0]), failures[0]);
   const logged = (store as { logErrorCount?: number }).logErrorCount ?? 0;
