@@ -8,9 +8,8 @@ const os = require("node:os");
 const path = require("node:path");
 
 const LONGEST_FIRST = [
+  "tests/stepfunctions/org-scale.test.ts",
   "tests/policy/check.test.ts",
-  "tests/stepfunctions/org-core.test.ts",
-  "tests/stepfunctions/org-verification.test.ts",
   "tests/evidence/hostile-export.test.ts",
   "tests/handlers/daily-review-org-stack.test.ts",
   "tests/infra/alerting.test.ts",

@@ -51,13 +51,20 @@ export interface OrgWorld {
   store(): DigestStore;
 }
 
-interface Worlds {
-  s3: LocalS3;
-  big: OrgWorld;
-  small: OrgWorld;
-}
+let server: Promise<LocalS3> | undefined;
+let big: Promise<OrgWorld> | undefined;
+let small: Promise<OrgWorld> | undefined;
+const SHAPE = { regions: REGIONS, firstDay: FIRST_DAY, days: 2, digestsPerDay: DIGESTS_PER_DAY, logsPerDigest: 1 };
 
-let worlds: Promise<Worlds> | undefined;
+/** One s3rver per mocha process (in parallel mode: per worker), for whichever organisations a file uses. */
+function localS3(): Promise<LocalS3> {
+  if (!server) {
+    server = startLocalS3([ORG_TRAIL.bucket, SMALL_BUCKET, RESULTS_BUCKET]);
+    // Stopped after the tests of this process (in parallel mode: of this file), see tests/support/cleanup.ts.
+    onceAfterTests("organisation s3rver", closeOrgWorlds);
+  }
+  return server;
+}
 
 /**
  * Tampering after delivery, in two shards of different accounts, regions and days; middle digests,
@@ -75,7 +82,8 @@ async function plant(s3: LocalS3, org: SyntheticOrg, alteredAccount: number, del
   return { alteredLog: { shard: shardA, key: logA }, deletedDigest: { shard: shardB, key: digestB } };
 }
 
-async function world(s3: LocalS3, org: SyntheticOrg, tampered: [number, number]): Promise<OrgWorld> {
+async function world(org: SyntheticOrg, tampered: [number, number]): Promise<OrgWorld> {
+  const s3 = await localS3();
   await seedSyntheticOrg(s3, org);
   const tampering = await plant(s3, org, ...tampered);
   const publicKeyCalls = { count: 0 };
@@ -100,39 +108,23 @@ async function world(s3: LocalS3, org: SyntheticOrg, tampered: [number, number])
   };
 }
 
-async function build(): Promise<Worlds> {
-  const shape = { regions: REGIONS, firstDay: FIRST_DAY, days: 2, digestsPerDay: DIGESTS_PER_DAY, logsPerDigest: 1 };
-  const bigOrg = buildSyntheticOrg({ ...shape, accounts: 20 });
-  const smallOrg = buildSyntheticOrg({ ...shape, accounts: 4 }, { ...ORG_TRAIL, bucket: SMALL_BUCKET });
-  const s3 = await startLocalS3([bigOrg.trail.bucket, SMALL_BUCKET, RESULTS_BUCKET]);
-  const [big, small] = await Promise.all([world(s3, bigOrg, [3, 11]), world(s3, smallOrg, [1, 2])]);
-  return { s3, big, small };
+/** 20 accounts x 3 regions x 2 days (120 shards), built and seeded on first use in this process. */
+export function orgWorld(): Promise<OrgWorld> {
+  big ??= world(buildSyntheticOrg({ ...SHAPE, accounts: 20 }), [3, 11]);
+  return big;
 }
 
-function worldsOnce(): Promise<Worlds> {
-  if (!worlds) {
-    worlds = build();
-    // Closed after the tests of this process (in parallel mode: of this file), see tests/support/cleanup.ts.
-    onceAfterTests("organisation s3rver", closeOrgWorlds);
-  }
-  return worlds;
-}
-
-/** 20 accounts x 3 regions x 2 days (120 shards), built on first use in this mocha process. */
-export async function orgWorld(): Promise<OrgWorld> {
-  return (await worldsOnce()).big;
-}
-
-/** 4 accounts x 3 regions x 2 days (24 shards), in the same server. */
-export async function smallOrgWorld(): Promise<OrgWorld> {
-  return (await worldsOnce()).small;
+/** 4 accounts x 3 regions x 2 days (24 shards) in another bucket of the same server. */
+export function smallOrgWorld(): Promise<OrgWorld> {
+  small ??= world(buildSyntheticOrg({ ...SHAPE, accounts: 4 }, { ...ORG_TRAIL, bucket: SMALL_BUCKET }), [1, 2]);
+  return small;
 }
 
 export async function closeOrgWorlds(): Promise<void> {
-  if (!worlds) return;
-  const w = await worlds;
-  worlds = undefined;
-  await w.s3.close();
+  if (!server) return;
+  const s3 = await server;
+  server = big = small = undefined;
+  await s3.close();
 }
 
 export interface Handlers {
