@@ -18,7 +18,10 @@ import { ADMIN_SESSION_ARN, alarmMessage, cloudTrailEvent, DEPLOYER_ROLE_ARN, EV
 import { startFakeSlack, type FakeSlack, type FakeSlackResponder } from "./fixtures/notifier/slack-server";
 
 const TUNING: Partial<DeliveryTuning> = {
-  perRequestTimeoutMs: 200,
+  // Long enough that a loaded machine (the suite runs files in parallel) never aborts a request
+  // the local server answers at once, which made a delivered message count twice; the test of a
+  // hanging request sets its own.
+  perRequestTimeoutMs: 2_000,
   backoffBaseMs: 5,
   backoffMaxMs: 20,
   retryAfterMaxMs: 30,
@@ -226,7 +229,7 @@ describe("notifier Lambda handler", function () {
       return n === 0 ? { status: 500, body: "oops" } : n === 1 ? "hang" : { status: 200 };
     });
     const logger = capturingLogger();
-    const { handler } = build(server, { logger });
+    const { handler } = build(server, { logger, tuning: { ...TUNING, perRequestTimeoutMs: 200 } });
     await handler(snsEvent(JSON.stringify(cloudTrailEvent())), context());
     await assert.rejects(handler(snsEvent("not json: 198.51.100.7"), context()), NotificationDeliveryError);
     assert.ok(logger.lines.some((l) => l.level === "warn"));
