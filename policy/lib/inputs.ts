@@ -29,6 +29,8 @@ export const RECORDED_TYPES: ReadonlySet<string> = new Set<string>([
 ]);
 
 const seen = new Map<string, SeenInputs>();
+/** The seen inputs by their `bucket` input (a bucket's name, a configuration's bucket), in order seen. */
+const byBucketName = new Map<string, SeenInputs[]>();
 let generation = 0;
 let run: unknown;
 
@@ -43,6 +45,7 @@ export function enterRun(stackTags: unknown): void {
   if (stackTags === run) return;
   run = stackTags;
   seen.clear();
+  byBucketName.clear();
   generation++;
 }
 
@@ -55,6 +58,12 @@ export function recordInputs(args: ResourceValidationArgs): SeenInputs | undefin
   if (known) return known;
   const entry = { type: args.type, name: args.name, props: plain(args.props) };
   seen.set(args.urn, entry);
+  const bucket = entry.props.bucket;
+  if (typeof bucket === "string") {
+    const list = byBucketName.get(bucket);
+    if (list) list.push(entry);
+    else byBucketName.set(bucket, [entry]);
+  }
   generation++;
   return entry;
 }
@@ -70,8 +79,9 @@ export function inputsOf(urn: string, outputs: Record<string, unknown>): SeenInp
   return entry;
 }
 
-export function allSeenInputs(): Iterable<[string, SeenInputs]> {
-  return seen.entries();
+/** The seen inputs whose `bucket` input is this name, in the order Analyze showed them. */
+export function seenInputsNamingBucket(name: string): readonly SeenInputs[] {
+  return byBucketName.get(name) ?? [];
 }
 
 /** Changes whenever `Analyze` records something: part of the stack model's cache key. */

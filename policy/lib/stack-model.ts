@@ -8,7 +8,7 @@
 import { PolicyResource } from "@pulumi/policy";
 import { enterRun, inputsGeneration, inputsOf } from "./inputs";
 import * as T from "./types";
-import { asArray, isUnknown, plain, Props, PropValue, Unknown, UNKNOWN } from "./values";
+import { asArray, isUnknown, plain, Props, PropValue, proxyTarget, Unknown, UNKNOWN } from "./values";
 
 export type Maybe<T> = T | Unknown | undefined;
 
@@ -124,25 +124,49 @@ const MODEL_TYPES: ReadonlySet<string> = new Set<string>([
   T.DYNAMODB_TABLE,
 ]);
 
-let memo: { key: string; model: StackModel } | undefined;
+let memo: { generation: number; targets: unknown[] | undefined; urns: string; model: StackModel } | undefined;
 // A process-wide counter (the harness loads the pack as a module instance of its own).
 const BUILDS = Symbol.for("audit-trail-must.stackModelBuilds");
 /** How many models were built in this process (the tests assert one per request). */
 export const stackModelBuilds = (): number => (globalThis as { [BUILDS]?: number })[BUILDS] ?? 0;
 
+/** The deserialised props behind each resource's proxy: one object per resource per request (sdk-memo.ts). */
+function propsTargets(resources: PolicyResource[]): unknown[] | undefined {
+  const out: unknown[] = new Array(resources.length);
+  for (let i = 0; i < resources.length; i++) {
+    const t = proxyTarget(resources[i].props);
+    if (t === undefined) return undefined;
+    out[i] = t;
+  }
+  return out;
+}
+
+const sameTargets = (a: unknown[], b: unknown[]) => {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+};
+
 /**
  * The model of this AnalyzeStack request, built by the first stack policy that asks and reused by
- * the others. The key is the request's URN sequence and the inputs generation (any Analyze call
- * starts a new run); the memo is also dropped on the next macrotask, so requests never share it.
+ * the others. The SDK hands each stack policy its own resource objects, but with the
+ * deserialisation memo (sdk-memo.ts) their props are proxies over the same objects, one per
+ * resource of the request: that identity is the key, with the inputs generation (any Analyze call
+ * starts a new run). Without the memo (other objects per policy) the key is the request's URN
+ * sequence, as before. The memo is also
+ * dropped on the next macrotask, so requests never share it.
  */
 export function stackModelOf(resources: PolicyResource[], stackTags?: unknown): StackModel {
   if (stackTags !== undefined) enterRun(stackTags);
-  let key = String(inputsGeneration());
-  for (const r of resources) key += "\n" + r.urn;
-  if (memo && memo.key === key) return memo.model;
+  const generation = inputsGeneration();
+  const targets = propsTargets(resources);
+  if (memo && memo.generation === generation && targets && memo.targets && sameTargets(targets, memo.targets)) return memo.model;
+  let urns = "";
+  for (const r of resources) urns += "\n" + r.urn;
+  if (memo && memo.generation === generation && memo.urns === urns) return memo.model;
   const model = buildStackModel(resources);
   (globalThis as { [BUILDS]?: number })[BUILDS] = stackModelBuilds() + 1;
-  memo = { key, model };
+  memo = { generation, targets, urns, model };
   const timer = setImmediate(() => {
     if (memo?.model === model) memo = undefined;
   });

@@ -6,7 +6,7 @@
 // what was seen are reported here; an absent configuration may still come later in the run, and is
 // the stack policies' to judge.
 import { ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
-import { allSeenInputs, recordInputs, SeenInputs } from "./inputs";
+import { recordInputs, SeenInputs, seenInputsNamingBucket } from "./inputs";
 import * as T from "./types";
 import { asArray, isUnknown, Props } from "./values";
 
@@ -17,15 +17,17 @@ export interface TrailBucketInputs {
   configs: SeenInputs[];
 }
 
+const BUCKETS: ReadonlySet<string> = new Set(T.BUCKET_TYPES);
+
 /** The log bucket of a trail shown to Analyze, when its name is known and its inputs were seen. */
 export function trailBucketInputs(trailProps: Props | undefined): TrailBucketInputs | undefined {
   const name = trailProps?.s3BucketName;
   if (typeof name !== "string") return undefined;
   let bucket: SeenInputs | undefined;
   const configs: SeenInputs[] = [];
-  for (const [, s] of allSeenInputs()) {
-    if ((T.BUCKET_TYPES as readonly string[]).includes(s.type) && s.props.bucket === name) bucket = s;
-    else if (s.type !== T.TRAIL && !(T.BUCKET_TYPES as readonly string[]).includes(s.type) && s.props.bucket === name) configs.push(s);
+  for (const s of seenInputsNamingBucket(name)) {
+    if (BUCKETS.has(s.type)) bucket = s;
+    else if (s.type !== T.TRAIL) configs.push(s);
   }
   return bucket ? { bucketName: name, bucket, configs } : undefined;
 }
