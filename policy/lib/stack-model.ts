@@ -3,8 +3,9 @@
 // legacy inline bucket arguments. Links (which bucket a configuration belongs to, which bucket a
 // trail writes to) follow `propertyDependencies` first, so they hold while ids are unknown in a
 // first preview, then known names. Built once per AnalyzeStack request and shared by the stack
-// policies (`stackModelOf`): the SDK hands each stack policy its own freshly deserialised copy of
-// the same resources, so the model is memoised on the request, not on the objects.
+// policies (`stackModelOf`): the SDK hands each stack policy its own resource objects, whose props
+// (with the deserialisation memo, sdk-memo.ts) proxy the same object per resource of the request;
+// that identity keys the model (a test asserts one build per request).
 import { PolicyResource } from "@pulumi/policy";
 import { enterRun, inputsGeneration, inputsOf } from "./inputs";
 import * as T from "./types";
