@@ -9,7 +9,7 @@
 import { PolicyResource } from "@pulumi/policy";
 import { enterRun, inputsGeneration, inputsOf } from "./inputs";
 import * as T from "./types";
-import { asArray, isUnknown, plain, Props, PropValue, proxyTarget, Unknown, UNKNOWN } from "./values";
+import { asArray, isUnknown, plain, Props, PropValue, Unknown, UNKNOWN } from "./values";
 
 export type Maybe<T> = T | Unknown | undefined;
 
@@ -125,49 +125,36 @@ const MODEL_TYPES: ReadonlySet<string> = new Set<string>([
   T.DYNAMODB_TABLE,
 ]);
 
-let memo: { generation: number; targets: unknown[] | undefined; urns: string; model: StackModel } | undefined;
+let memo: { generation: number; props: unknown[]; urns: string; model: StackModel } | undefined;
 // A process-wide counter (the harness loads the pack as a module instance of its own).
 const BUILDS = Symbol.for("audit-trail-must.stackModelBuilds");
 /** How many models were built in this process (the tests assert one per request). */
 export const stackModelBuilds = (): number => (globalThis as { [BUILDS]?: number })[BUILDS] ?? 0;
 
-/** The deserialised props behind each resource's proxy: one object per resource per request (sdk-memo.ts). */
-function propsTargets(resources: PolicyResource[]): unknown[] | undefined {
-  const out: unknown[] = new Array(resources.length);
-  for (let i = 0; i < resources.length; i++) {
-    const t = proxyTarget(resources[i].props);
-    if (t === undefined) return undefined;
-    out[i] = t;
-  }
-  return out;
-}
-
-const sameTargets = (a: unknown[], b: unknown[]) => {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+function sameProps(resources: PolicyResource[], props: unknown[]): boolean {
+  if (resources.length !== props.length) return false;
+  for (let i = 0; i < props.length; i++) if (resources[i].props !== props[i]) return false;
   return true;
-};
+}
 
 /**
  * The model of this AnalyzeStack request, built by the first stack policy that asks and reused by
  * the others. The SDK hands each stack policy its own resource objects, but with the
- * deserialisation memo (sdk-memo.ts) their props are proxies over the same objects, one per
- * resource of the request: that identity is the key, with the inputs generation (any Analyze call
- * starts a new run). Without the memo (other objects per policy) the key is the request's URN
- * sequence, as before. The memo is also
- * dropped on the next macrotask, so requests never share it.
+ * deserialisation memo (sdk-memo.ts) their `props` are the same proxy objects, one per resource of
+ * the request: that identity is the key, with the inputs generation (any Analyze call starts a new
+ * run). Without the memo (other objects per policy) the key is the request's URN sequence. The memo
+ * is also dropped on the next macrotask, so requests never share it.
  */
 export function stackModelOf(resources: PolicyResource[], stackTags?: unknown): StackModel {
   if (stackTags !== undefined) enterRun(stackTags);
   const generation = inputsGeneration();
-  const targets = propsTargets(resources);
-  if (memo && memo.generation === generation && targets && memo.targets && sameTargets(targets, memo.targets)) return memo.model;
+  if (memo && memo.generation === generation && sameProps(resources, memo.props)) return memo.model;
   let urns = "";
   for (const r of resources) urns += "\n" + r.urn;
   if (memo && memo.generation === generation && memo.urns === urns) return memo.model;
   const model = buildStackModel(resources);
   (globalThis as { [BUILDS]?: number })[BUILDS] = stackModelBuilds() + 1;
-  memo = { generation, targets, urns, model };
+  memo = { generation, props: resources.map((r) => r.props), urns, model };
   const timer = setImmediate(() => {
     if (memo?.model === model) memo = undefined;
   });
@@ -189,8 +176,15 @@ export function buildStackModel(resources: PolicyResource[]): StackModel {
   const nodes: Node[] = [];
   for (const r of resources) if (MODEL_TYPES.has(r.type)) nodes.push(nodeOf(r));
   const byUrn = new Map(nodes.map((n) => [n.resource.urn, n]));
+  const byType = new Map<string, Node[]>();
+  for (const n of nodes) {
+    const list = byType.get(n.resource.type);
+    if (list) list.push(n);
+    else byType.set(n.resource.type, [n]);
+  }
+  // In registration order, as a filter over `nodes` would give them.
   const ofType = (types: readonly string[] | string) =>
-    nodes.filter((n) => (typeof types === "string" ? n.resource.type === types : has(types, n.resource.type)));
+    typeof types === "string" ? [...(byType.get(types) ?? [])] : nodes.filter((n) => has(types, n.resource.type));
   const unresolvedLinks: { type: string; item: string }[] = [];
 
   const buckets: BucketModel[] = ofType(T.BUCKET_TYPES).map((n) => {

@@ -43,13 +43,6 @@ const SENTINELS: ReadonlySet<string> = (() => {
   }
 })();
 
-/** The object behind the SDK's unknown-checking proxy; undefined for anything else. */
-export function proxyTarget(value: unknown): object | undefined {
-  if (value === null || typeof value !== "object" || (value as Record<string, unknown>)[IS_PROXY] !== true) return undefined;
-  const t = (value as Record<string, unknown>)[PROXY_TARGET];
-  return t !== null && typeof t === "object" ? t : undefined;
-}
-
 /** A deep plain copy of (possibly proxied) props; unknown values become UNKNOWN. */
 export function plain(value: Props): Props;
 export function plain(value: unknown): unknown;
