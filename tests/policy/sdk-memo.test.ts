@@ -9,6 +9,7 @@ import * as path from "path";
 import { capturePack, evaluatePolicies, LoadedPack } from "../../offline/analyze";
 import { compliantStack, StackFixture, Style } from "../../offline/fixtures/policy-stacks";
 import { installDeserializeMemo, PINNED_POLICY_SDK } from "../../policy/lib/sdk-memo";
+import { stackModelBuilds } from "../../policy/lib/stack-model";
 import { plain, UNKNOWN } from "../../policy/lib/values";
 import policyPackageJson from "../../policy/package.json";
 
@@ -21,12 +22,15 @@ interface Loaded {
   status: { active: boolean; reason?: string };
   /** The deserialize module of the SDK instance this pack was served by. */
   deserialize: { deserializeProperties: (s: unknown, proxySecrets: boolean) => unknown };
+  /** Its proxy module. */
+  proxy: { unknownCheckingProxy: (target: object) => object };
 }
 
 /** A fresh load of the real pack (its own SDK instance), with the memo switch as given. */
 async function loadPack(key: string, memo: boolean): Promise<Loaded> {
   let status: Loaded["status"] | undefined;
   let deserialize: Loaded["deserialize"] | undefined;
+  let proxy: Loaded["proxy"] | undefined;
   const pack = await capturePack(path.join(PACK_DIR, `.memo-${key}`), () => {
     // The pack's own modules too (capturePack forgets the SDK's), so they bind to this SDK instance.
     for (const id of Object.keys(require.cache))
@@ -41,13 +45,15 @@ async function loadPack(key: string, memo: boolean): Promise<Loaded> {
       status = require(PACK_DIR).sdkMemo;
       // eslint-disable-next-line @typescript-eslint/no-require-imports -- the instance just loaded
       deserialize = require(path.join(SDK_DIR, "deserialize.js"));
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- the instance just loaded
+      proxy = require(path.join(SDK_DIR, "proxy.js"));
     } finally {
       process.chdir(cwd);
       if (before === undefined) delete process.env.AUDIT_TRAIL_MUST_SDK_MEMO;
       else process.env.AUDIT_TRAIL_MUST_SDK_MEMO = before;
     }
   });
-  return { pack, status: status!, deserialize: deserialize! };
+  return { pack, status: status!, deserialize: deserialize!, proxy: proxy! };
 }
 
 /** Every fixture: each style and view, compliant and with each resource removed in turn. */
@@ -101,6 +107,9 @@ describe("policy SDK deserialisation memo (policy/lib/sdk-memo.ts)", () => {
     assert.equal(on.deserialize.deserializeProperties(struct, false), first);
     assert.deepEqual(first, off.deserialize.deserializeProperties(struct, false));
     assert.notEqual(off.deserialize.deserializeProperties(struct, false), off.deserialize.deserializeProperties(struct, false));
+    // The proxy over a memoised object is one per object too (the stack model keys on it).
+    assert.equal(on.proxy.unknownCheckingProxy(first as object), on.proxy.unknownCheckingProxy(first as object));
+    assert.notEqual(off.proxy.unknownCheckingProxy(first as object), off.proxy.unknownCheckingProxy(first as object));
     // Secrets-proxying (remediation) results are never shared.
     assert.notEqual(on.deserialize.deserializeProperties(struct, true), on.deserialize.deserializeProperties(struct, true));
   });
@@ -117,6 +126,14 @@ describe("policy SDK deserialisation memo (policy/lib/sdk-memo.ts)", () => {
     }
     // The corpus is not a set of silent stacks: the comparison covers real verdicts.
     assert.ok(violations > 50, `only ${violations} violations over the corpus`);
+  });
+
+  it("builds the stack model once per request with the memo on and off (off: keyed on the URNs)", async () => {
+    for (const loaded of [on, off]) {
+      const before = stackModelBuilds();
+      await evaluatePolicies(compliantStack("v7").resources, { packDir: loaded.pack.dir });
+      assert.equal(stackModelBuilds() - before, 1, loaded.status.active ? "memo on" : "memo off");
+    }
   });
 
   it("leaves an SDK of another version, or of another shape, untouched", () => {
