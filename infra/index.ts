@@ -154,7 +154,9 @@ const trail = new AuditTrail("audit-trail", {
   logGroupRetentionDays: profile.logGroupRetentionDays,
   dataBucketNames: coveredDataBuckets,
   organizationTrail: profile.organization.enabled,
-  // The whole component: lock, encryption and policy are in force before the first log arrives.
+  // The whole component: lock, encryption, public access block, lifecycle, logging and policy are in
+  // force before the first log arrives, and the pack's trail guard has seen them all (README
+  // "Policy pack": the guard relies on that order).
   dependsOn: [logBucket, auditKey],
   protect,
 });

@@ -2,7 +2,11 @@
 // rest advisory. Per-stack levels come from the pack's config (config/<stack>.json locally,
 // the policy group's config in Pulumi Cloud): dev is advisory (001 section 3).
 import { PolicyPack } from "@pulumi/policy";
+import { installDeserializeMemo } from "./lib/sdk-memo";
 import { ALL_POLICIES } from "./policies";
+
+// Each resource deserialised once per request, not once per policy (lib/sdk-memo.ts).
+export const sdkMemo = installDeserializeMemo();
 
 new PolicyPack("audit-trail-must", {
   enforcementLevel: "mandatory",

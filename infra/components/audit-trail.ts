@@ -20,7 +20,8 @@ export interface AuditTrailArgs {
   organizationTrail: boolean;
   /**
    * Created after these: CloudTrail checks the bucket and key policies, and no log may land before
-   * the bucket's Object Lock retention and encryption are in force.
+   * the bucket's Object Lock retention and encryption are in force. A component here stands for
+   * all its custom resources (the Node SDK waits for every child of a component in dependsOn).
    */
   dependsOn: pulumi.Resource[];
   protect: boolean;
@@ -123,7 +124,10 @@ export class AuditTrail extends pulumi.ComponentResource {
         cloudWatchLogsRoleArn: deliveryRole.arn,
         advancedEventSelectors: [MANAGEMENT_EVENTS_SELECTOR, dataEventsSelector(args.partition, args.dataBucketNames)],
       },
-      { ...evidence, dependsOn: [...args.dependsOn, deliveryPolicy] },
+      // The log group explicitly, not only through the interpolated ARN: the engine shows the pack
+      // a resource only after what it depends on, and the trail's resource policies refuse a trail
+      // whose log bucket or log group they have already seen break M2-M5 (policy/lib/trail-guard.ts).
+      { ...evidence, dependsOn: [...args.dependsOn, deliveryPolicy, logGroup] },
     );
 
     this.trailArn = trail.arn;

@@ -25,10 +25,18 @@ export const RECORDED_TYPES: ReadonlySet<string> = new Set<string>([
   ...T.VERSIONING,
   ...T.LIFECYCLE,
   ...T.LOGGING,
+  T.PUBLIC_ACCESS_BLOCK,
+  T.ACCOUNT_PUBLIC_ACCESS_BLOCK,
+  T.LOG_GROUP,
   T.TRAIL,
 ]);
 
 const seen = new Map<string, SeenInputs>();
+/** The seen inputs by their `bucket` input (a bucket's name, a configuration's bucket), in order seen. */
+const byBucketName = new Map<string, SeenInputs[]>();
+/** Log groups by their `name` input; account-level public access blocks, in order seen. */
+const logGroupsByName = new Map<string, SeenInputs>();
+const accountBlocks: SeenInputs[] = [];
 let generation = 0;
 let run: unknown;
 
@@ -43,6 +51,9 @@ export function enterRun(stackTags: unknown): void {
   if (stackTags === run) return;
   run = stackTags;
   seen.clear();
+  byBucketName.clear();
+  logGroupsByName.clear();
+  accountBlocks.length = 0;
   generation++;
 }
 
@@ -55,6 +66,14 @@ export function recordInputs(args: ResourceValidationArgs): SeenInputs | undefin
   if (known) return known;
   const entry = { type: args.type, name: args.name, props: plain(args.props) };
   seen.set(args.urn, entry);
+  const bucket = entry.props.bucket;
+  if (typeof bucket === "string") {
+    const list = byBucketName.get(bucket);
+    if (list) list.push(entry);
+    else byBucketName.set(bucket, [entry]);
+  }
+  if (entry.type === T.LOG_GROUP && typeof entry.props.name === "string") logGroupsByName.set(entry.props.name, entry);
+  if (entry.type === T.ACCOUNT_PUBLIC_ACCESS_BLOCK) accountBlocks.push(entry);
   generation++;
   return entry;
 }
@@ -70,8 +89,19 @@ export function inputsOf(urn: string, outputs: Record<string, unknown>): SeenInp
   return entry;
 }
 
-export function allSeenInputs(): Iterable<[string, SeenInputs]> {
-  return seen.entries();
+/** The log group whose `name` input is this name, when Analyze showed it. */
+export function seenLogGroup(name: string): SeenInputs | undefined {
+  return logGroupsByName.get(name);
+}
+
+/** The account-level public access blocks Analyze showed so far. */
+export function seenAccountPublicAccessBlocks(): readonly SeenInputs[] {
+  return accountBlocks;
+}
+
+/** The seen inputs whose `bucket` input is this name, in the order Analyze showed them. */
+export function seenInputsNamingBucket(name: string): readonly SeenInputs[] {
+  return byBucketName.get(name) ?? [];
 }
 
 /** Changes whenever `Analyze` records something: part of the stack model's cache key. */

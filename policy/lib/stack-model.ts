@@ -3,8 +3,9 @@
 // legacy inline bucket arguments. Links (which bucket a configuration belongs to, which bucket a
 // trail writes to) follow `propertyDependencies` first, so they hold while ids are unknown in a
 // first preview, then known names. Built once per AnalyzeStack request and shared by the stack
-// policies (`stackModelOf`): the SDK hands each stack policy its own freshly deserialised copy of
-// the same resources, so the model is memoised on the request, not on the objects.
+// policies (`stackModelOf`): the SDK hands each stack policy its own resource objects, whose props
+// (with the deserialisation memo, sdk-memo.ts) proxy the same object per resource of the request;
+// that identity keys the model (a test asserts one build per request).
 import { PolicyResource } from "@pulumi/policy";
 import { enterRun, inputsGeneration, inputsOf } from "./inputs";
 import * as T from "./types";
@@ -124,25 +125,36 @@ const MODEL_TYPES: ReadonlySet<string> = new Set<string>([
   T.DYNAMODB_TABLE,
 ]);
 
-let memo: { key: string; model: StackModel } | undefined;
+let memo: { generation: number; props: unknown[]; urns: string; model: StackModel } | undefined;
 // A process-wide counter (the harness loads the pack as a module instance of its own).
 const BUILDS = Symbol.for("audit-trail-must.stackModelBuilds");
 /** How many models were built in this process (the tests assert one per request). */
 export const stackModelBuilds = (): number => (globalThis as { [BUILDS]?: number })[BUILDS] ?? 0;
 
+function sameProps(resources: PolicyResource[], props: unknown[]): boolean {
+  if (resources.length !== props.length) return false;
+  for (let i = 0; i < props.length; i++) if (resources[i].props !== props[i]) return false;
+  return true;
+}
+
 /**
  * The model of this AnalyzeStack request, built by the first stack policy that asks and reused by
- * the others. The key is the request's URN sequence and the inputs generation (any Analyze call
- * starts a new run); the memo is also dropped on the next macrotask, so requests never share it.
+ * the others. The SDK hands each stack policy its own resource objects, but with the
+ * deserialisation memo (sdk-memo.ts) their `props` are the same proxy objects, one per resource of
+ * the request: that identity is the key, with the inputs generation (any Analyze call starts a new
+ * run). Without the memo (other objects per policy) the key is the request's URN sequence. The memo
+ * is also dropped on the next macrotask, so requests never share it.
  */
 export function stackModelOf(resources: PolicyResource[], stackTags?: unknown): StackModel {
   if (stackTags !== undefined) enterRun(stackTags);
-  let key = String(inputsGeneration());
-  for (const r of resources) key += "\n" + r.urn;
-  if (memo && memo.key === key) return memo.model;
+  const generation = inputsGeneration();
+  if (memo && memo.generation === generation && sameProps(resources, memo.props)) return memo.model;
+  let urns = "";
+  for (const r of resources) urns += "\n" + r.urn;
+  if (memo && memo.generation === generation && memo.urns === urns) return memo.model;
   const model = buildStackModel(resources);
   (globalThis as { [BUILDS]?: number })[BUILDS] = stackModelBuilds() + 1;
-  memo = { key, model };
+  memo = { generation, props: resources.map((r) => r.props), urns, model };
   const timer = setImmediate(() => {
     if (memo?.model === model) memo = undefined;
   });
@@ -164,8 +176,15 @@ export function buildStackModel(resources: PolicyResource[]): StackModel {
   const nodes: Node[] = [];
   for (const r of resources) if (MODEL_TYPES.has(r.type)) nodes.push(nodeOf(r));
   const byUrn = new Map(nodes.map((n) => [n.resource.urn, n]));
+  const byType = new Map<string, Node[]>();
+  for (const n of nodes) {
+    const list = byType.get(n.resource.type);
+    if (list) list.push(n);
+    else byType.set(n.resource.type, [n]);
+  }
+  // In registration order, as a filter over `nodes` would give them.
   const ofType = (types: readonly string[] | string) =>
-    nodes.filter((n) => (typeof types === "string" ? n.resource.type === types : has(types, n.resource.type)));
+    typeof types === "string" ? [...(byType.get(types) ?? [])] : nodes.filter((n) => has(types, n.resource.type));
   const unresolvedLinks: { type: string; item: string }[] = [];
 
   const buckets: BucketModel[] = ofType(T.BUCKET_TYPES).map((n) => {

@@ -1,14 +1,18 @@
-// The resource-phase half of the MUST bucket checks (M2, M4, M5): when `Analyze` shows a trail, the
-// inputs of its log bucket and of that bucket's configuration resources, already seen in this run,
-// may break a MUST item. A resource policy's mandatory violation stops `pulumi up` before the trail
-// is created (stack policies only run after every resource was created), so no trail ever starts
-// writing into a bucket the stack policies would reject afterwards. Only definite violations of
+// The resource-phase half of the MUST bucket and log group checks (M2, M3, M4, M5): when `Analyze`
+// shows a trail, the inputs of its log bucket, of that bucket's configuration resources and of its
+// log group, already seen in this run, may break a MUST item. A resource policy's mandatory
+// violation stops `pulumi up` before the trail is created (stack policies only run after every
+// resource was created), so no trail ever starts writing into a bucket the stack policies would
+// reject afterwards. Only definite violations of
 // what was seen are reported here; an absent configuration may still come later in the run, and is
-// the stack policies' to judge.
+// the stack policies' to judge. The engine calls Analyze in registration order, and a program's
+// resource is registered only after everything it depends on: the estate's trail depends on its
+// log bucket component (every configuration resource of the bucket) and on its log group
+// (infra/components/audit-trail.ts), so all of them are seen before the trail.
 import { ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
-import { allSeenInputs, recordInputs, SeenInputs } from "./inputs";
+import { recordInputs, SeenInputs, seenInputsNamingBucket, seenLogGroup } from "./inputs";
 import * as T from "./types";
-import { asArray, isUnknown, Props } from "./values";
+import { asArray, isUnknown, plain, Props } from "./values";
 
 export interface TrailBucketInputs {
   bucketName: string;
@@ -17,15 +21,17 @@ export interface TrailBucketInputs {
   configs: SeenInputs[];
 }
 
+const BUCKETS: ReadonlySet<string> = new Set(T.BUCKET_TYPES);
+
 /** The log bucket of a trail shown to Analyze, when its name is known and its inputs were seen. */
 export function trailBucketInputs(trailProps: Props | undefined): TrailBucketInputs | undefined {
   const name = trailProps?.s3BucketName;
   if (typeof name !== "string") return undefined;
   let bucket: SeenInputs | undefined;
   const configs: SeenInputs[] = [];
-  for (const [, s] of allSeenInputs()) {
-    if ((T.BUCKET_TYPES as readonly string[]).includes(s.type) && s.props.bucket === name) bucket = s;
-    else if (s.type !== T.TRAIL && !(T.BUCKET_TYPES as readonly string[]).includes(s.type) && s.props.bucket === name) configs.push(s);
+  for (const s of seenInputsNamingBucket(name)) {
+    if (BUCKETS.has(s.type)) bucket = s;
+    else if (s.type !== T.TRAIL) configs.push(s);
   }
   return bucket ? { bucketName: name, bucket, configs } : undefined;
 }
@@ -53,28 +59,41 @@ export function seenRetentions(t: TrailBucketInputs): { mode: unknown; days: unk
 }
 
 export type TrailCheck = (args: ResourceValidationArgs, t: TrailBucketInputs, report: (message: string) => void) => void;
+type Validate = NonNullable<ResourceValidationPolicy["validateResource"]>;
+type ValidateFn = Extract<Validate, (...a: never[]) => unknown>;
 
 /**
- * A `validateResource` that records every input the pack reads, and on a trail runs `check` on its
- * log bucket's seen inputs. Each MUST bucket policy has one, so recording goes on while any of them
- * is enabled; when all are disabled, nothing reads the record.
+ * A `validateResource` that records every input the pack reads, and on a trail runs `onTrail` with
+ * the trail's inputs as plain values (unknowns as UNKNOWN: a trail whose bucket or log group is not
+ * known yet is the stack policies' to judge, never a "can't run" note here). Each MUST policy with a
+ * bucket or log group item has one, so recording goes on while any of them is enabled; when all are
+ * disabled, nothing reads the record.
  */
-export function recordingTrailGuard(check: TrailCheck): NonNullable<ResourceValidationPolicy["validateResource"]> {
+export function recordingOnTrail(onTrail: (args: ResourceValidationArgs, trail: Props, reportViolation: Parameters<ValidateFn>[1]) => void): Validate {
   return (args, reportViolation) => {
     recordInputs(args);
     if (args.type !== T.TRAIL) return;
-    const seen = trailBucketInputs(args.props.s3BucketName === undefined ? {} : { s3BucketName: safeRead(args.props, "s3BucketName") });
+    onTrail(args, plain(args.props), reportViolation);
+  };
+}
+
+/** A recording guard that runs `check` on the trail's log bucket's seen inputs (M2, M3, M4, M5). */
+export function recordingTrailGuard(check: TrailCheck): Validate {
+  return recordingOnTrail((args, trail, reportViolation) => {
+    const seen = trailBucketInputs(trail);
     if (!seen) return;
     check(args, seen, (message) =>
       reportViolation(`Trail "${args.name}" would write into bucket "${seen.bucketName}", whose inputs already break this policy: ${message}`),
     );
-  };
+  });
 }
 
-function safeRead(props: Props, key: string): unknown {
-  try {
-    return props[key];
-  } catch {
-    return undefined; // unknown during preview: the trail's bucket cannot be named here
-  }
+/** The log group a trail shown to Analyze delivers to, when its ARN is known and the group's inputs were seen. */
+export function trailLogGroupInputs(trail: Props): { name: string; group: SeenInputs } | undefined {
+  const arn = trail.cloudWatchLogsGroupArn;
+  if (typeof arn !== "string") return undefined;
+  // arn:aws:logs:<region>:<account>:log-group:<name>[:*] (CloudTrail wants the ":*" form).
+  const name = /:log-group:([^:]+)/.exec(arn)?.[1];
+  const group = name === undefined ? undefined : seenLogGroup(name);
+  return name !== undefined && group ? { name, group } : undefined;
 }

@@ -24,11 +24,33 @@ export type Props = PolicyResource["props"];
 /** One property value, as the SDK types it. */
 export type PropValue = Props[string];
 
+// The SDK's proxy (proxy.js) exposes its target under this key and treats exactly these sentinel
+// strings as unknown. Copying the target and comparing sentinels gives the same copy as reading
+// through the proxy, without the proxy's throw of an UnknownValueError (an Error with a stack) per
+// unknown value: on a first preview of a large stack that was the pack's largest cost. Read from
+// the SDK the pack resolves; absent (another SDK shape), every copy reads through the proxy.
+const PROXY_TARGET = "__getSpecialProxyTarget";
+const IS_PROXY = "__isSpecialProxy";
+const SENTINELS: ReadonlySet<string> = (() => {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the SDK's internal module, guarded
+    const p = require("@pulumi/policy/proxy") as Record<string, unknown>;
+    const names = ["Boolean", "Number", "String", "Array", "Asset", "Archive", "Object"].map((t) => p[`unknown${t}Value`]);
+    if (p.isSpecialProxy !== IS_PROXY || p.getSpecialProxyTarget !== PROXY_TARGET || !names.every((v) => typeof v === "string")) return new Set();
+    return new Set(names as string[]);
+  } catch {
+    return new Set();
+  }
+})();
+
 /** A deep plain copy of (possibly proxied) props; unknown values become UNKNOWN. */
 export function plain(value: Props): Props;
 export function plain(value: unknown): unknown;
 export function plain(value: unknown): unknown {
   if (value === null || typeof value !== "object") return value;
+  if (SENTINELS.size > 0 && (value as Record<string, unknown>)[IS_PROXY] === true) {
+    return rawCopy((value as Record<string, unknown>)[PROXY_TARGET]);
+  }
   if (Array.isArray(value)) {
     const out: unknown[] = [];
     // Index access, not array methods: array methods on the engine's proxy have thrown V8
@@ -38,6 +60,20 @@ export function plain(value: unknown): unknown {
   }
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(value)) out[key] = read(value, key);
+  return out;
+}
+
+/** The copy `plain` makes through the proxy, made from the proxy's target. */
+function rawCopy(value: unknown): unknown {
+  if (typeof value === "string") return SENTINELS.has(value) ? UNKNOWN : value;
+  if (value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) {
+    const out: unknown[] = new Array(value.length);
+    for (let i = 0; i < value.length; i++) out[i] = rawCopy(value[i]);
+    return out;
+  }
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) out[key] = rawCopy((value as Record<string, unknown>)[key]);
   return out;
 }
 

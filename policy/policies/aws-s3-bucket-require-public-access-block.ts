@@ -1,8 +1,10 @@
 // M3: every bucket, not only the estate's, blocks public access with all four flags.
-import { StackValidationPolicy } from "@pulumi/policy";
+import { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { documented, LOG_PROTECTION } from "../lib/metadata";
 import { linkGaps } from "../lib/reporting";
 import { PUBLIC_ACCESS_FLAGS, PublicAccessBlock, PublicAccessFlag, stackModelOf } from "../lib/stack-model";
+import { seenAccountPublicAccessBlocks } from "../lib/inputs";
+import { ofTypes, recordingTrailGuard } from "../lib/trail-guard";
 import { PUBLIC_ACCESS_BLOCK } from "../lib/types";
 import { isUnknown, Undetermined } from "../lib/values";
 
@@ -16,7 +18,7 @@ function offFlags(block: PublicAccessBlock, u: Undetermined): string[] {
   return off;
 }
 
-export const publicAccessBlock = documented<StackValidationPolicy>(
+export const publicAccessBlock = documented<StackValidationPolicy & Pick<ResourceValidationPolicy, "validateResource">>(
   {
     name: "aws-s3-bucket-require-public-access-block",
     description:
@@ -24,6 +26,16 @@ export const publicAccessBlock = documented<StackValidationPolicy>(
     enforcementLevel: "mandatory",
     severity: "critical",
     remediationSteps: "Add an aws.s3.BucketPublicAccessBlock for the bucket with all four flags set to true.",
+    // Before the trail is created: a block already seen on its log bucket that leaves a flag off
+    // (an unset flag is off), which no account-level block seen so far turns on. An account block
+    // the trail does not depend on may be created after the trail: until then the flag is off.
+    validateResource: recordingTrailGuard((_args, t, report) => {
+      const accountOn = (f: PublicAccessFlag) => seenAccountPublicAccessBlocks().some((b) => b.props[f] === true);
+      for (const c of t.configs.filter((s) => ofTypes([PUBLIC_ACCESS_BLOCK], s))) {
+        const off = PUBLIC_ACCESS_FLAGS.filter((f) => c.props[f] !== true && c.props[f] !== "true" && !isUnknown(c.props[f]) && !accountOn(f));
+        if (off.length > 0) report(`public access block ${c.name} leaves ${off.join(", ")} off, and no account-level block seen so far turns them on.`);
+      }
+    }),
     validateStack: (args, reportViolation) => {
       const m = stackModelOf(args.resources, args.stackTags);
       const u = new Undetermined();

@@ -176,6 +176,91 @@ describe("offline check (npm run check)", () => {
     });
   });
 
+  // The trail's resource policies refuse it before it is created for every M2-M5 bucket and log
+  // group item (policy/lib/trail-guard.ts), so no trail starts writing into a non-compliant bucket.
+  const REFUSED_BEFORE_CREATE: [string, string, string, string, string, RegExp][] = [
+    [
+      "M3 (a bucket-level flag off)",
+      "infra/lib/bucket-baseline.ts",
+      "restrictPublicBuckets: true",
+      "restrictPublicBuckets: false",
+      "aws-s3-bucket-require-public-access-block",
+      /would write into bucket ".*", whose inputs already break this policy: public access block \S+-public-access-block leaves restrictPublicBuckets off, and no account-level block seen so far turns them on\./,
+    ],
+    [
+      "M4 (SSE-S3)",
+      "infra/lib/bucket-baseline.ts",
+      'sseAlgorithm: "aws:kms", kmsMasterKeyId: kmsKeyArn',
+      'sseAlgorithm: "AES256"',
+      "aws-s3-bucket-require-sse-kms-trail-logs",
+      /would write into bucket ".*", whose inputs already break this policy: it encrypts with AES256 \(\S+-encryption\); SSE-KMS is required\./,
+    ],
+    [
+      "M5 (lock days)",
+      "infra/components/immutable-log-bucket.ts",
+      "days: args.retention.days",
+      "days: 30",
+      "aws-s3-bucket-require-retention-365-days",
+      /would write into bucket ".*", whose inputs already break this policy: it locks objects for 30 day\(s\) \(\S+-object-lock\); at least 365 days are required\./,
+    ],
+    [
+      "M5 (log group)",
+      "infra/components/audit-trail.ts",
+      "retentionInDays: args.logGroupRetentionDays",
+      "retentionInDays: 90",
+      "aws-cloudwatch-loggroup-require-retention-365-days",
+      /would deliver to log group "\/aws\/cloudtrail\/\S+", whose inputs already break this policy: it keeps events 90 days; at least 365 are required\./,
+    ],
+  ];
+  for (const [item, file, from, to, policy, message] of REFUSED_BEFORE_CREATE) {
+    it(`--mode up refuses the trail before it is created for ${item} (${policy})`, async () => {
+      await withMutant(file, from, to, async (dir) => {
+        const { code, out, err } = await runCheck(["--stack", "prd", "--program", dir, "--mode", "up", "--json"]);
+        assert.equal(code, 1, err);
+        const found = JSON.parse(out).violations.filter((v: any) => v.policy === policy);
+        const onTrail = found.filter((v: any) => v.enforcedAt === "before-create");
+        assert.equal(onTrail.length, 1, JSON.stringify(found, null, 1));
+        assert.equal(onTrail[0].level, "mandatory");
+        assert.match(onTrail[0].resource, /^aws:cloudtrail\/trail:Trail::/);
+        assert.match(onTrail[0].message, message);
+        // The stack policy still judges the offending resource after creation.
+        assert.ok(
+          found.some((v: any) => v.enforcedAt === "after-all-created" && v.level === "mandatory"),
+          JSON.stringify(found, null, 1),
+        );
+      });
+    });
+  }
+
+  it("the estate registers its trail after every configuration resource of its log bucket and after its log group", async () => {
+    const run = await estate("prd");
+    const trail = run.resources.find((r) => r.type === "aws:cloudtrail/trail:Trail")!;
+    const logBucketName = trail.inputs.s3BucketName as string;
+    const bucket = run.resources.find((r) => r.type === "aws:s3/bucket:Bucket" && r.inputs.bucket === logBucketName)!;
+    assert.ok(bucket, `no bucket ${logBucketName}`);
+    const configs = run.resources.filter((r) => r.parent === bucket.parent && r.custom && r.urn !== bucket.urn && r.type.startsWith("aws:s3/"));
+    const types = configs.map((r) => r.type.split(":").pop()).sort();
+    for (const t of [
+      "BucketLifecycleConfiguration",
+      "BucketLogging",
+      "BucketObjectLockConfiguration",
+      "BucketPolicy",
+      "BucketPublicAccessBlock",
+      "BucketServerSideEncryptionConfiguration",
+      "BucketVersioning",
+    ])
+      assert.ok(types.includes(t), `${t} not among the log bucket's resources: ${types.join(", ")}`);
+    const logGroup = run.resources.find(
+      (r) => r.type === "aws:cloudwatch/logGroup:LogGroup" && String(trail.inputs.cloudWatchLogsGroupArn).includes(`:log-group:${r.inputs.name}:`),
+    )!;
+    assert.ok(logGroup, "no log group of the trail");
+    const index = (urn: string) => run.resources.findIndex((r) => r.urn === urn);
+    for (const r of [bucket, ...configs, logGroup]) {
+      assert.ok(trail.dependencies.includes(r.urn), `the trail does not depend on ${r.urn}`);
+      assert.ok(index(r.urn) < index(trail.urn), `${r.urn} is registered after the trail`);
+    }
+  });
+
   it("--format sarif: one result per violation, rules from the pack's metadata, the program file as location", async () => {
     await withMutant("infra/components/audit-trail.ts", "enableLogFileValidation: true", "enableLogFileValidation: false", async (dir) => {
       const { code, out } = await runCheck(["--stack", "prd", "--program", dir, "--format", "sarif"]);
