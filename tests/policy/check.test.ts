@@ -41,8 +41,25 @@ async function runCheck(args: string[]): Promise<{ code: number; out: string; er
   return { code, out, err };
 }
 
-/** A copy of this project's program (infra + stack files), with one source edit applied. */
-function mutatedCopy(file: string, from: string | RegExp, to: string): string {
+/** Temporary folders of this file's tests, removed after them. */
+const scratchDirs: string[] = [];
+function scratchDir(prefix: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  scratchDirs.push(dir);
+  return dir;
+}
+after(() => {
+  for (const dir of scratchDirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+interface SourceEdit {
+  file: string;
+  from: string | RegExp;
+  to: string;
+}
+
+/** A copy of this project's program (infra + stack files), with source edits applied. */
+function mutatedCopy(edits: SourceEdit[]): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "estate-mutant-"));
   fs.cpSync(path.join(ROOT, "infra"), path.join(dir, "infra"), { recursive: true });
   // Unchanged code the program imports: linked, so handler bundles are built once per test run.
@@ -50,22 +67,26 @@ function mutatedCopy(file: string, from: string | RegExp, to: string): string {
     fs.symlinkSync(path.join(ROOT, shared), path.join(dir, shared), "dir");
   for (const f of fs.readdirSync(ROOT).filter((f) => /^Pulumi(\..+)?\.yaml$/.test(f))) fs.copyFileSync(path.join(ROOT, f), path.join(dir, f));
   fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "estate-mutant", main: "infra/index.ts" }));
-  const target = path.join(dir, file);
-  const source = fs.readFileSync(target, "utf8");
-  const edited = source.replace(from, to);
-  assert.notEqual(edited, source, `mutation of ${file} did not apply: ${from}`);
-  fs.writeFileSync(target, edited);
+  for (const { file, from, to } of edits) {
+    const target = path.join(dir, file);
+    const source = fs.readFileSync(target, "utf8");
+    const edited = source.replace(from, to);
+    assert.notEqual(edited, source, `mutation of ${file} did not apply: ${from}`);
+    fs.writeFileSync(target, edited);
+  }
   return dir;
 }
 
-async function withMutant<T>(file: string, from: string | RegExp, to: string, fn: (dir: string) => Promise<T>): Promise<T> {
-  const dir = mutatedCopy(file, from, to);
+async function withMutants<T>(edits: SourceEdit[], fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = mutatedCopy(edits);
   try {
     return await fn(dir);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
+
+const withMutant = <T>(file: string, from: string | RegExp, to: string, fn: (dir: string) => Promise<T>): Promise<T> => withMutants([{ file, from, to }], fn);
 
 describe("offline check (npm run check)", () => {
   for (const stack of ["dev", "dev2", "prd"]) {
@@ -157,28 +178,20 @@ describe("offline check (npm run check)", () => {
     });
   }
 
-  it("--mode up says where the engine stops: before creating the trail (its resource policy), or after everything was created", async () => {
-    await withMutant("infra/components/immutable-log-bucket.ts", "mode: args.retention.mode", 'mode: "GOVERNANCE"', async (dir) => {
-      const { code, out, err } = await runCheck(["--stack", "prd", "--program", dir, "--mode", "up", "--json"]);
-      assert.equal(code, 1, err);
-      const lock = JSON.parse(out).violations.filter((v: any) => v.policy === "aws-s3-bucket-require-object-lock-compliance");
-      const onTrail = lock.find((v: any) => v.enforcedAt === "before-create");
-      assert.ok(onTrail, JSON.stringify(lock));
-      assert.match(onTrail.resource, /^aws:cloudtrail\/trail:Trail::/);
-      assert.match(onTrail.message, /would write into bucket ".*", whose inputs already break this policy: default retention mode GOVERNANCE/);
-      assert.ok(lock.some((v: any) => v.enforcedAt === "after-all-created" && /^aws:s3\/bucket:Bucket::/.test(v.resource)));
-      const table = await runCheck(["--stack", "prd", "--program", dir, "--mode", "up"]);
-      assert.match(
-        table.out,
-        /pulumi up --skip-preview would stop:\n {2}before creating aws:cloudtrail\/trail:Trail::\S+ \(resource policy aws-s3-bucket-require-object-lock-compliance\)/,
-      );
-      assert.match(table.out, /only after every resource was created \(stack policy aws-s3-bucket-require-object-lock-compliance/);
-    });
-  });
-
   // The trail's resource policies refuse it before it is created for every M2-M5 bucket and log
   // group item (policy/lib/trail-guard.ts), so no trail starts writing into a non-compliant bucket.
+  // The mutations touch different resources and policies, so one copy carries all of them (one
+  // program run in up mode instead of one per item, issue 13); each policy's refusal is asserted by
+  // its own message, and the first-preview mutants above prove each item fails on its own.
   const REFUSED_BEFORE_CREATE: [string, string, string, string, string, RegExp][] = [
+    [
+      "M2 (GOVERNANCE)",
+      "infra/components/immutable-log-bucket.ts",
+      "mode: args.retention.mode",
+      'mode: "GOVERNANCE"',
+      "aws-s3-bucket-require-object-lock-compliance",
+      /would write into bucket ".*", whose inputs already break this policy: default retention mode GOVERNANCE/,
+    ],
     [
       "M3 (a bucket-level flag off)",
       "infra/lib/bucket-baseline.ts",
@@ -212,25 +225,44 @@ describe("offline check (npm run check)", () => {
       /would deliver to log group "\/aws\/cloudtrail\/\S+", whose inputs already break this policy: it keeps events 90 days; at least 365 are required\./,
     ],
   ];
-  for (const [item, file, from, to, policy, message] of REFUSED_BEFORE_CREATE) {
-    it(`--mode up refuses the trail before it is created for ${item} (${policy})`, async () => {
-      await withMutant(file, from, to, async (dir) => {
-        const { code, out, err } = await runCheck(["--stack", "prd", "--program", dir, "--mode", "up", "--json"]);
-        assert.equal(code, 1, err);
-        const found = JSON.parse(out).violations.filter((v: any) => v.policy === policy);
+  describe("--mode up: one copy of the estate mutated for M2, M3, M4, M5 (lock days) and M5 (log group)", () => {
+    let dir: string;
+    let json: { code: number; out: string; err: string };
+    before(async () => {
+      dir = mutatedCopy(REFUSED_BEFORE_CREATE.map(([, file, from, to]) => ({ file, from, to })));
+      json = await runCheck(["--stack", "prd", "--program", dir, "--mode", "up", "--json"]);
+    });
+    after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    for (const [item, , , , policy, message] of REFUSED_BEFORE_CREATE) {
+      it(`refuses the trail before it is created for ${item} (${policy}), and the stack policy still judges the resource after creation`, () => {
+        assert.equal(json.code, 1, json.err);
+        const found = JSON.parse(json.out).violations.filter((v: any) => v.policy === policy);
         const onTrail = found.filter((v: any) => v.enforcedAt === "before-create");
         assert.equal(onTrail.length, 1, JSON.stringify(found, null, 1));
         assert.equal(onTrail[0].level, "mandatory");
         assert.match(onTrail[0].resource, /^aws:cloudtrail\/trail:Trail::/);
         assert.match(onTrail[0].message, message);
-        // The stack policy still judges the offending resource after creation.
         assert.ok(
           found.some((v: any) => v.enforcedAt === "after-all-created" && v.level === "mandatory"),
           JSON.stringify(found, null, 1),
         );
       });
+    }
+
+    it("the table says where pulumi up --skip-preview would stop: before creating the trail, or only after everything was created", async () => {
+      const table = await runCheck(["--stack", "prd", "--program", dir, "--mode", "up"]);
+      assert.equal(table.code, 1, table.err);
+      assert.match(
+        table.out,
+        /pulumi up --skip-preview would stop:\n {2}before creating aws:cloudtrail\/trail:Trail::\S+ \(resource policy aws-s3-bucket-require-object-lock-compliance\)/,
+      );
+      assert.match(table.out, /only after every resource was created \(stack policy aws-s3-bucket-require-object-lock-compliance/);
+      // The bucket itself is judged after creation (a stack policy), as the JSON says.
+      const lock = JSON.parse(json.out).violations.filter((v: any) => v.policy === "aws-s3-bucket-require-object-lock-compliance");
+      assert.ok(lock.some((v: any) => v.enforcedAt === "after-all-created" && /^aws:s3\/bucket:Bucket::/.test(v.resource)));
     });
-  }
+  });
 
   it("the estate registers its trail after every configuration resource of its log bucket and after its log group", async () => {
     const run = await estate("prd");
@@ -364,7 +396,7 @@ describe("offline check (npm run check)", () => {
       assert.ok(report.violations.some((v: any) => v.pack === "audit-trail-must"));
     });
     it("the schema default is used until a --policy-config overrides it", async () => {
-      const cfgDir = fs.mkdtempSync(path.join(os.tmpdir(), "cfg-"));
+      const cfgDir = scratchDir("cfg-");
       const defaults = await runCheck(["--stack", "prd", "--known", "--policy-pack", thirdParty, "--json"]);
       const named = JSON.parse(defaults.out).violations.filter((v: any) => v.policy === "s3-bucket-name-prefix");
       assert.ok(named.length >= 5 && named.every((v: any) => / does not start with corp-$/.test(v.message)), defaults.out);
@@ -396,7 +428,7 @@ describe("offline check (npm run check)", () => {
       assert.match((await runCheck(["--stack", "prd", "--format", "xml"])).err, /--format "xml" is not one of table, json, sarif/);
     });
     it("a policy config naming a policy the pack lacks: refused before the program runs", async () => {
-      const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "cfg-")), "c.json");
+      const file = path.join(scratchDir("cfg-"), "c.json");
       fs.writeFileSync(file, JSON.stringify({ "aws-no-such-policy": "advisory" }));
       const before = runs.length;
       const { code, err } = await runCheck(["--stack", "prd", "--policy-config", file]);
@@ -420,7 +452,7 @@ describe("offline check (npm run check)", () => {
       assert.match(err, /no Pulumi\.yaml in/);
     });
     it("a policy config that is not JSON", async () => {
-      const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "cfg-")), "bad.json");
+      const file = path.join(scratchDir("cfg-"), "bad.json");
       fs.writeFileSync(file, "{not json");
       const { code, err } = await runCheck(["--stack", "prd", "--policy-config", file]);
       assert.equal(code, 2);
