@@ -4,26 +4,31 @@
 // through the proxies. In a child process: this one has loaded TypeScript already (ts-node).
 import { strict as assert } from "node:assert";
 import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 
 const ROOT = path.resolve(__dirname, "../..");
 
+// Run in a one-dependency project folder: computeCodePaths reads the whole dependency tree of the
+// project it runs in (arborist), which for this project is a thousand packages and seconds.
 const PROBE = `
+const resolveFromProject = (m) => require.resolve(m, { paths: [process.env.PROJECT_ROOT] });
 const loaded = (part) => Object.keys(require.cache).some((f) => f.includes(part));
 const parts = { typescript: "node_modules/typescript/", arborist: "@npmcli/arborist/", automation: "@pulumi/pulumi/automation/" };
 const state = () => Object.fromEntries(Object.entries(parts).map(([k, p]) => [k, loaded(p)]));
 (async () => {
-  require("@pulumi/aws");
+  require(resolveFromProject("@pulumi/aws"));
   const afterImport = state();
-  const pulumi = require("@pulumi/pulumi");
+  const pulumi = require(resolveFromProject("@pulumi/pulumi"));
   const answer = 42;
   const serialized = await pulumi.runtime.serializeFunction(() => answer);
   const afterSerialize = state();
-  const codePaths = await pulumi.runtime.computeCodePaths({ extraIncludePackages: ["yaml"] });
+  const codePaths = await pulumi.runtime.computeCodePaths();
   const automation = typeof pulumi.automation.LocalWorkspace.create;
   process.stdout.write(JSON.stringify({
     afterImport, afterSerialize, serializedText: serialized.text, codePaths: [...codePaths.keys()],
-    automation, afterAll: state(), deferred: require("./offline/defer-sdk-modules.js").deferred,
+    automation, afterAll: state(), deferred: require(process.env.DEFER_MODULE).deferred,
   }));
 })().catch((e) => { console.error(e); process.exit(1); });
 `;
@@ -40,14 +45,25 @@ describe("deferred SDK modules (offline/defer-sdk-modules.js)", function () {
     deferred: string[];
   };
 
+  let project: string;
   before(() => {
-    const out = execFileSync(process.execPath, ["-r", "./offline/defer-sdk-modules.js", "-e", PROBE], {
-      cwd: ROOT,
+    project = fs.mkdtempSync(path.join(os.tmpdir(), "defer-probe-"));
+    fs.writeFileSync(
+      path.join(project, "package.json"),
+      JSON.stringify({ name: "defer-probe", version: "1.0.0", dependencies: { "tiny-dependency": "1.0.0" } }),
+    );
+    fs.mkdirSync(path.join(project, "node_modules", "tiny-dependency"), { recursive: true });
+    fs.writeFileSync(path.join(project, "node_modules", "tiny-dependency", "package.json"), JSON.stringify({ name: "tiny-dependency", version: "1.0.0" }));
+    fs.writeFileSync(path.join(project, "node_modules", "tiny-dependency", "index.js"), "module.exports = 1;\n");
+    const defer = path.join(ROOT, "offline", "defer-sdk-modules.js");
+    const out = execFileSync(process.execPath, ["-r", defer, "-e", PROBE], {
+      cwd: project,
       encoding: "utf8",
-      env: { ...process.env, NODE_NO_WARNINGS: "1" },
+      env: { ...process.env, NODE_NO_WARNINGS: "1", PROJECT_ROOT: ROOT, DEFER_MODULE: defer },
     });
     probe = JSON.parse(out);
   });
+  after(() => fs.rmSync(project, { recursive: true, force: true }));
 
   it("require('@pulumi/aws') loads neither the TypeScript compiler, nor arborist, nor the Automation API", () => {
     assert.deepEqual(probe.afterImport, { typescript: false, arborist: false, automation: false });
@@ -67,7 +83,7 @@ describe("deferred SDK modules (offline/defer-sdk-modules.js)", function () {
 
   it("computing code paths (arborist, normalize-package-data) and the Automation API work through the proxies", () => {
     assert.ok(
-      probe.codePaths.some((p) => /node_modules[\\/]yaml$/.test(p)),
+      probe.codePaths.some((p) => /node_modules[\\/]tiny-dependency$/.test(p)),
       probe.codePaths.slice(0, 5).join(", "),
     );
     assert.equal(probe.automation, "function");
