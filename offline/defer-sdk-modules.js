@@ -1,16 +1,17 @@
-// Loads four parts of @pulumi/pulumi on first use instead of at `require("@pulumi/pulumi")`
-// (issue 13: they were half of the import's time, 1.3 s -> 0.5 s on the 2-core machine, and a
-// mocked program run or the offline check uses none of them unless the program does):
+// Loads parts of the Pulumi SDKs on first use instead of at `require("@pulumi/aws")` (issue 13:
+// the import went from 1.3 s to 0.35 s on the 2-core machine; a mocked program run or the offline
+// check uses none of them unless the program does):
 //  - the TypeScript compiler (8.9 MB), which the SDK's closure serialiser needs only to serialise a
 //    JavaScript function (`aws.lambda.CallbackFunction`, `pulumi.runtime.serializeFunction`);
 //  - @npmcli/arborist and normalize-package-data (pacote, sigstore, ...), needed only to compute a
 //    function's code paths (the same closures, `pulumi.runtime.computeCodePaths`);
-//  - the Automation API (`pulumi.automation`).
-// Each is required by exactly one SDK module at its top level; only that request, from that
-// module, gets a proxy that requires the real module at its first property access, so a program
-// that does use them gets the real module (tests/offline/defer-sdk-modules.test.ts serialises a
-// function, computes code paths and lists the Automation API through the proxies). Every other
-// require is untouched. Plain JavaScript: preloaded with `node -r` and by mocha before ts-node.
+//  - the Automation API (`pulumi.automation`);
+//  - each of @pulumi/aws's ~260 service modules (`aws.s3`, `aws.bedrock`, ...).
+// Each is required by one SDK module at its top level; only that request, from that module, gets a
+// proxy that requires the real module at its first property access, so a program that does use it
+// gets the real module (tests/offline/defer-sdk-modules.test.ts serialises a function, computes
+// code paths, lists the Automation API and creates an S3 bucket class through the proxies). Every
+// other require is untouched. Plain JavaScript: preloaded with `node -r` and by mocha before ts-node.
 "use strict";
 const Module = require("module");
 const path = require("path");
@@ -23,6 +24,17 @@ const DEFERRED = new Map([
   ["normalize-package-data", new RegExp(`@pulumi${sep}pulumi${sep}runtime${sep}closure${sep}codePaths\\.js$`)],
   ["./automation", new RegExp(`@pulumi${sep}pulumi${sep}index\\.js$`)],
 ]);
+/**
+ * @pulumi/aws's index requires all of its ~260 service modules at import (each then loads its
+ * resources lazily): a service the program never names (bedrock, ec2, ...) is loaded on first use.
+ * A service module registers its resource types for deserialising resource references when it
+ * loads; a program holds a reference only to a type it created, so its service is loaded by then.
+ */
+const AWS_INDEX = new RegExp(`@pulumi${sep}aws${sep}index\\.js$`);
+const AWS_SERVICE = /^\.\/[a-z0-9]+$/;
+function deferredFrom(request) {
+  return DEFERRED.get(request) ?? (AWS_SERVICE.test(request) ? AWS_INDEX : undefined);
+}
 
 /** Requests answered with a proxy in this process (for the tests). */
 const deferred = [];
@@ -73,7 +85,7 @@ function install() {
   installed = true;
   const load = Module._load;
   Module._load = function deferUnusedSdkModules(request, parent, isMain) {
-    const from = DEFERRED.get(request);
+    const from = deferredFrom(request);
     // Only what resolves is deferred: the SDK's typescript-shim falls back to its vendored compiler
     // when `typescript` is not installed, and that fallback needs the require to throw now.
     if (from && parent && parent.filename && from.test(parent.filename) && resolves(request, parent)) {
