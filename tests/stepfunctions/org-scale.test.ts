@@ -8,29 +8,21 @@ import { strict as assert } from "node:assert";
 import { verifyOrganization, type ShardProgress } from "../../cloudtrail/org/fanout";
 import type { OrgReviewRecord } from "../../cloudtrail/org/reducer";
 import { S3OrganizationListing } from "../../cloudtrail/org/s3-ports";
-import { buildOrgVerificationDefinition } from "../../cloudtrail/org/state-machine";
 import { runLocally } from "../../testkit/local-sfn";
-import { DIGESTS_PER_DAY, FIRST_DAY, handlersFor, keysUnder, orgWorld, readJson, REGIONS, RESULTS_BUCKET, SECOND_DAY } from "./org-setup";
-
-const definition = buildOrgVerificationDefinition({
-  plannerFunctionArn: "arn:aws:lambda:eu-west-1:111111111111:function:org-verify-planner",
-  shardFunctionArn: "arn:aws:lambda:eu-west-1:111111111111:function:org-verify-shard",
-  reducerFunctionArn: "arn:aws:lambda:eu-west-1:111111111111:function:org-verify-reducer",
-  maxConcurrency: 16,
-  shardTimeoutSeconds: 120,
-  childExecutionType: "STANDARD",
-  executionTimeoutSeconds: 3600,
-});
-
-interface ReducerOutput {
-  recordKey: string;
-  outcome: string;
-  shards: OrgReviewRecord["shards"];
-}
-
-function shardOf(f: { accountId?: string; region?: string; day?: string }): string {
-  return `${f.accountId}/${f.region}/${f.day}`;
-}
+import {
+  DIGESTS_PER_DAY,
+  FIRST_DAY,
+  handlersFor,
+  keysUnder,
+  LOCAL_DEFINITION,
+  orgWorld,
+  readJson,
+  REGIONS,
+  RESULTS_BUCKET,
+  SECOND_DAY,
+  shardOf,
+  type ReducerOutput,
+} from "./org-setup";
 
 describe("organisation verification at scale: 120 shards, two tampered (issue 11)", function () {
   this.timeout(120_000);
@@ -75,7 +67,7 @@ describe("organisation verification at scale: 120 shards, two tampered (issue 11
     const w = await orgWorld();
     const h = handlersFor(w);
     const out = (await runLocally({
-      definition,
+      definition: LOCAL_DEFINITION,
       s3: w.s3.client,
       ...h,
       input: { first: FIRST_DAY, last: "2026-03-02" },

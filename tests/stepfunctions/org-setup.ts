@@ -11,7 +11,9 @@
  */
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import * as zlib from "node:zlib";
+import type { OrgReviewRecord } from "../../cloudtrail/org/reducer";
 import { s3JsonObjects } from "../../cloudtrail/org/s3-ports";
+import { buildOrgVerificationDefinition } from "../../cloudtrail/org/state-machine";
 import { withPublicKeyCache } from "../../cloudtrail/org/shard-verifier";
 import { S3DigestStore } from "../../cloudtrail/verify/s3-store";
 import type { DigestStore } from "../../cloudtrail/verify/store";
@@ -125,6 +127,28 @@ export async function closeOrgWorlds(): Promise<void> {
   const s3 = await server;
   server = big = small = undefined;
   await s3.close();
+}
+
+/** The state machine the Step Functions tests execute, as the component would deploy it. */
+export const LOCAL_DEFINITION = buildOrgVerificationDefinition({
+  plannerFunctionArn: "arn:aws:lambda:eu-west-1:111111111111:function:org-verify-planner",
+  shardFunctionArn: "arn:aws:lambda:eu-west-1:111111111111:function:org-verify-shard",
+  reducerFunctionArn: "arn:aws:lambda:eu-west-1:111111111111:function:org-verify-reducer",
+  maxConcurrency: 16,
+  shardTimeoutSeconds: 120,
+  childExecutionType: "STANDARD",
+  executionTimeoutSeconds: 3600,
+});
+
+/** What the reducer Task returns as the execution's output. */
+export interface ReducerOutput {
+  recordKey: string;
+  outcome: string;
+  shards: OrgReviewRecord["shards"];
+}
+
+export function shardOf(f: { accountId?: string; region?: string; day?: string }): string {
+  return `${f.accountId}/${f.region}/${f.day}`;
 }
 
 export interface Handlers {

@@ -3,31 +3,11 @@
 // synthetic organisation of 4 accounts x 3 regions x 2 days with tampering in two shards: retries,
 // a failing planner, the named states (the 120-shard execution is in org-scale.test.ts).
 import { strict as assert } from "node:assert";
-import { buildOrgVerificationDefinition, STATE_NAMES, THROTTLED_ERROR } from "../../cloudtrail/org/state-machine";
+import { STATE_NAMES, THROTTLED_ERROR } from "../../cloudtrail/org/state-machine";
 import type { OrgReviewRecord } from "../../cloudtrail/org/reducer";
 import { StateMachineError } from "../../handlers/org-verification/config";
 import { runLocally } from "../../testkit/local-sfn";
-import { DIGESTS_PER_DAY, handlersFor, readJson, REGIONS, SECOND_DAY, smallOrgWorld } from "./org-setup";
-
-const definition = buildOrgVerificationDefinition({
-  plannerFunctionArn: "arn:aws:lambda:eu-west-1:111111111111:function:org-verify-planner",
-  shardFunctionArn: "arn:aws:lambda:eu-west-1:111111111111:function:org-verify-shard",
-  reducerFunctionArn: "arn:aws:lambda:eu-west-1:111111111111:function:org-verify-reducer",
-  maxConcurrency: 16,
-  shardTimeoutSeconds: 120,
-  childExecutionType: "STANDARD",
-  executionTimeoutSeconds: 3600,
-});
-
-interface ReducerOutput {
-  recordKey: string;
-  outcome: string;
-  shards: OrgReviewRecord["shards"];
-}
-
-function shardOf(f: { accountId?: string; region?: string; day?: string }): string {
-  return `${f.accountId}/${f.region}/${f.day}`;
-}
+import { DIGESTS_PER_DAY, handlersFor, LOCAL_DEFINITION, readJson, REGIONS, SECOND_DAY, shardOf, smallOrgWorld, type ReducerOutput } from "./org-setup";
 
 describe("organisation verification on the local Step Functions engine (issue 11)", function () {
   this.timeout(120_000);
@@ -48,7 +28,13 @@ describe("organisation verification on the local Step Functions engine (issue 11
       if (id === throttled && attempt <= 2) throw new StateMachineError(THROTTLED_ERROR, "SlowDown: Please reduce your request rate.");
       return inner(event);
     });
-    const out = (await runLocally({ definition, s3: w.s3.client, ...h, input: { first: SECOND_DAY }, executionName: "broken-shard" })) as ReducerOutput;
+    const out = (await runLocally({
+      definition: LOCAL_DEFINITION,
+      s3: w.s3.client,
+      ...h,
+      input: { first: SECOND_DAY },
+      executionName: "broken-shard",
+    })) as ReducerOutput;
     // 1 attempt + MaxAttempts 2 of the States.TaskFailed retrier; the throttled one succeeded on its third.
     assert.equal(attempts.get(broken), 3);
     assert.equal(attempts.get(throttled), 3);
@@ -71,7 +57,13 @@ describe("organisation verification on the local Step Functions engine (issue 11
   it("a planner that fails still leaves a record that says so, and an alert", async () => {
     const w = await smallOrgWorld();
     const h = handlersFor(w);
-    const out = (await runLocally({ definition, s3: w.s3.client, ...h, input: { first: "2026-02-30" }, executionName: "bad-input" })) as ReducerOutput;
+    const out = (await runLocally({
+      definition: LOCAL_DEFINITION,
+      s3: w.s3.client,
+      ...h,
+      input: { first: "2026-02-30" },
+      executionName: "bad-input",
+    })) as ReducerOutput;
     assert.equal(out.outcome, "attention");
     const record = (await readJson(w.s3.client, w.org.trail.bucket, out.recordKey)) as OrgReviewRecord;
     assert.deepEqual(
@@ -84,6 +76,6 @@ describe("organisation verification on the local Step Functions engine (issue 11
 
   it("is the state machine the definition says: the local run passed through each named state", () => {
     // Guards the emulation: the states the tests bind are the deployed definition's own.
-    assert.deepEqual(Object.keys(definition.States).sort(), [STATE_NAMES.map, STATE_NAMES.plan, STATE_NAMES.reduce, STATE_NAMES.reviewFailed].sort());
+    assert.deepEqual(Object.keys(LOCAL_DEFINITION.States).sort(), [STATE_NAMES.map, STATE_NAMES.plan, STATE_NAMES.reduce, STATE_NAMES.reviewFailed].sort());
   });
 });
