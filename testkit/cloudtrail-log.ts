@@ -28,3 +28,47 @@ export function logFileContent(region: string, accountId: string, at: Date, even
   }
   return JSON.stringify({ Records: records });
 }
+
+/** The digest a new digest links to (its previous* fields). */
+export interface PreviousDigest {
+  bucket: string;
+  key: string;
+  /** The previous digest file's uncompressed bytes (hashed into previousDigestHashValue). */
+  uncompressed: Buffer;
+  signature: string;
+}
+
+/**
+ * A digest file's document in CloudTrail's field order
+ * (cloudtrail-log-file-validation-digest-file-structure.html), shared by both chain fixtures.
+ * `eventTimes` is absent from a digest with no events in its window (a backfill digest here).
+ */
+export function digestDocument(o: {
+  accountId: string;
+  bucket: string;
+  key: string;
+  start: Date;
+  end: Date;
+  fingerprint: string;
+  eventTimes?: { newest: Date; oldest: Date };
+  previous?: PreviousDigest;
+  logFiles: unknown[];
+}): Record<string, unknown> {
+  const { previous } = o;
+  return {
+    awsAccountId: o.accountId,
+    digestStartTime: cloudTrailTime(o.start),
+    digestEndTime: cloudTrailTime(o.end),
+    digestS3Bucket: o.bucket,
+    digestS3Object: o.key,
+    digestPublicKeyFingerprint: o.fingerprint,
+    digestSignatureAlgorithm: "SHA256withRSA",
+    ...(o.eventTimes ? { newestEventTime: cloudTrailTime(o.eventTimes.newest), oldestEventTime: cloudTrailTime(o.eventTimes.oldest) } : {}),
+    previousDigestS3Bucket: previous ? previous.bucket : null,
+    previousDigestS3Object: previous ? previous.key : null,
+    previousDigestHashValue: previous ? crypto.createHash("sha256").update(previous.uncompressed).digest("hex") : null,
+    previousDigestHashAlgorithm: previous ? "SHA-256" : null,
+    previousDigestSignature: previous ? previous.signature : null,
+    logFiles: o.logFiles,
+  };
+}

@@ -16,7 +16,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as zlib from "node:zlib";
 import { memberTrail, shardId, type OrganizationTrail } from "../cloudtrail/org/shards";
-import { cloudTrailTime as iso, logFileContent } from "./cloudtrail-log";
+import { cloudTrailTime as iso, digestDocument, logFileContent } from "./cloudtrail-log";
 import {
   buildStringToSign,
   digestKeyFor,
@@ -116,25 +116,25 @@ export function buildSyntheticOrg(options: OrgFixtureOptions, trail: Organizatio
             oldestEventTime: iso(at),
           });
         }
-        const doc = {
-          awsAccountId: accountId,
-          digestStartTime: iso(start),
-          digestEndTime: iso(end),
-          digestS3Bucket: trail.bucket,
-          digestS3Object: key,
-          digestPublicKeyFingerprint: fingerprint,
-          digestSignatureAlgorithm: "SHA256withRSA",
-          newestEventTime: iso(end),
-          oldestEventTime: iso(start),
-          previousDigestS3Bucket: previous ? trail.bucket : null,
-          previousDigestS3Object: previous ? previous.key : null,
-          previousDigestHashValue: previous ? sha256Hex(previous.uncompressed) : null,
-          previousDigestHashAlgorithm: previous ? "SHA-256" : null,
-          previousDigestSignature: previous ? previous.signature : null,
+        const doc = digestDocument({
+          accountId,
+          bucket: trail.bucket,
+          key,
+          start,
+          end,
+          fingerprint,
+          eventTimes: { newest: end, oldest: start },
+          previous: previous && { bucket: trail.bucket, ...previous },
           logFiles,
-        };
+        });
         const uncompressed = Buffer.from(JSON.stringify(doc));
-        const toSign = buildStringToSign(doc.digestEndTime, doc.digestS3Bucket, doc.digestS3Object, sha256Hex(uncompressed), doc.previousDigestSignature);
+        const toSign = buildStringToSign(
+          doc.digestEndTime as string,
+          trail.bucket,
+          key,
+          sha256Hex(uncompressed),
+          (doc.previousDigestSignature as string | null) ?? null,
+        );
         const signature = crypto.sign("sha256", Buffer.from(toSign, "utf8"), privateKey).toString("hex");
         objects.set(key, { body: zlib.gzipSync(uncompressed), metadata: { signature, "signature-algorithm": "SHA256withRSA" } });
         const id = shardId({ accountId, region, day });

@@ -22,7 +22,7 @@ import {
   type PublicKeyRecord,
   type TrailLocation,
 } from "../../cloudtrail/verify";
-import { cloudTrailTime as iso, logFileContent } from "../../testkit/cloudtrail-log";
+import { cloudTrailTime as iso, digestDocument, logFileContent } from "../../testkit/cloudtrail-log";
 import { CLOUDTRAIL_TEST_KEY_PEM } from "../../testkit/test-keys";
 
 export { logFileContent };
@@ -184,23 +184,17 @@ export class ChainFixture {
           oldestEventTime: iso(at),
         });
       }
-      const doc: Record<string, unknown> = {
-        awsAccountId: this.trail.accountId,
-        digestStartTime: iso(start),
-        digestEndTime: iso(end),
-        digestS3Bucket: this.trail.bucket,
-        digestS3Object: key,
-        digestPublicKeyFingerprint: signingKey.fingerprint,
-        digestSignatureAlgorithm: "SHA256withRSA",
-        newestEventTime: iso(end),
-        oldestEventTime: iso(start),
-        previousDigestS3Bucket: previous ? previous.bucket : null,
-        previousDigestS3Object: previous ? previous.key : null,
-        previousDigestHashValue: previous ? sha256Hex(previous.uncompressed) : null,
-        previousDigestHashAlgorithm: previous ? "SHA-256" : null,
-        previousDigestSignature: previous ? previous.signature : null,
+      const doc = digestDocument({
+        accountId: this.trail.accountId,
+        bucket: this.trail.bucket,
+        key,
+        start,
+        end,
+        fingerprint: signingKey.fingerprint,
+        eventTimes: { newest: end, oldest: start },
+        previous,
         logFiles,
-      };
+      });
       options.mutate?.(index, doc);
       const digest = this.storeDigest(index, key, doc, signingKey);
       digest.logKeys.push(...logKeys);
@@ -231,21 +225,16 @@ export class ChainFixture {
       logKeys.push(logKey);
       logFiles.push({ s3Bucket: this.trail.bucket, s3Object: logKey, hashValue: sha256Hex(content), hashAlgorithm: "SHA-256" });
     }
-    const doc: Record<string, unknown> = {
-      awsAccountId: this.trail.accountId,
-      digestStartTime: iso(new Date(end.getTime() - 3_600_000)),
-      digestEndTime: iso(end),
-      digestS3Bucket: this.trail.bucket,
-      digestS3Object: key,
-      digestPublicKeyFingerprint: signingKey.fingerprint,
-      digestSignatureAlgorithm: "SHA256withRSA",
-      previousDigestS3Bucket: previous ? previous.bucket : null,
-      previousDigestS3Object: previous ? previous.key : null,
-      previousDigestHashValue: previous ? sha256Hex(previous.uncompressed) : null,
-      previousDigestHashAlgorithm: previous ? "SHA-256" : null,
-      previousDigestSignature: previous ? previous.signature : null,
+    const doc = digestDocument({
+      accountId: this.trail.accountId,
+      bucket: this.trail.bucket,
+      key,
+      start: new Date(end.getTime() - 3_600_000),
+      end,
+      fingerprint: signingKey.fingerprint,
+      previous,
       logFiles,
-    };
+    });
     const digest = this.storeDigest(-1, key, doc, signingKey, { "backfill-generation-timestamp": generatedAt.toISOString() });
     digest.logKeys.push(...logKeys);
     if (!this.publicKeys.some((k) => k.Fingerprint === signingKey.fingerprint)) this.publicKeys.push(signingKey.record);
