@@ -28,6 +28,29 @@ export interface MemoStatus {
   sdkDir: string;
 }
 
+/**
+ * The last few results by argument identity. The SDK asks for the same Struct again within one
+ * request (Analyze: once per resource policy; AnalyzeStack's own handler, stack-analyzer.ts, asks
+ * once per resource), never across requests, so a handful of entries is a full hit rate even when
+ * the engine interleaves a few Analyze calls. A WeakMap per Struct cost more than it saved: its
+ * ephemeron entries made the garbage collector the pack's largest cost on a 5,000-resource stack.
+ */
+const RECENT = 8;
+class RecentByIdentity {
+  private readonly keys: (object | undefined)[] = new Array(RECENT);
+  private readonly values: unknown[] = new Array(RECENT);
+  private next = 0;
+  get(key: object): unknown {
+    for (let i = 0; i < RECENT; i++) if (this.keys[i] === key) return this.values[i];
+    return undefined;
+  }
+  set(key: object, value: unknown): void {
+    this.keys[this.next] = key;
+    this.values[this.next] = value;
+    this.next = (this.next + 1) % RECENT;
+  }
+}
+
 /** Whether the deserialize module of the SDK resolved from `fromDir` carries the memo. */
 export function memoActive(fromDir = __dirname): boolean {
   try {
@@ -59,7 +82,7 @@ export function installDeserializeMemo(fromDir = __dirname): MemoStatus {
       return { active: false, reason: "deserialize.js has no writable deserializeProperties(struct, proxySecrets)", sdkDir };
     }
     if (original[MARK]) return { active: true, sdkDir };
-    const cache = new WeakMap<object, unknown>();
+    const cache = new RecentByIdentity();
     const memoised: Deserialize = function deserializeProperties(struct: object, proxySecrets?: boolean) {
       // Secrets-proxying results (remediation) wrap values; only the plain form is shared.
       if (proxySecrets || struct === null || typeof struct !== "object") return original(struct, proxySecrets);
@@ -79,7 +102,7 @@ export function installDeserializeMemo(fromDir = __dirname): MemoStatus {
     const proxyDesc = Object.getOwnPropertyDescriptor(proxyMod, "unknownCheckingProxy");
     const originalProxy = proxyMod.unknownCheckingProxy;
     if (typeof originalProxy === "function" && proxyDesc && "value" in proxyDesc && proxyDesc.writable && !originalProxy[MARK]) {
-      const proxies = new WeakMap<object, unknown>();
+      const proxies = new RecentByIdentity();
       const memoProxy: Deserialize = function unknownCheckingProxy(target: object) {
         if (target === null || typeof target !== "object") return originalProxy(target);
         let p = proxies.get(target);

@@ -6,86 +6,20 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { capturePack, evaluatePolicies, LoadedPack } from "../../offline/analyze";
-import { compliantStack, StackFixture, Style } from "../../offline/fixtures/policy-stacks";
+import { evaluatePolicies } from "../../offline/analyze";
+import { compliantStack } from "../../offline/fixtures/policy-stacks";
 import { installDeserializeMemo, PINNED_POLICY_SDK } from "../../policy/lib/sdk-memo";
 import { stackModelBuilds } from "../../policy/lib/stack-model";
 import { plain, UNKNOWN } from "../../policy/lib/values";
 import policyPackageJson from "../../policy/package.json";
-
-const PACK_DIR = path.resolve(__dirname, "../../policy");
-const SDK_DIR = path.dirname(require.resolve("@pulumi/policy/package.json", { paths: [PACK_DIR] }));
-
-interface Loaded {
-  pack: LoadedPack;
-  /** What the pack's index module exported (its memo status). */
-  status: { active: boolean; reason?: string };
-  /** The deserialize module of the SDK instance this pack was served by. */
-  deserialize: { deserializeProperties: (s: unknown, proxySecrets: boolean) => unknown };
-  /** Its proxy module. */
-  proxy: { unknownCheckingProxy: (target: object) => object };
-}
-
-/** A fresh load of the real pack (its own SDK instance), with the memo switch as given. */
-async function loadPack(key: string, memo: boolean): Promise<Loaded> {
-  let status: Loaded["status"] | undefined;
-  let deserialize: Loaded["deserialize"] | undefined;
-  let proxy: Loaded["proxy"] | undefined;
-  const pack = await capturePack(path.join(PACK_DIR, `.memo-${key}`), () => {
-    // The pack's own modules too (capturePack forgets the SDK's), so they bind to this SDK instance.
-    for (const id of Object.keys(require.cache))
-      if (id.startsWith(PACK_DIR + path.sep) && !id.includes(`${path.sep}node_modules${path.sep}`)) delete require.cache[id];
-    const before = process.env.AUDIT_TRAIL_MUST_SDK_MEMO;
-    const cwd = process.cwd();
-    if (memo) delete process.env.AUDIT_TRAIL_MUST_SDK_MEMO;
-    else process.env.AUDIT_TRAIL_MUST_SDK_MEMO = "off";
-    try {
-      process.chdir(PACK_DIR);
-      // eslint-disable-next-line @typescript-eslint/no-require-imports -- the pack as the engine loads it
-      status = require(PACK_DIR).sdkMemo;
-      // eslint-disable-next-line @typescript-eslint/no-require-imports -- the instance just loaded
-      deserialize = require(path.join(SDK_DIR, "deserialize.js"));
-      // eslint-disable-next-line @typescript-eslint/no-require-imports -- the instance just loaded
-      proxy = require(path.join(SDK_DIR, "proxy.js"));
-    } finally {
-      process.chdir(cwd);
-      if (before === undefined) delete process.env.AUDIT_TRAIL_MUST_SDK_MEMO;
-      else process.env.AUDIT_TRAIL_MUST_SDK_MEMO = before;
-    }
-  });
-  return { pack, status: status!, deserialize: deserialize!, proxy: proxy! };
-}
-
-/** Every fixture: each style and view, compliant and with each resource removed in turn. */
-function corpus(): { label: string; fixture: StackFixture }[] {
-  const out: { label: string; fixture: StackFixture }[] = [];
-  for (const style of ["v7", "v2", "inline"] as Style[]) {
-    for (const firstPreview of [true, false]) {
-      const view = `${style} ${firstPreview ? "first preview" : "known outputs"}`;
-      out.push({ label: `${view}, compliant`, fixture: compliantStack(style, firstPreview) });
-      for (const r of compliantStack(style, firstPreview).resources) {
-        out.push({ label: `${view}, without ${r.name}`, fixture: compliantStack(style, firstPreview).remove(r.name) });
-      }
-      out.push({
-        label: `${view}, GOVERNANCE 30 days and a 7-day log group`,
-        fixture: compliantStack(style, firstPreview)
-          .set(style === "inline" ? "log-bucket" : "log-lock", style === "inline" ? "objectLockConfiguration.rule.defaultRetention" : "rule.defaultRetention", {
-            mode: "GOVERNANCE",
-            days: 30,
-          })
-          .set("trail-log-group", "retentionInDays", 7),
-      });
-    }
-  }
-  return out;
-}
+import { loadPackInstance, PackInstance, SDK_DIR, shortcutCorpus } from "../support/pack-instances";
 
 describe("policy SDK deserialisation memo (policy/lib/sdk-memo.ts)", () => {
-  let on: Loaded;
-  let off: Loaded;
+  let on: PackInstance;
+  let off: PackInstance;
   before(async () => {
-    on = await loadPack("on", true);
-    off = await loadPack("off", false);
+    on = await loadPackInstance("memo-on", true);
+    off = await loadPackInstance("memo-off", false);
   });
 
   it("is written against the SDK version the pack pins", () => {
@@ -95,8 +29,8 @@ describe("policy SDK deserialisation memo (policy/lib/sdk-memo.ts)", () => {
   });
 
   it("is active in the pack under the pinned SDK, and off with AUDIT_TRAIL_MUST_SDK_MEMO=off", () => {
-    assert.deepEqual(on.status, { active: true, sdkDir: SDK_DIR });
-    assert.deepEqual(off.status, { active: false, reason: "AUDIT_TRAIL_MUST_SDK_MEMO=off", sdkDir: SDK_DIR });
+    assert.deepEqual(on.exports.sdkMemo, { active: true, sdkDir: SDK_DIR });
+    assert.deepEqual(off.exports.sdkMemo, { active: false, reason: "AUDIT_TRAIL_MUST_SDK_MEMO=off", sdkDir: SDK_DIR });
   });
 
   it("hands the same object for the same Struct, and deserialises as the SDK does", () => {
@@ -115,7 +49,7 @@ describe("policy SDK deserialisation memo (policy/lib/sdk-memo.ts)", () => {
   });
 
   it("gives the same verdicts with the memo on and off, for every fixture", async () => {
-    const fixtures = corpus();
+    const fixtures = shortcutCorpus();
     assert.ok(fixtures.length > 80, `only ${fixtures.length} fixtures`);
     let violations = 0;
     for (const { label, fixture } of fixtures) {
@@ -132,7 +66,7 @@ describe("policy SDK deserialisation memo (policy/lib/sdk-memo.ts)", () => {
     for (const loaded of [on, off]) {
       const before = stackModelBuilds();
       await evaluatePolicies(compliantStack("v7").resources, { packDir: loaded.pack.dir });
-      assert.equal(stackModelBuilds() - before, 1, loaded.status.active ? "memo on" : "memo off");
+      assert.equal(stackModelBuilds() - before, 1, loaded.exports.sdkMemo.active ? "memo on" : "memo off");
     }
   });
 

@@ -1,0 +1,446 @@
+// The pack's Analyze and AnalyzeStack handlers: the policy SDK's own (1.21.0, server.js
+// makeAnalyzeRpcFun, makeAnalyzeStackRpcFun) with one change, what the SDK builds for each policy
+// is built once per request and handed to each policy in turn. The SDK rebuilds every resource
+// object (options, provider, parent, dependency links) of an AnalyzeStack request for each of the
+// pack's 13 stack policies: 65,000 objects on a 5,000-resource stack, which alone made the pack cost
+// 2.2x an empty pack (issue 14: at most 1.5x); and an Analyze request's arguments (options,
+// provider, props) for each of its 9 resource policies. Everything else is the SDK's rule, restated
+// line for line: the level (the pack config's, the policy's, the pack's), `disabled` skipped,
+// `remediate` read as mandatory, the type fast path and its not-applicable entries,
+// reportViolation's two forms, an unknown value turned into an advisory "can't run ... during
+// preview", notApplicable, any other error failing the request with the SDK's message, and the
+// response built by the SDK's own protoutil.
+//
+// The restatement is exact only for the server.js it was written against, so it serves only when
+// that file's SHA-256 is the pinned one (and AUDIT_TRAIL_MUST_SDK_MEMO is not "off"); any other SDK
+// keeps its own handlers and the pack is merely slower. Configure and ConfigureStack still reach
+// the SDK (its Remediate reads the same config); these handlers read the same requests.
+// tests/policy/analyzer-handlers.test.ts runs the SDK's handlers and these on the same requests
+// and compares the responses field by field.
+//
+// The shared objects are frozen: a policy that wrote to one would otherwise change what the next
+// policy sees (the SDK gave each its own copy). None of this pack's policies writes; one that did
+// would fail the request loudly, not change a verdict.
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import type { PolicyPackArgs } from "@pulumi/policy";
+import { PINNED_POLICY_SDK } from "./sdk-memo";
+
+/** SHA-256 of @pulumi/policy 1.21.0's server.js, whose handlers these restate. */
+export const PINNED_SERVER_SHA256 = "0aa32052092307cc6ed5ba39971f393e21876d91f7b24fca2aee90dc3dabd3a1";
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- protobuf messages and SDK internals are untyped here */
+type Callback = (err: unknown, resp?: unknown) => void;
+type Handler = (call: { request: any }, callback: Callback) => void;
+
+export interface AnalyzerHandlersStatus {
+  /** Whether Analyze and AnalyzeStack are served by these handlers. */
+  active: boolean;
+  /** Why not, when not active. */
+  reason?: string;
+  /** The SDK's own handlers, kept for the differential test. */
+  sdk?: { analyze: Handler; analyzeStack: Handler };
+}
+
+export interface ServeOptions {
+  /** Where the SDK is resolved from (the pack's folder; a benchmark's copy). */
+  fromDir?: string;
+}
+
+/** Why these handlers cannot serve with the SDK in `sdkDir`, or undefined when it can. */
+export function stackAnalyzerRefusal(sdkDir: string): string | undefined {
+  if (process.env.AUDIT_TRAIL_MUST_SDK_MEMO === "off") return "AUDIT_TRAIL_MUST_SDK_MEMO=off";
+  const version = String(JSON.parse(fs.readFileSync(path.join(sdkDir, "package.json"), "utf8")).version).replace(/^v/, "");
+  if (version !== PINNED_POLICY_SDK) return `@pulumi/policy ${version} is not ${PINNED_POLICY_SDK}`;
+  const sha = crypto
+    .createHash("sha256")
+    .update(fs.readFileSync(path.join(sdkDir, "server.js")))
+    .digest("hex");
+  if (sha !== PINNED_SERVER_SHA256) return `server.js has SHA-256 ${sha}, not the ${PINNED_SERVER_SHA256} these handlers restate`;
+  return undefined;
+}
+
+/**
+ * `new PolicyPack(name, args)`, with the pack's Analyze and AnalyzeStack handlers in place of the
+ * SDK's when the SDK is the pinned one. The gRPC server's addService is wrapped only while the SDK registers its
+ * service, and whatever addService is in place (the real one, or `npm run check`'s capture) gets
+ * the handlers.
+ */
+export function servePolicyPack(name: string, args: PolicyPackArgs, options: ServeOptions = {}): AnalyzerHandlersStatus {
+  const fromDir = options.fromDir ?? __dirname;
+  const status: AnalyzerHandlersStatus = { active: false };
+  let sdkDir: string;
+  let grpc: { Server: { prototype: { addService: (service: unknown, impl: Record<string, Handler>) => void } } };
+  try {
+    sdkDir = path.dirname(require.resolve("@pulumi/policy/package.json", { paths: [fromDir] }));
+    status.reason = stackAnalyzerRefusal(sdkDir);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the gRPC instance the SDK's server uses
+    grpc = require(require.resolve("@grpc/grpc-js", { paths: [sdkDir] }));
+  } catch (e) {
+    status.reason = `not installed: ${(e as Error).message}`;
+  }
+  // The SDK instance resolved now, not at import: a test or benchmark that reloads the SDK gets the
+  // PolicyPack of the instance it loaded (one pack per SDK module instance).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- see above
+  const { PolicyPack } = require(require.resolve("@pulumi/policy", { paths: [fromDir] })) as typeof import("@pulumi/policy");
+  if (status.reason !== undefined) {
+    new PolicyPack(name, args);
+    return status;
+  }
+  const proto = grpc!.Server.prototype;
+  const outer = proto.addService;
+  proto.addService = function (this: unknown, service: unknown, impl: Record<string, Handler>) {
+    if (impl && ["analyze", "analyzeStack", "configure", "configureStack"].every((k) => typeof impl[k] === "function")) {
+      try {
+        const version = String(JSON.parse(fs.readFileSync(path.join(process.cwd(), "package.json"), "utf8")).version);
+        status.sdk = { analyze: impl.analyze, analyzeStack: impl.analyzeStack };
+        impl = withSharedHandlers(impl, sdkDir, name, version, args.enforcementLevel || "advisory", args.policies ?? []);
+        status.active = true;
+      } catch (e) {
+        status.reason = `not installed: ${(e as Error).message}`;
+      }
+    }
+    return outer.call(this, service, impl);
+  };
+  try {
+    new PolicyPack(name, args);
+  } finally {
+    proto.addService = outer;
+  }
+  if (!status.active && status.reason === undefined) status.reason = "the SDK registered no analyzer service";
+  return status;
+}
+
+function withSharedHandlers(
+  impl: Record<string, Handler>,
+  sdkDir: string,
+  packName: string,
+  packVersion: string,
+  packLevel: string,
+  policies: any[],
+): Record<string, Handler> {
+  // The module instances server.js itself required (the engine's instanceof checks depend on it).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- modules of the SDK instance in use
+  const sdk = (f: string) => require(path.join(sdkDir, f));
+  const deserialize = sdk("deserialize.js");
+  const proxy = sdk("proxy.js");
+  const protoutil = sdk("protoutil.js");
+  const policyMod = sdk("policy.js");
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the same proto instance as server.js
+  const analyzerproto = require(require.resolve("@pulumi/pulumi/proto/analyzer_pb", { paths: [sdkDir] }));
+
+  // server.js's module state, read from the same requests (configure, configureStack).
+  let policyPackConfig: Record<string, Record<string, unknown>> = {};
+  let stackTags = freezeMap(new Map());
+
+  const configure: Handler = (call, callback) => {
+    try {
+      const config: Record<string, Record<string, unknown>> = {};
+      for (const [k, v] of call.request.getPolicyconfigMap().entries()) {
+        const props = v.getProperties().toJavaScript();
+        props.enforcementLevel = protoutil.convertEnforcementLevel(v.getEnforcementlevel());
+        config[k] = props;
+      }
+      policyPackConfig = config;
+    } catch {
+      // The SDK fails the same request with its own error and keeps the previous config; so does this.
+    }
+    impl.configure(call, callback);
+  };
+
+  const configureStack: Handler = (call, callback) => {
+    try {
+      const map = new Map();
+      call.request.getTagsMap().forEach((v: unknown, k: unknown) => map.set(k, v));
+      stackTags = freezeMap(map);
+    } catch {
+      // As above.
+    }
+    impl.configureStack(call, callback);
+  };
+
+  const makeGetConfig = (policyName: string) => () => {
+    const c = policyPackConfig[policyName];
+    if (!c) return {};
+    const { enforcementLevel: _level, ...properties } = c;
+    return properties;
+  };
+
+  const isTypeOf = (type: string, resourceClass: any): boolean => {
+    const pulumiType = policyMod.getPulumiType(resourceClass);
+    if (pulumiType) return type === pulumiType;
+    const isInstance = resourceClass.isInstance;
+    return isInstance && typeof isInstance === "function" && isInstance({ __pulumiType: type }) === true;
+  };
+
+  const resourceOptions = (r: any) => {
+    const opts = r.getOptions();
+    if (!opts) {
+      throw new Error("A more recent version of the Pulumi CLI is required. " + "To upgrade, see https://www.pulumi.com/docs/get-started/install/");
+    }
+    const timeouts = opts.getCustomtimeouts();
+    const result: Record<string, unknown> = {
+      protect: opts.getProtect(),
+      ignoreChanges: opts.getIgnorechangesList(),
+      aliases: opts.getAliasesList(),
+      customTimeouts: {
+        createSeconds: timeouts?.getCreate() ?? 0.0,
+        updateSeconds: timeouts?.getUpdate() ?? 0.0,
+        deleteSeconds: timeouts?.getDelete() ?? 0.0,
+      },
+      additionalSecretOutputs: opts.getAdditionalsecretoutputsList(),
+    };
+    if (opts.getDeletebeforereplacedefined()) result.deleteBeforeReplace = opts.getDeletebeforereplace();
+    if (opts.getParent()) result.parent = opts.getParent();
+    return result;
+  };
+
+  const providerResource = (r: any) => {
+    const prov = r.getProvider();
+    if (!prov) return undefined;
+    const props = proxy.unknownCheckingProxy(deserialize.deserializeProperties(prov.getProperties(), false));
+    return Object.freeze({ type: prov.getType(), props, urn: prov.getUrn(), name: prov.getName() });
+  };
+
+  /** What the SDK's Analyze builds for each validation, once per request; frozen (see above). */
+  const analyzeParts = (req: any, type: string) => {
+    const props = proxy.unknownCheckingProxy(deserialize.deserializeProperties(req.getProperties(), false));
+    return {
+      props,
+      urn: req.getUrn(),
+      name: req.getName(),
+      opts: Object.freeze(resourceOptions(req)),
+      isType: (resourceClass: any) => isTypeOf(type, resourceClass),
+      asType: (resourceClass: any) => (isTypeOf(type, resourceClass) ? props : undefined),
+      provider: providerResource(req),
+    };
+  };
+
+  /** The SDK's per-policy list, once: same fields, same order, the same links; frozen (see above). */
+  const buildResources = (resources: any[]): readonly any[] => {
+    const intermediates: { resource: any; parent: string; dependencies: string[]; propertyDependencies: Record<string, string[]> }[] = [];
+    for (const r of resources) {
+      const type = r.getType();
+      const props = proxy.unknownCheckingProxy(deserialize.deserializeProperties(r.getProperties(), false));
+      const resource: any = {
+        type,
+        props,
+        urn: r.getUrn(),
+        name: r.getName(),
+        opts: resourceOptions(r),
+        dependencies: [],
+        propertyDependencies: {},
+        isType: (resourceClass: any) => isTypeOf(type, resourceClass),
+        asType: (resourceClass: any) => (isTypeOf(type, resourceClass) ? props : undefined),
+      };
+      const provider = providerResource(r);
+      if (provider) resource.provider = provider;
+      const propertyDependencies: Record<string, string[]> = {};
+      const map = r.getPropertydependenciesMap();
+      if (map) for (const [k, v] of map.entries()) propertyDependencies[k] = v.getUrnsList();
+      intermediates.push({ resource, parent: r.getParent(), dependencies: r.getDependenciesList(), propertyDependencies });
+    }
+    const byUrn = new Map<string, any>();
+    for (const i of intermediates) byUrn.set(i.resource.urn, i.resource);
+    for (const i of intermediates) {
+      if (i.parent) {
+        const parent = byUrn.get(i.parent);
+        if (parent) i.resource.parent = parent;
+      }
+      i.resource.dependencies = Object.freeze(i.dependencies.map((d) => byUrn.get(d)).filter((d) => d));
+      for (const k of Object.keys(i.propertyDependencies)) {
+        i.resource.propertyDependencies[k] = Object.freeze(i.propertyDependencies[k].map((d) => byUrn.get(d)).filter((d) => d));
+      }
+      Object.freeze(i.resource.propertyDependencies);
+      Object.freeze(i.resource.opts);
+    }
+    return Object.freeze(intermediates.map((i) => Object.freeze(i.resource)));
+  };
+
+  const pushNotApplicable = (list: any[] | undefined, policyName: string, reason?: string) => {
+    const out = list ?? [];
+    const na = new analyzerproto.PolicyNotApplicable();
+    na.setPolicyName(policyName);
+    if (reason) na.setReason(reason);
+    out.push(na);
+    return out;
+  };
+
+  const makeReportViolation =
+    (policyName: string, description: string, enforcementLevel: string, ds: any[], severity: unknown) => (message: any, urn?: string) => {
+      if (typeof message === "object") {
+        const info = message;
+        ds.push({
+          policyName: info.name || policyName,
+          policyPackName: packName,
+          policyPackVersion: packVersion,
+          message: info.message || info.description || description,
+          urn: info.urn,
+          description: info.description || description,
+          enforcementLevel: info.enforcementLevel || enforcementLevel,
+          severity: info.severity || severity,
+        });
+      } else {
+        let violationMessage = description;
+        if (message) violationMessage += `\n${message}`;
+        ds.push({
+          policyName,
+          policyPackName: packName,
+          policyPackVersion: packVersion,
+          message: violationMessage,
+          urn,
+          description,
+          enforcementLevel,
+          severity,
+        });
+      }
+    };
+
+  const analyze: Handler = (call, callback) => {
+    void (async () => {
+      const req = call.request;
+      const type = req.getType();
+      const ds: any[] = [];
+      let notApplicable: any[] | undefined;
+      let parts: ReturnType<typeof analyzeParts> | undefined;
+      try {
+        for (const p of policies) {
+          let enforcementLevel = policyPackConfig[p.name]?.enforcementLevel || p.enforcementLevel || packLevel;
+          if (enforcementLevel === "disabled" || !policyMod.isResourcePolicy(p)) continue;
+          if (!p.validateResource) {
+            notApplicable = pushNotApplicable(notApplicable, p.name, "Policy does not implement validateResource");
+            continue;
+          }
+          // A violation after a remediation ran is reported as mandatory, as the SDK does.
+          if (enforcementLevel === "remediate") enforcementLevel = "mandatory";
+          if (!Array.isArray(p.validateResource)) {
+            const pulumiType = policyMod.getPulumiType(p.validateResource);
+            if (pulumiType && type !== pulumiType) {
+              notApplicable = pushNotApplicable(notApplicable, p.name, `Policy only applies to resources of type '${pulumiType}'`);
+              continue;
+            }
+          }
+          const reportViolation = makeReportViolation(p.name, p.description, enforcementLevel as string, ds, p.severity);
+          const validations = Array.isArray(p.validateResource) ? p.validateResource : [p.validateResource];
+          for (const validation of validations) {
+            try {
+              parts ??= analyzeParts(req, type);
+              const args: Record<string, unknown> = {
+                type,
+                props: parts.props,
+                urn: parts.urn,
+                name: parts.name,
+                opts: parts.opts,
+                stackTags,
+                isType: parts.isType,
+                asType: parts.asType,
+                getConfig: makeGetConfig(p.name),
+                notApplicable: throwNotApplicable,
+              };
+              if (parts.provider) args.provider = parts.provider;
+              await Promise.resolve(validation(args, reportViolation));
+            } catch (e) {
+              const policyFrom = `policy '${p.name}' from policy pack '${packName}@v${packVersion}'`;
+              if (e instanceof proxy.UnknownValueError) {
+                const { validateResource: _v, name, ...diag } = p;
+                ds.push({
+                  policyName: name,
+                  policyPackName: packName,
+                  policyPackVersion: packVersion,
+                  message: `can't run ${policyFrom} during preview: ${(e as Error).message}`,
+                  ...diag,
+                  enforcementLevel: "advisory",
+                });
+              } else if (e instanceof NotApplicableError) {
+                notApplicable = pushNotApplicable(notApplicable, p.name, e.reason);
+              } else {
+                throw protoutil.asGrpcError(e, `Error validating resource with ${policyFrom}`);
+              }
+            }
+          }
+        }
+      } catch (err) {
+        callback(err, undefined);
+        return;
+      }
+      callback(undefined, protoutil.makeAnalyzeResponse(ds, notApplicable));
+    })();
+  };
+
+  const analyzeStack: Handler = (call, callback) => {
+    void (async () => {
+      const req = call.request;
+      const resources = req.getResourcesList();
+      const ds: any[] = [];
+      let notApplicable: any[] | undefined;
+      let shared: readonly any[] | undefined;
+      try {
+        for (const p of policies) {
+          let enforcementLevel = policyPackConfig[p.name]?.enforcementLevel || p.enforcementLevel || packLevel;
+          if (enforcementLevel === "disabled" || !policyMod.isStackPolicy(p)) continue;
+          // Stack policies cannot be remediated: the SDK treats the level as mandatory.
+          if (enforcementLevel === "remediate") enforcementLevel = "mandatory";
+          const pulumiType = policyMod.getPulumiType(p.validateStack);
+          if (pulumiType && !resources.some((r: any) => r.getType() === pulumiType)) {
+            notApplicable = pushNotApplicable(notApplicable, p.name, `Policy only applies to resources of type '${pulumiType}'`);
+            continue;
+          }
+          const reportViolation = makeReportViolation(p.name, p.description, enforcementLevel as string, ds, p.severity);
+          try {
+            shared ??= buildResources(resources);
+            const args = { resources: shared.slice(), getConfig: makeGetConfig(p.name), stackTags, notApplicable: throwNotApplicable };
+            await Promise.resolve(p.validateStack(args, reportViolation));
+          } catch (e) {
+            const policyFrom = `policy '${p.name}' from policy pack '${packName}@v${packVersion}'`;
+            if (e instanceof proxy.UnknownValueError) {
+              const { validateStack: _v, name, ...diag } = p;
+              ds.push({
+                policyName: name,
+                policyPackName: packName,
+                policyPackVersion: packVersion,
+                message: `can't run ${policyFrom} during preview: ${(e as Error).message}`,
+                ...diag,
+                enforcementLevel: "advisory",
+              });
+            } else if (e instanceof NotApplicableError) {
+              notApplicable = pushNotApplicable(notApplicable, p.name, e.reason);
+            } else {
+              throw protoutil.asGrpcError(e, `Error validating resource with ${policyFrom}`);
+            }
+          }
+        }
+      } catch (err) {
+        callback(err, undefined);
+        return;
+      }
+      callback(undefined, protoutil.makeAnalyzeResponse(ds, notApplicable));
+    })();
+  };
+
+  return { ...impl, analyze, analyzeStack, configure, configureStack };
+}
+
+class NotApplicableError extends Error {
+  constructor(readonly reason?: string) {
+    super(reason ?? "Policy does not apply");
+  }
+}
+
+function throwNotApplicable(reason?: string): never {
+  throw new NotApplicableError(reason);
+}
+
+/** server.js's read-only view of the stack tags. */
+function freezeMap<K, V>(map: Map<K, V>) {
+  return Object.freeze({
+    entries: map.entries.bind(map),
+    forEach: map.forEach.bind(map),
+    get: map.get.bind(map),
+    has: map.has.bind(map),
+    keys: map.keys.bind(map),
+    size: map.size,
+    values: map.values.bind(map),
+    [Symbol.iterator]: map[Symbol.iterator].bind(map),
+  });
+}
