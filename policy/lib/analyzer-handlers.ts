@@ -18,6 +18,10 @@
 // tests/policy/analyzer-handlers.test.ts runs the SDK's handlers and these on the same requests
 // and compares the responses field by field.
 //
+// One deviation, on input the engine does not send: a resource whose properties cannot be
+// deserialised (an asset or archive without its fields) fails the request when a policy first
+// reads them, where the SDK fails it before the first policy runs.
+//
 // The shared objects are frozen: a policy that wrote to one would otherwise change what the next
 // policy sees (the SDK gave each its own copy). None of this pack's policies writes; one that did
 // would fail the request loudly, not change a verdict.
@@ -204,15 +208,34 @@ function withSharedHandlers(
   };
 
   /** What the SDK's Analyze builds for each validation, once per request; frozen (see above). */
+  /**
+   * A resource's props as the SDK hands them (its proxy over its deserialisation), made when a
+   * policy first reads them: the pack reads the properties of the types it judges only, so on a
+   * stack of mostly other resources most are never deserialised (the SDK deserialises each for
+   * every policy that runs on it).
+   */
+  const lazyProps = (struct: any) => {
+    let props: any;
+    let made = false;
+    return () => {
+      if (!made) {
+        props = proxy.unknownCheckingProxy(deserialize.deserializeProperties(struct, false));
+        made = true;
+      }
+      return props;
+    };
+  };
+
+  /** What the SDK's Analyze builds for each validation, once per request; frozen (see above). */
   const analyzeParts = (req: any, type: string) => {
-    const props = proxy.unknownCheckingProxy(deserialize.deserializeProperties(req.getProperties(), false));
+    const props = lazyProps(req.getProperties());
     return {
       props,
       urn: req.getUrn(),
       name: req.getName(),
       opts: Object.freeze(resourceOptions(req)),
       isType: (resourceClass: any) => isTypeOf(type, resourceClass),
-      asType: (resourceClass: any) => (isTypeOf(type, resourceClass) ? props : undefined),
+      asType: (resourceClass: any) => (isTypeOf(type, resourceClass) ? props() : undefined),
       provider: providerResource(req),
     };
   };
@@ -222,17 +245,19 @@ function withSharedHandlers(
     const intermediates: { resource: any; parent: string; dependencies: string[]; propertyDependencies: Record<string, string[]> }[] = [];
     for (const r of resources) {
       const type = r.getType();
-      const props = proxy.unknownCheckingProxy(deserialize.deserializeProperties(r.getProperties(), false));
+      const props = lazyProps(r.getProperties());
       const resource: any = {
         type,
-        props,
+        get props() {
+          return props();
+        },
         urn: r.getUrn(),
         name: r.getName(),
         opts: resourceOptions(r),
         dependencies: [],
         propertyDependencies: {},
         isType: (resourceClass: any) => isTypeOf(type, resourceClass),
-        asType: (resourceClass: any) => (isTypeOf(type, resourceClass) ? props : undefined),
+        asType: (resourceClass: any) => (isTypeOf(type, resourceClass) ? props() : undefined),
       };
       const provider = providerResource(r);
       if (provider) resource.provider = provider;
@@ -326,9 +351,12 @@ function withSharedHandlers(
           for (const validation of validations) {
             try {
               parts ??= analyzeParts(req, type);
+              const props = parts.props;
               const args: Record<string, unknown> = {
                 type,
-                props: parts.props,
+                get props() {
+                  return props();
+                },
                 urn: parts.urn,
                 name: parts.name,
                 opts: parts.opts,

@@ -3,9 +3,7 @@
 // legacy inline bucket arguments. Links (which bucket a configuration belongs to, which bucket a
 // trail writes to) follow `propertyDependencies` first, so they hold while ids are unknown in a
 // first preview, then known names. Built once per AnalyzeStack request and shared by the stack
-// policies (`stackModelOf`): the SDK hands each stack policy its own resource objects, whose props
-// (with the deserialisation memo, sdk-memo.ts) proxy the same object per resource of the request;
-// that identity keys the model (a test asserts one build per request).
+// policies (`stackModelOf`; a test asserts one build per request).
 import { PolicyResource } from "@pulumi/policy";
 import { enterRun, inputsGeneration, inputsOf } from "./inputs";
 import * as T from "./types";
@@ -125,36 +123,36 @@ const MODEL_TYPES: ReadonlySet<string> = new Set<string>([
   T.DYNAMODB_TABLE,
 ]);
 
-let memo: { generation: number; props: unknown[]; urns: string; model: StackModel } | undefined;
+let memo: { generation: number; resources: PolicyResource[]; urns: string; model: StackModel } | undefined;
 // A process-wide counter (the harness loads the pack as a module instance of its own).
 const BUILDS = Symbol.for("audit-trail-must.stackModelBuilds");
 /** How many models were built in this process (the tests assert one per request). */
 export const stackModelBuilds = (): number => (globalThis as { [BUILDS]?: number })[BUILDS] ?? 0;
 
-function sameProps(resources: PolicyResource[], props: unknown[]): boolean {
-  if (resources.length !== props.length) return false;
-  for (let i = 0; i < props.length; i++) if (resources[i].props !== props[i]) return false;
+function sameResources(a: PolicyResource[], b: PolicyResource[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
 
 /**
  * The model of this AnalyzeStack request, built by the first stack policy that asks and reused by
- * the others. The SDK hands each stack policy its own resource objects, but with the
- * deserialisation memo (sdk-memo.ts) their `props` are the same proxy objects, one per resource of
- * the request: that identity is the key, with the inputs generation (any Analyze call starts a new
- * run). Without the memo (other objects per policy) the key is the request's URN sequence. The memo
- * is also dropped on the next macrotask, so requests never share it.
+ * the others. The pack's AnalyzeStack handler (analyzer-handlers.ts) hands every stack policy the
+ * same resource objects: that identity is the key, with the inputs generation (any Analyze call
+ * starts a new run). Under the SDK's own handler (another SDK version: other objects per policy)
+ * the key is the request's URN sequence. The memo is also dropped on the next macrotask, so
+ * requests never share it. Props are not read here: the handler deserialises them on first read.
  */
 export function stackModelOf(resources: PolicyResource[], stackTags?: unknown): StackModel {
   if (stackTags !== undefined) enterRun(stackTags);
   const generation = inputsGeneration();
-  if (memo && memo.generation === generation && sameProps(resources, memo.props)) return memo.model;
+  if (memo && memo.generation === generation && sameResources(resources, memo.resources)) return memo.model;
   let urns = "";
   for (const r of resources) urns += "\n" + r.urn;
   if (memo && memo.generation === generation && memo.urns === urns) return memo.model;
   const model = buildStackModel(resources);
   (globalThis as { [BUILDS]?: number })[BUILDS] = stackModelBuilds() + 1;
-  memo = { generation, props: resources.map((r) => r.props), urns, model };
+  memo = { generation, resources: [...resources], urns, model };
   const timer = setImmediate(() => {
     if (memo?.model === model) memo = undefined;
   });

@@ -474,6 +474,41 @@ describe("the pack's analyzer handlers (policy/lib/analyzer-handlers.ts)", () =>
       assert.equal(passed[passed.length - 1].error, undefined);
     });
 
+    it("deserialises only what the real pack reads: never an application resource's properties", async () => {
+      const on = await loadPackInstance("handlers-lazy", true);
+      const fixture = compliantStack("v7");
+      const audited = fixture.resources.length;
+      for (let i = 0; i < 20; i++) {
+        fixture.add("aws:lambda/function:Function", `app-fn-${i}`, { runtime: "nodejs20.x", handler: "index.handler", tags: { app: "orders" } });
+        fixture.add("aws:iam/role:Role", `app-role-${i}`, { assumeRolePolicy: "{}" });
+      }
+      const structs = new Set<unknown>();
+      const read: Record<string, unknown>[] = [];
+      let calls = 0;
+      const d = on.deserialize as { deserializeProperties: (s: unknown, p: boolean) => unknown };
+      const original = d.deserializeProperties;
+      d.deserializeProperties = (struct, proxySecrets) => {
+        calls++;
+        structs.add(struct);
+        const out = original(struct, proxySecrets);
+        read.push(out as Record<string, unknown>);
+        return out;
+      };
+      let violations;
+      try {
+        violations = await evaluatePolicies(fixture.resources, { packDir: on.pack.dir });
+      } finally {
+        d.deserializeProperties = original;
+      }
+      assert.deepEqual(violations, await evaluatePolicies(compliantStack("v7").resources, { packDir: on.pack.dir }));
+      // The 40 application resources: never (the SDK deserialises every resource for every policy
+      // that runs on it); an audited resource's inputs (Analyze) and outputs (AnalyzeStack) at most
+      // once each, and only the types some policy reads.
+      assert.equal(read.filter((p) => "runtime" in p || "assumeRolePolicy" in p).length, 0);
+      assert.equal(calls, structs.size, "each Struct deserialised once");
+      assert.ok(structs.size > audited && structs.size <= 2 * audited, `${structs.size} Structs for ${audited} audited resources`);
+    });
+
     it("builds the real pack's resource list once per AnalyzeStack request, whatever the number of stack policies", async () => {
       // The pack has 13 stack policies; with the SDK's handler the stack model is keyed on the
       // same props objects, with the pack's handler on the same resource objects too.
