@@ -16,7 +16,7 @@ import { compliantStack } from "../../offline/fixtures/policy-stacks";
 import { UNKNOWN_SENTINEL } from "../../offline/run-program";
 import { PINNED_SERVER_SHA256, servePolicyPack, stackAnalyzerRefusal } from "../../policy/lib/analyzer-handlers";
 import { PINNED_POLICY_SDK } from "../../policy/lib/sdk-memo";
-import { loadPackInstance, PACK_DIR, PackInstance, SDK_DIR, shortcutCorpus } from "../support/pack-instances";
+import { PACK_DIR, packInstance, PackInstance, SDK_DIR, shortcutCorpus } from "../support/pack-instances";
 
 import type * as AnalyzerPb from "@pulumi/pulumi/proto/analyzer_pb";
 import type * as StructPb from "google-protobuf/google/protobuf/struct_pb";
@@ -42,10 +42,11 @@ const outcomeOf = (phase: string, urn: string | undefined, err: unknown, resp: u
     ? { phase, urn, error: { message: withoutFrames((err as Error).message), code: (err as { code?: number }).code } }
     : { phase, urn, response: (resp as { toObject(): unknown }).toObject() };
 
-/** Wraps a pack's Analyze and AnalyzeStack handlers so every outcome is recorded in `log`. */
-function recording(pack: LoadedPack, log: Outcome[]): void {
+/** Wraps a pack's Analyze and AnalyzeStack handlers so every outcome is recorded in `log`; returns the undo. */
+function recording(pack: LoadedPack, log: Outcome[]): () => void {
+  const saved = { analyze: pack.handlers.analyze, analyzeStack: pack.handlers.analyzeStack };
   for (const phase of ["analyze", "analyzeStack"] as const) {
-    const inner = pack.handlers[phase];
+    const inner = saved[phase];
     pack.handlers[phase] = (call, cb) =>
       inner(call, (err, resp) => {
         const urn = phase === "analyze" ? (call.request as AnalyzerPb.AnalyzeRequest).getUrn() : undefined;
@@ -53,13 +54,14 @@ function recording(pack: LoadedPack, log: Outcome[]): void {
         cb(err, resp);
       });
   }
+  return () => Object.assign(pack.handlers, saved);
 }
 
 describe("the pack's analyzer handlers (policy/lib/analyzer-handlers.ts)", () => {
   describe("guard", () => {
     it("serves in the pack under the pinned SDK, and not with AUDIT_TRAIL_MUST_SDK_MEMO=off", async () => {
-      const on = await loadPackInstance("handlers-guard-on", true);
-      const off = await loadPackInstance("handlers-guard-off", false);
+      const on = await packInstance(true);
+      const off = await packInstance(false);
       assert.equal(on.exports.analyzerHandlers.active, true, on.exports.analyzerHandlers.reason);
       assert.equal(on.exports.analyzerHandlers.reason, undefined);
       assert.equal(typeof on.exports.analyzerHandlers.sdk?.analyzeStack, "function");
@@ -94,23 +96,26 @@ describe("the pack's analyzer handlers (policy/lib/analyzer-handlers.ts)", () =>
     let off: PackInstance;
     const logs: { on: Outcome[]; off: Outcome[] } = { on: [], off: [] };
     before(async () => {
-      on = await loadPackInstance("handlers-diff-on", true);
-      off = await loadPackInstance("handlers-diff-off", false);
-      recording(on.pack, logs.on);
-      recording(off.pack, logs.off);
+      on = await packInstance(true);
+      off = await packInstance(false);
     });
 
     /** Both instances on the same requests; returns the number of diagnostics compared. */
     async function compare(label: string, resources: Parameters<typeof evaluatePolicies>[0], config?: PolicyPackConfig, stackTags?: Record<string, string>) {
       logs.on.length = 0;
       logs.off.length = 0;
-      await evaluatePolicies(resources, {
-        packs: [
-          { dir: on.pack.dir, config },
-          { dir: off.pack.dir, config },
-        ],
-        stackTags,
-      });
+      const undo = [recording(on.pack, logs.on), recording(off.pack, logs.off)];
+      try {
+        await evaluatePolicies(resources, {
+          packs: [
+            { dir: on.pack.dir, config },
+            { dir: off.pack.dir, config },
+          ],
+          stackTags,
+        });
+      } finally {
+        for (const u of undo) u();
+      }
       assert.equal(logs.on.length, resources.length + 1, label);
       assert.deepEqual(logs.on, logs.off, label);
       let diagnostics = 0;
@@ -475,7 +480,7 @@ describe("the pack's analyzer handlers (policy/lib/analyzer-handlers.ts)", () =>
     });
 
     it("deserialises only what the real pack reads: never an application resource's properties", async () => {
-      const on = await loadPackInstance("handlers-lazy", true);
+      const on = await packInstance(true);
       const fixture = compliantStack("v7");
       const audited = fixture.resources.length;
       for (let i = 0; i < 20; i++) {
@@ -512,10 +517,9 @@ describe("the pack's analyzer handlers (policy/lib/analyzer-handlers.ts)", () =>
     it("builds the real pack's resource list once per AnalyzeStack request, whatever the number of stack policies", async () => {
       // The pack has 13 stack policies; with the SDK's handler the stack model is keyed on the
       // same props objects, with the pack's handler on the same resource objects too.
-      const on = await loadPackInstance("handlers-once", true);
+      const on = await packInstance(true);
       const seen = new Set<unknown>();
-      const sdkPolicies = require(path.join(PACK_DIR, "policies")).ALL_POLICIES as { validateStack?: (a: { resources: unknown[] }, r: unknown) => unknown }[]; // eslint-disable-line @typescript-eslint/no-require-imports
-      const stackPolicies = sdkPolicies.filter((p) => p.validateStack);
+      const stackPolicies = on.policies.filter((p) => p.validateStack);
       assert.equal(stackPolicies.length, 13);
       const originals = stackPolicies.map((p) => p.validateStack!);
       stackPolicies.forEach((p, i) => {

@@ -20,6 +20,23 @@ export interface PackInstance {
   deserialize: { deserializeProperties: (s: unknown, proxySecrets: boolean) => unknown };
   /** Its proxy module. */
   proxy: { unknownCheckingProxy: (target: object) => object };
+  /** The policies this instance serves (policy/policies of this load). */
+  policies: { name: string; validateStack?: (args: { resources: unknown[] }, report: unknown) => unknown }[];
+}
+
+const shared = new Map<boolean, Promise<PackInstance>>();
+
+/**
+ * One instance per switch per process, shared by the test files a worker runs: a test that
+ * changes an instance (wraps a handler, a policy, the SDK's deserialiser) restores it.
+ */
+export function packInstance(shortcuts: boolean): Promise<PackInstance> {
+  let p = shared.get(shortcuts);
+  if (!p) {
+    p = loadPackInstance(shortcuts ? "shared-on" : "shared-off", shortcuts);
+    shared.set(shortcuts, p);
+  }
+  return p;
 }
 
 /** A fresh load of the real pack (its own SDK instance and pack modules), shortcuts as given. */
@@ -42,6 +59,8 @@ export async function loadPackInstance(key: string, shortcuts: boolean): Promise
         deserialize: require(path.join(SDK_DIR, "deserialize.js")),
         // eslint-disable-next-line @typescript-eslint/no-require-imports -- the instance just loaded
         proxy: require(path.join(SDK_DIR, "proxy.js")),
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- the instance just loaded
+        policies: require(path.join(PACK_DIR, "policies")).ALL_POLICIES,
       };
     } finally {
       process.chdir(cwd);
