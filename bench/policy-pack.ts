@@ -135,7 +135,10 @@ function mixedStack(target: number, audited: number): StackFixture {
     const role = `app-role-${i}`;
     mixed.add("aws:iam/role:Role", role, {
       name: role,
-      assumeRolePolicy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }] }),
+      assumeRolePolicy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }],
+      }),
       tags: { app: "orders", team: "payments", env: "prd" },
     });
     mixed.add("aws:iam/rolePolicyAttachment:RolePolicyAttachment", `${role}-basic`, {
@@ -189,7 +192,9 @@ async function measure(label: string, stack: StackFixture, packs: Record<string,
   console.log(row("hollow pack, the pack's handlers", best.hollow));
   console.log(row("audit-trail-must", best.pack) + ` = ${Math.round((n / best.pack.wall) * 1000)} resources/s`);
   console.log(`  pack / empty pack:          ${ratio(best.pack, best.empty)} (issue 14: at most 1.5x)`);
-  console.log(`  reads-every-resource / empty: ${ratio(best.floor, best.empty)} (deserialising each resource's inputs and outputs once, which an empty pack never does)`);
+  console.log(
+    `  reads-every-resource / empty: ${ratio(best.floor, best.empty)} (deserialising each resource's inputs and outputs once, which an empty pack never does)`,
+  );
   console.log(`  pack / hollow (pack's handlers): ${ratio(best.pack, best.hollow)} (the pack's own code)`);
   console.log(`  hollow, SDK's handlers / pack's: ${ratio(best.sdkHollow, best.hollow)} (what the SDK's per-policy rebuilding cost)`);
 }
