@@ -322,6 +322,32 @@ function withSharedHandlers(
       }
     };
 
+  /** A policy's level: the pack config's, else the policy's, else the pack's. */
+  const levelOf = (p: any): string => (policyPackConfig[p.name]?.enforcementLevel as string) || p.enforcementLevel || packLevel;
+
+  /**
+   * The SDK's handling of what a validation threw: an unknown value becomes an advisory "can't run
+   * ... during preview" diagnostic carrying the policy's other fields, notApplicable an entry;
+   * anything else fails the request. Returns the not-applicable list.
+   */
+  const caught = (e: unknown, p: any, validation: "validateResource" | "validateStack", ds: any[], notApplicable: any[] | undefined) => {
+    const policyFrom = `policy '${p.name}' from policy pack '${packName}@v${packVersion}'`;
+    if (e instanceof proxy.UnknownValueError) {
+      const { [validation]: _v, name, ...diag } = p;
+      ds.push({
+        policyName: name,
+        policyPackName: packName,
+        policyPackVersion: packVersion,
+        message: `can't run ${policyFrom} during preview: ${(e as Error).message}`,
+        ...diag,
+        enforcementLevel: "advisory",
+      });
+      return notApplicable;
+    }
+    if (e instanceof NotApplicableError) return pushNotApplicable(notApplicable, p.name, e.reason);
+    throw protoutil.asGrpcError(e, `Error validating resource with ${policyFrom}`);
+  };
+
   const analyze: Handler = (call, callback) => {
     void (async () => {
       const req = call.request;
@@ -331,7 +357,7 @@ function withSharedHandlers(
       let parts: ReturnType<typeof analyzeParts> | undefined;
       try {
         for (const p of policies) {
-          let enforcementLevel = policyPackConfig[p.name]?.enforcementLevel || p.enforcementLevel || packLevel;
+          let enforcementLevel = levelOf(p);
           if (enforcementLevel === "disabled" || !policyMod.isResourcePolicy(p)) continue;
           if (!p.validateResource) {
             notApplicable = pushNotApplicable(notApplicable, p.name, "Policy does not implement validateResource");
@@ -369,22 +395,7 @@ function withSharedHandlers(
               if (parts.provider) args.provider = parts.provider;
               await Promise.resolve(validation(args, reportViolation));
             } catch (e) {
-              const policyFrom = `policy '${p.name}' from policy pack '${packName}@v${packVersion}'`;
-              if (e instanceof proxy.UnknownValueError) {
-                const { validateResource: _v, name, ...diag } = p;
-                ds.push({
-                  policyName: name,
-                  policyPackName: packName,
-                  policyPackVersion: packVersion,
-                  message: `can't run ${policyFrom} during preview: ${(e as Error).message}`,
-                  ...diag,
-                  enforcementLevel: "advisory",
-                });
-              } else if (e instanceof NotApplicableError) {
-                notApplicable = pushNotApplicable(notApplicable, p.name, e.reason);
-              } else {
-                throw protoutil.asGrpcError(e, `Error validating resource with ${policyFrom}`);
-              }
+              notApplicable = caught(e, p, "validateResource", ds, notApplicable);
             }
           }
         }
@@ -405,7 +416,7 @@ function withSharedHandlers(
       let shared: readonly any[] | undefined;
       try {
         for (const p of policies) {
-          let enforcementLevel = policyPackConfig[p.name]?.enforcementLevel || p.enforcementLevel || packLevel;
+          let enforcementLevel = levelOf(p);
           if (enforcementLevel === "disabled" || !policyMod.isStackPolicy(p)) continue;
           // Stack policies cannot be remediated: the SDK treats the level as mandatory.
           if (enforcementLevel === "remediate") enforcementLevel = "mandatory";
@@ -420,22 +431,7 @@ function withSharedHandlers(
             const args = { resources: shared.slice(), getConfig: makeGetConfig(p.name), stackTags, notApplicable: throwNotApplicable };
             await Promise.resolve(p.validateStack(args, reportViolation));
           } catch (e) {
-            const policyFrom = `policy '${p.name}' from policy pack '${packName}@v${packVersion}'`;
-            if (e instanceof proxy.UnknownValueError) {
-              const { validateStack: _v, name, ...diag } = p;
-              ds.push({
-                policyName: name,
-                policyPackName: packName,
-                policyPackVersion: packVersion,
-                message: `can't run ${policyFrom} during preview: ${(e as Error).message}`,
-                ...diag,
-                enforcementLevel: "advisory",
-              });
-            } else if (e instanceof NotApplicableError) {
-              notApplicable = pushNotApplicable(notApplicable, p.name, e.reason);
-            } else {
-              throw protoutil.asGrpcError(e, `Error validating resource with ${policyFrom}`);
-            }
+            notApplicable = caught(e, p, "validateStack", ds, notApplicable);
           }
         }
       } catch (err) {
