@@ -283,11 +283,19 @@ function withSharedHandlers(
     return Object.freeze(intermediates.map((i) => Object.freeze(i.resource)));
   };
 
+  // One message per policy and reason, shared by the responses: a response is only serialised, and
+  // the type fast path adds an entry per policy to every Analyze response of another type.
+  const notApplicableMessages = new Map<string, any>();
   const pushNotApplicable = (list: any[] | undefined, policyName: string, reason?: string) => {
     const out = list ?? [];
-    const na = new analyzerproto.PolicyNotApplicable();
-    na.setPolicyName(policyName);
-    if (reason) na.setReason(reason);
+    const key = `${policyName}\n${reason ?? ""}`;
+    let na = notApplicableMessages.get(key);
+    if (!na) {
+      na = new analyzerproto.PolicyNotApplicable();
+      na.setPolicyName(policyName);
+      if (reason) na.setReason(reason);
+      if (notApplicableMessages.size < 10_000) notApplicableMessages.set(key, na);
+    }
     out.push(na);
     return out;
   };
@@ -393,7 +401,10 @@ function withSharedHandlers(
                 notApplicable: throwNotApplicable,
               };
               if (parts.provider) args.provider = parts.provider;
-              await Promise.resolve(validation(args, reportViolation));
+              // Awaited only when it is a promise: the SDK's await of a plain result changes nothing
+              // but the scheduling, and cost a microtask per policy and resource.
+              const result = validation(args, reportViolation);
+              if (result && typeof result.then === "function") await result;
             } catch (e) {
               notApplicable = caught(e, p, "validateResource", ds, notApplicable);
             }

@@ -261,6 +261,15 @@ describe("the pack's analyzer handlers (policy/lib/analyzer-handlers.ts)", () =>
         remediationSteps: "carried into the advisory note",
       },
       { name: "stack-not-applicable", description: "calls notApplicable", validateStack: (args: any) => args.notApplicable("nothing to judge") },
+      {
+        name: "resource-async",
+        description: "returns a promise, and one that rejects with notApplicable",
+        validateResource: async (args: any, report: any) => {
+          await Promise.resolve();
+          if (args.type === TRAIL) args.notApplicable("after an await");
+          report(`later ${args.name}`);
+        },
+      },
       { name: "stack-async", description: "returns a promise", validateStack: async (_a: any, report: any) => (await Promise.resolve(), report("later")) },
     ];
     const throwing = {
