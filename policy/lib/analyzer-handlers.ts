@@ -53,7 +53,7 @@ export interface ServeOptions {
 }
 
 /** Why these handlers cannot serve with the SDK in `sdkDir`, or undefined when it can. */
-export function stackAnalyzerRefusal(sdkDir: string): string | undefined {
+export function analyzerHandlersRefusal(sdkDir: string): string | undefined {
   if (process.env.AUDIT_TRAIL_MUST_SDK_MEMO === "off") return "AUDIT_TRAIL_MUST_SDK_MEMO=off";
   const version = String(JSON.parse(fs.readFileSync(path.join(sdkDir, "package.json"), "utf8")).version).replace(/^v/, "");
   if (version !== PINNED_POLICY_SDK) return `@pulumi/policy ${version} is not ${PINNED_POLICY_SDK}`;
@@ -67,9 +67,9 @@ export function stackAnalyzerRefusal(sdkDir: string): string | undefined {
 
 /**
  * `new PolicyPack(name, args)`, with the pack's Analyze and AnalyzeStack handlers in place of the
- * SDK's when the SDK is the pinned one. The gRPC server's addService is wrapped only while the SDK registers its
- * service, and whatever addService is in place (the real one, or `npm run check`'s capture) gets
- * the handlers.
+ * SDK's when the SDK is the pinned one. The gRPC server's addService is wrapped only while the SDK
+ * registers its service, and whatever addService is in place (the real one, or `npm run check`'s
+ * capture) gets the handlers.
  */
 export function servePolicyPack(name: string, args: PolicyPackArgs, options: ServeOptions = {}): AnalyzerHandlersStatus {
   const fromDir = options.fromDir ?? __dirname;
@@ -78,7 +78,7 @@ export function servePolicyPack(name: string, args: PolicyPackArgs, options: Ser
   let grpc: { Server: { prototype: { addService: (service: unknown, impl: Record<string, Handler>) => void } } };
   try {
     sdkDir = path.dirname(require.resolve("@pulumi/policy/package.json", { paths: [fromDir] }));
-    status.reason = stackAnalyzerRefusal(sdkDir);
+    status.reason = analyzerHandlersRefusal(sdkDir);
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- the gRPC instance the SDK's server uses
     grpc = require(require.resolve("@grpc/grpc-js", { paths: [sdkDir] }));
   } catch (e) {
@@ -356,102 +356,100 @@ function withSharedHandlers(
     throw protoutil.asGrpcError(e, `Error validating resource with ${policyFrom}`);
   };
 
-  const analyze: Handler = (call, callback) => {
-    void (async () => {
-      const req = call.request;
-      const type = req.getType();
-      const ds: any[] = [];
-      let notApplicable: any[] | undefined;
-      let parts: ReturnType<typeof analyzeParts> | undefined;
-      try {
-        for (const p of policies) {
-          let enforcementLevel = levelOf(p);
-          if (enforcementLevel === "disabled" || !policyMod.isResourcePolicy(p)) continue;
-          if (!p.validateResource) {
-            notApplicable = pushNotApplicable(notApplicable, p.name, "Policy does not implement validateResource");
-            continue;
-          }
-          // A violation after a remediation ran is reported as mandatory, as the SDK does.
-          if (enforcementLevel === "remediate") enforcementLevel = "mandatory";
-          if (!Array.isArray(p.validateResource)) {
-            const pulumiType = policyMod.getPulumiType(p.validateResource);
-            if (pulumiType && type !== pulumiType) {
-              notApplicable = pushNotApplicable(notApplicable, p.name, `Policy only applies to resources of type '${pulumiType}'`);
-              continue;
-            }
-          }
-          const reportViolation = makeReportViolation(p.name, p.description, enforcementLevel as string, ds, p.severity);
-          const validations = Array.isArray(p.validateResource) ? p.validateResource : [p.validateResource];
-          for (const validation of validations) {
-            try {
-              parts ??= analyzeParts(req, type);
-              const props = parts.props;
-              const args: Record<string, unknown> = {
-                type,
-                get props() {
-                  return props();
-                },
-                urn: parts.urn,
-                name: parts.name,
-                opts: parts.opts,
-                stackTags,
-                isType: parts.isType,
-                asType: parts.asType,
-                getConfig: makeGetConfig(p.name),
-                notApplicable: throwNotApplicable,
-              };
-              if (parts.provider) args.provider = parts.provider;
-              // Awaited only when it is a promise: the SDK's await of a plain result changes nothing
-              // but the scheduling, and cost a microtask per policy and resource.
-              const result = validation(args, reportViolation);
-              if (result && typeof result.then === "function") await result;
-            } catch (e) {
-              notApplicable = caught(e, p, "validateResource", ds, notApplicable);
-            }
-          }
-        }
-      } catch (err) {
-        callback(err, undefined);
-        return;
-      }
-      callback(undefined, protoutil.makeAnalyzeResponse(ds, notApplicable));
-    })();
+  /**
+   * Runs one request's policies and answers as the SDK does: the response built from the
+   * diagnostics and not-applicable entries `run` collected, or the error that failed the request.
+   */
+  const answer = (callback: Callback, run: (ds: any[]) => Promise<any[] | undefined>) => {
+    const ds: any[] = [];
+    run(ds).then(
+      (notApplicable) => callback(undefined, protoutil.makeAnalyzeResponse(ds, notApplicable)),
+      (err) => callback(err, undefined),
+    );
   };
 
-  const analyzeStack: Handler = (call, callback) => {
-    void (async () => {
+  const analyze: Handler = (call, callback) =>
+    answer(callback, async (ds) => {
       const req = call.request;
-      const resources = req.getResourcesList();
-      const ds: any[] = [];
+      const type = req.getType();
       let notApplicable: any[] | undefined;
-      let shared: readonly any[] | undefined;
-      try {
-        for (const p of policies) {
-          let enforcementLevel = levelOf(p);
-          if (enforcementLevel === "disabled" || !policyMod.isStackPolicy(p)) continue;
-          // Stack policies cannot be remediated: the SDK treats the level as mandatory.
-          if (enforcementLevel === "remediate") enforcementLevel = "mandatory";
-          const pulumiType = policyMod.getPulumiType(p.validateStack);
-          if (pulumiType && !resources.some((r: any) => r.getType() === pulumiType)) {
+      let parts: ReturnType<typeof analyzeParts> | undefined;
+      for (const p of policies) {
+        let enforcementLevel = levelOf(p);
+        if (enforcementLevel === "disabled" || !policyMod.isResourcePolicy(p)) continue;
+        if (!p.validateResource) {
+          notApplicable = pushNotApplicable(notApplicable, p.name, "Policy does not implement validateResource");
+          continue;
+        }
+        // A violation after a remediation ran is reported as mandatory, as the SDK does.
+        if (enforcementLevel === "remediate") enforcementLevel = "mandatory";
+        if (!Array.isArray(p.validateResource)) {
+          const pulumiType = policyMod.getPulumiType(p.validateResource);
+          if (pulumiType && type !== pulumiType) {
             notApplicable = pushNotApplicable(notApplicable, p.name, `Policy only applies to resources of type '${pulumiType}'`);
             continue;
           }
-          const reportViolation = makeReportViolation(p.name, p.description, enforcementLevel as string, ds, p.severity);
+        }
+        const reportViolation = makeReportViolation(p.name, p.description, enforcementLevel as string, ds, p.severity);
+        const validations = Array.isArray(p.validateResource) ? p.validateResource : [p.validateResource];
+        for (const validation of validations) {
           try {
-            shared ??= buildResources(resources);
-            const args = { resources: shared.slice(), getConfig: makeGetConfig(p.name), stackTags, notApplicable: throwNotApplicable };
-            await Promise.resolve(p.validateStack(args, reportViolation));
+            parts ??= analyzeParts(req, type);
+            const props = parts.props;
+            const args: Record<string, unknown> = {
+              type,
+              get props() {
+                return props();
+              },
+              urn: parts.urn,
+              name: parts.name,
+              opts: parts.opts,
+              stackTags,
+              isType: parts.isType,
+              asType: parts.asType,
+              getConfig: makeGetConfig(p.name),
+              notApplicable: throwNotApplicable,
+            };
+            if (parts.provider) args.provider = parts.provider;
+            // Awaited only when it is a promise: the SDK's await of a plain result changes nothing
+            // but the scheduling, and cost a microtask per policy and resource.
+            const result = validation(args, reportViolation);
+            if (result && typeof result.then === "function") await result;
           } catch (e) {
-            notApplicable = caught(e, p, "validateStack", ds, notApplicable);
+            notApplicable = caught(e, p, "validateResource", ds, notApplicable);
           }
         }
-      } catch (err) {
-        callback(err, undefined);
-        return;
       }
-      callback(undefined, protoutil.makeAnalyzeResponse(ds, notApplicable));
-    })();
-  };
+      return notApplicable;
+    });
+
+  const analyzeStack: Handler = (call, callback) =>
+    answer(callback, async (ds) => {
+      const req = call.request;
+      const resources = req.getResourcesList();
+      let notApplicable: any[] | undefined;
+      let shared: readonly any[] | undefined;
+      for (const p of policies) {
+        let enforcementLevel = levelOf(p);
+        if (enforcementLevel === "disabled" || !policyMod.isStackPolicy(p)) continue;
+        // Stack policies cannot be remediated: the SDK treats the level as mandatory.
+        if (enforcementLevel === "remediate") enforcementLevel = "mandatory";
+        const pulumiType = policyMod.getPulumiType(p.validateStack);
+        if (pulumiType && !resources.some((r: any) => r.getType() === pulumiType)) {
+          notApplicable = pushNotApplicable(notApplicable, p.name, `Policy only applies to resources of type '${pulumiType}'`);
+          continue;
+        }
+        const reportViolation = makeReportViolation(p.name, p.description, enforcementLevel as string, ds, p.severity);
+        try {
+          shared ??= buildResources(resources);
+          const args = { resources: shared.slice(), getConfig: makeGetConfig(p.name), stackTags, notApplicable: throwNotApplicable };
+          await Promise.resolve(p.validateStack(args, reportViolation));
+        } catch (e) {
+          notApplicable = caught(e, p, "validateStack", ds, notApplicable);
+        }
+      }
+      return notApplicable;
+    });
 
   return { ...impl, analyze, analyzeStack, configure, configureStack };
 }

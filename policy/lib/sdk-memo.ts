@@ -30,7 +30,7 @@ export interface MemoStatus {
 
 /**
  * The last few results by argument identity. The SDK asks for the same Struct again within one
- * request (Analyze: once per resource policy; AnalyzeStack's own handler, stack-analyzer.ts, asks
+ * request (Analyze: once per resource policy; the pack's own handlers, analyzer-handlers.ts, ask
  * once per resource), never across requests, so a handful of entries is a full hit rate even when
  * the engine interleaves a few Analyze calls. A WeakMap per Struct cost more than it saved: its
  * ephemeron entries made the garbage collector the pack's largest cost on a 5,000-resource stack.

@@ -14,7 +14,7 @@ import * as path from "path";
 import { capturePack, evaluatePolicies, LoadedPack, PolicyPackConfig } from "../../offline/analyze";
 import { compliantStack } from "../../offline/fixtures/policy-stacks";
 import { UNKNOWN_SENTINEL } from "../../offline/run-program";
-import { PINNED_SERVER_SHA256, servePolicyPack, stackAnalyzerRefusal } from "../../policy/lib/analyzer-handlers";
+import { PINNED_SERVER_SHA256, servePolicyPack, analyzerHandlersRefusal } from "../../policy/lib/analyzer-handlers";
 import { PINNED_POLICY_SDK } from "../../policy/lib/sdk-memo";
 import { PACK_DIR, packInstance, PackInstance, SDK_DIR, shortcutCorpus } from "../support/pack-instances";
 
@@ -72,17 +72,17 @@ describe("the pack's analyzer handlers (policy/lib/analyzer-handlers.ts)", () =>
     });
 
     it("refuses an SDK of another version or whose server.js differs from the one it restates", () => {
-      assert.equal(stackAnalyzerRefusal(SDK_DIR), undefined);
+      assert.equal(analyzerHandlersRefusal(SDK_DIR), undefined);
       const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "sdk-handlers-"));
       try {
         const server = fs.readFileSync(path.join(SDK_DIR, "server.js"));
         fs.writeFileSync(path.join(tmp, "package.json"), JSON.stringify({ version: "1.22.0" }));
         fs.writeFileSync(path.join(tmp, "server.js"), server);
-        assert.equal(stackAnalyzerRefusal(tmp), `@pulumi/policy 1.22.0 is not ${PINNED_POLICY_SDK}`);
+        assert.equal(analyzerHandlersRefusal(tmp), `@pulumi/policy 1.22.0 is not ${PINNED_POLICY_SDK}`);
         fs.writeFileSync(path.join(tmp, "package.json"), JSON.stringify({ version: PINNED_POLICY_SDK }));
-        assert.equal(stackAnalyzerRefusal(tmp), undefined);
+        assert.equal(analyzerHandlersRefusal(tmp), undefined);
         fs.writeFileSync(path.join(tmp, "server.js"), Buffer.concat([server, Buffer.from("\n// patched\n")]));
-        const reason = stackAnalyzerRefusal(tmp) ?? "";
+        const reason = analyzerHandlersRefusal(tmp) ?? "";
         assert.match(reason, /^server\.js has SHA-256 [0-9a-f]{64}, not the [0-9a-f]{64} these handlers restate$/);
         assert.ok(reason.includes(PINNED_SERVER_SHA256));
       } finally {
@@ -351,27 +351,22 @@ describe("the pack's analyzer handlers (policy/lib/analyzer-handlers.ts)", () =>
         provider: true,
       },
     ];
-    const analyzeRequests = () =>
-      resources.map((r) => {
-        const q = new pb.AnalyzeRequest();
-        q.setType(r.type);
-        q.setName(r.name);
-        q.setUrn(urn(r.type, r.name));
-        q.setProperties(Struct.fromJavaScript(r.props as Record<string, StructPb.JavaScriptValue>));
-        q.setOptions(options(r.parent));
-        if (r.provider) q.setProvider(provider());
-        return q;
-      });
+    /** The fields an Analyze request and an AnalyzeStack resource share, set on either. */
+    const withResourceFields = <M extends AnalyzerPb.AnalyzeRequest | AnalyzerPb.AnalyzerResource>(m: M, r: (typeof resources)[number]): M => {
+      m.setType(r.type);
+      m.setName(r.name);
+      m.setUrn(urn(r.type, r.name));
+      m.setProperties(Struct.fromJavaScript(r.props as Record<string, StructPb.JavaScriptValue>));
+      m.setOptions(options(r.parent));
+      if (r.provider) m.setProvider(provider());
+      return m;
+    };
+    const analyzeRequests = () => resources.map((r) => withResourceFields(new pb.AnalyzeRequest(), r));
     const stackRequest = () => {
       const q = new pb.AnalyzeStackRequest();
       q.setResourcesList(
         resources.map((r) => {
-          const a = new pb.AnalyzerResource();
-          a.setType(r.type);
-          a.setName(r.name);
-          a.setUrn(urn(r.type, r.name));
-          a.setProperties(Struct.fromJavaScript(r.props as Record<string, StructPb.JavaScriptValue>));
-          a.setOptions(options(r.parent));
+          const a = withResourceFields(new pb.AnalyzerResource(), r);
           if (r.parent) a.setParent(r.parent);
           a.setDependenciesList(r.deps);
           for (const [k, v] of Object.entries(r.propDeps)) {
@@ -379,7 +374,6 @@ describe("the pack's analyzer handlers (policy/lib/analyzer-handlers.ts)", () =>
             d.setUrnsList(v);
             a.getPropertydependenciesMap().set(k, d);
           }
-          if (r.provider) a.setProvider(provider());
           return a;
         }),
       );

@@ -41,7 +41,7 @@ describe("policy SDK deserialisation memo (policy/lib/sdk-memo.ts)", () => {
     assert.equal(on.deserialize.deserializeProperties(struct, false), first);
     assert.deepEqual(first, off.deserialize.deserializeProperties(struct, false));
     assert.notEqual(off.deserialize.deserializeProperties(struct, false), off.deserialize.deserializeProperties(struct, false));
-    // The proxy over a memoised object is one per object too (the stack model keys on it).
+    // The proxy over a memoised object is one per object too (one proxy per resource, not per policy).
     assert.equal(on.proxy.unknownCheckingProxy(first as object), on.proxy.unknownCheckingProxy(first as object));
     assert.notEqual(off.proxy.unknownCheckingProxy(first as object), off.proxy.unknownCheckingProxy(first as object));
     // Secrets-proxying (remediation) results are never shared.

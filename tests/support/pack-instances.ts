@@ -40,7 +40,7 @@ export function packInstance(shortcuts: boolean): Promise<PackInstance> {
 }
 
 /** A fresh load of the real pack (its own SDK instance and pack modules), shortcuts as given. */
-export async function loadPackInstance(key: string, shortcuts: boolean): Promise<PackInstance> {
+async function loadPackInstance(key: string, shortcuts: boolean): Promise<PackInstance> {
   let out: Omit<PackInstance, "pack"> | undefined;
   const pack = await capturePack(path.join(PACK_DIR, `.instance-${key}`), () => {
     // The pack's own modules too (capturePack forgets the SDK's), so they bind to this SDK instance.
