@@ -245,7 +245,7 @@ function withSharedHandlers(
     };
   };
 
-  /** The SDK's per-policy list, once: same fields, same order, the same links; frozen (see above). */
+  /** The SDK's per-policy list, once: same fields, same order, the same links; its resources frozen (see above). */
   const buildResources = (resources: any[]): readonly any[] => {
     const intermediates: { resource: any; parent: string; dependencies: string[]; propertyDependencies: Record<string, string[]> }[] = [];
     for (const r of resources) {
@@ -281,7 +281,9 @@ function withSharedHandlers(
       Object.freeze(i.resource.propertyDependencies);
       Object.freeze(i.resource.opts);
     }
-    return Object.freeze(intermediates.map((i) => Object.freeze(i.resource)));
+    // The list itself is not frozen: each policy gets its own copy (as from the SDK), and a
+    // frozen array's slice takes V8's element-by-element path (13 policies x 5,000 resources).
+    return intermediates.map((i) => Object.freeze(i.resource));
   };
 
   // One message per policy and reason, shared by the responses: a response is only serialised, and
@@ -443,13 +445,14 @@ function withSharedHandlers(
       const resources = req.getResourcesList();
       let notApplicable: any[] | undefined;
       let shared: readonly any[] | undefined;
+      let types: Set<string> | undefined;
       for (const p of policies) {
         let enforcementLevel = levelOf(p);
         if (enforcementLevel === "disabled" || !policyMod.isStackPolicy(p)) continue;
         // Stack policies cannot be remediated: the SDK treats the level as mandatory.
         if (enforcementLevel === "remediate") enforcementLevel = "mandatory";
         const pulumiType = policyMod.getPulumiType(p.validateStack);
-        if (pulumiType && !resources.some((r: any) => r.getType() === pulumiType)) {
+        if (pulumiType && !(types ??= new Set(resources.map((r: any) => r.getType()))).has(pulumiType)) {
           notApplicable = pushNotApplicable(notApplicable, p.name, `Policy only applies to resources of type '${pulumiType}'`);
           continue;
         }
