@@ -4,6 +4,7 @@
  */
 import { strict as assert } from "node:assert";
 import fc from "fast-check";
+import { binaryString } from "../../testkit/fast-check-units";
 import { classifyMessage, extractIncomingMessages } from "../../handlers/notifier/classify";
 import { renderFallbackPayload, renderSlackPayload, SLACK_LIMITS, type SlackPayload } from "../../handlers/notifier/render";
 import { alarmMessage, cloudTrailEvent, configComplianceEvent, dailyReviewMessage } from "./fixtures/notifier/events";
@@ -52,7 +53,7 @@ function formatsSafely(body: string): void {
 }
 
 /** Any JSON value, or any string, in place of a known field. */
-const wild = fc.oneof(fc.jsonValue(), fc.string({ unit: "grapheme", maxLength: 5000 }), fc.string({ unit: "binary", maxLength: 200 }));
+const wild = fc.oneof(fc.jsonValue(), fc.string({ unit: "grapheme", maxLength: 5000 }), binaryString({ maxLength: 200 }));
 
 describe("notifier formatter properties (fast-check)", () => {
   it("arbitrary JSON: never throws, always a non-empty message within Slack limits", () => {
@@ -63,7 +64,7 @@ describe("notifier formatter properties (fast-check)", () => {
   });
 
   it("arbitrary text (not JSON, lone surrogates, huge): never throws, within limits", () => {
-    fc.assert(fc.property(fc.oneof(fc.string({ unit: "binary", maxLength: 20_000 }), fc.string({ unit: "grapheme-ascii" })), formatsSafely), { numRuns: RUNS });
+    fc.assert(fc.property(fc.oneof(binaryString({ maxLength: 20_000 }), fc.string({ unit: "grapheme-ascii" })), formatsSafely), { numRuns: RUNS });
   });
 
   it("known shapes with any field replaced by anything: never throws, within limits", () => {

@@ -4,6 +4,7 @@
 
 import * as assert from "node:assert/strict";
 import fc from "fast-check";
+import { binaryString } from "../../testkit/fast-check-units";
 import { AUDIT_LOG_MESSAGE, createAuditLogger, createPresignHandler, powertoolsAuditSink, type AuditSink } from "../../handlers/presign/adapter";
 import type { AuditRecord } from "../../handlers/presign/audit-record";
 import { PresignConfigError } from "../../handlers/presign/config";
@@ -211,7 +212,7 @@ const hostileString = fc.constantFrom(
 );
 const anyFieldValue = fc.oneof(
   hostileString,
-  fc.string({ unit: "binary", maxLength: 40 }),
+  binaryString({ maxLength: 40 }),
   fc.string({ unit: "grapheme", maxLength: 40 }),
   fc.constantFrom(...CALLERS.filter((c) => c.prefix !== null).map((c) => `${c.prefix}${"a".repeat(3)}.dump`)),
   fc.jsonValue({ maxDepth: 2 }),
@@ -240,7 +241,7 @@ const wellFormedDownload = fc.record({
 const anyBody = fc.oneof(
   bodyObject.map((o) => JSON.stringify(o)),
   fc.json({ maxDepth: 3 }),
-  fc.string({ unit: "binary", maxLength: 200 }),
+  binaryString({ maxLength: 200 }),
   fc.constant(null),
   fc.constant("x".repeat(5000)),
 );
