@@ -159,7 +159,12 @@ describe("notifier Lambda handler", function () {
       [[1, "sns-message-1"]],
     );
     assert.match(thrown.message, /^1 of 3 notification\(s\) not delivered to Slack/);
-    assert.match(thrown.message, /record 1 \(SNS message sns-message-1\): Slack delivery failed after \d+ attempt\(s\).*HTTP 503/);
+    // Retries run until the 400 ms budget is spent; on a loaded machine the last attempt can be the
+    // one cut short by the remaining budget, so the last result is the 503 or that timeout.
+    assert.match(
+      thrown.message,
+      /record 1 \(SNS message sns-message-1\): Slack delivery failed after \d+ attempt\(s\).*(HTTP 503|time budget exhausted; last result: request timed out after \d+ ms)/,
+    );
     const bodies = server.requests.map((r) => JSON.parse(r.body).text as string);
     assert.ok(bodies.includes("CRITICAL [prd] StopLogging - trail audit-trail-prd"));
     assert.ok(bodies.includes("CRITICAL [prd] DeleteTrail - trail audit-trail-prd"));
