@@ -3,7 +3,7 @@
 // repository pinned and tested, not whichever version the nodejs22.x runtime ships that day.
 // Tree-shaking keeps only the SDK commands each handler actually uses.
 
-import { buildSync } from "esbuild";
+import type * as esbuild from "esbuild";
 
 export interface HandlerBundle {
   /** Contents of index.js; the Lambda handler setting is "index.handler". */
@@ -13,6 +13,12 @@ export interface HandlerBundle {
 }
 
 export function bundleHandler(entryPoint: string): HandlerBundle {
+  // Resolved per call, not at import: a mocked program run (offline/run-program.ts) serves a
+  // content-addressed cache in place of esbuild while it runs, and this module may have been loaded
+  // before the run (a test of the bundle itself), when its import would pin the real one for good:
+  // that rebuilt all six handlers, about 5 s of a test worker (issue 13).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- see above: resolved when called
+  const { buildSync } = require("esbuild") as typeof esbuild;
   const result = buildSync({
     entryPoints: [entryPoint],
     bundle: true,

@@ -8,10 +8,13 @@ import * as os from "node:os";
 import * as path from "node:path";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS helper of the offline runner
-const { buildSync, CACHE_DIR } = require("../../offline/build-cache.js") as {
+const { buildSync, serveCachedEsbuild, CACHE_DIR } = require("../../offline/build-cache.js") as {
   buildSync: (o: Record<string, unknown>) => { outputFiles: { text: string }[]; errors: unknown[] };
+  serveCachedEsbuild: () => () => void;
   CACHE_DIR: string;
 };
+// Loaded here, before any cache is served: as when a test of the bundle ran earlier in the worker.
+import { bundleHandler } from "../../handlers/bundle";
 
 describe("esbuild cache of mocked runs (offline/build-cache.js)", () => {
   let dir: string;
@@ -68,5 +71,20 @@ describe("esbuild cache of mocked runs (offline/build-cache.js)", () => {
     build();
     fs.rmSync(dep);
     assert.throws(() => build(), /Could not resolve "\.\/dep"/);
+  });
+
+  it("the handler bundler builds through the cache while a run serves it, though it was loaded before (issue 13)", () => {
+    const before = entriesNow();
+    const stop = serveCachedEsbuild();
+    let served: string;
+    try {
+      served = bundleHandler(entry).code;
+    } finally {
+      stop();
+    }
+    assert.equal(entriesNow(), before + 1, "the served cache recorded the handler's build");
+    // Outside a run the real esbuild builds (and records nothing): the same bytes.
+    assert.equal(bundleHandler(entry).code, served);
+    assert.equal(entriesNow(), before + 1);
   });
 });
