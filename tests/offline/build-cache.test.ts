@@ -6,6 +6,8 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+// Loaded at import, before any cache is served: as when a test of the bundle ran earlier in the worker.
+import { bundleHandler } from "../../handlers/bundle";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS helper of the offline runner
 const { buildSync, serveCachedEsbuild, CACHE_DIR } = require("../../offline/build-cache.js") as {
@@ -13,8 +15,6 @@ const { buildSync, serveCachedEsbuild, CACHE_DIR } = require("../../offline/buil
   serveCachedEsbuild: () => () => void;
   CACHE_DIR: string;
 };
-// Loaded here, before any cache is served: as when a test of the bundle ran earlier in the worker.
-import { bundleHandler } from "../../handlers/bundle";
 
 describe("esbuild cache of mocked runs (offline/build-cache.js)", () => {
   let dir: string;
